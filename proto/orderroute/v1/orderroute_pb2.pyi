@@ -1,0 +1,568 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class OrderType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ORDER_TYPE_UNSPECIFIED: _ClassVar[OrderType]
+    ORDER_TYPE_NORMAL: _ClassVar[OrderType]
+    ORDER_TYPE_PRESALE: _ClassVar[OrderType]
+    ORDER_TYPE_RETURN: _ClassVar[OrderType]
+    ORDER_TYPE_EXCHANGE: _ClassVar[OrderType]
+    ORDER_TYPE_B2B: _ClassVar[OrderType]
+
+class Channel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CHANNEL_UNSPECIFIED: _ClassVar[Channel]
+    CHANNEL_WEB: _ClassVar[Channel]
+    CHANNEL_APP: _ClassVar[Channel]
+    CHANNEL_MINI_PROGRAM: _ClassVar[Channel]
+    CHANNEL_LIVE_STREAM: _ClassVar[Channel]
+    CHANNEL_MARKETPLACE: _ClassVar[Channel]
+    CHANNEL_B2B: _ClassVar[Channel]
+    CHANNEL_POS: _ClassVar[Channel]
+
+class CustomerTier(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CUSTOMER_TIER_UNSPECIFIED: _ClassVar[CustomerTier]
+    CUSTOMER_TIER_REGULAR: _ClassVar[CustomerTier]
+    CUSTOMER_TIER_PLUS: _ClassVar[CustomerTier]
+    CUSTOMER_TIER_VIP: _ClassVar[CustomerTier]
+
+class InventoryType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    INVENTORY_TYPE_UNSPECIFIED: _ClassVar[InventoryType]
+    INVENTORY_TYPE_PHYSICAL: _ClassVar[InventoryType]
+    INVENTORY_TYPE_VIRTUAL: _ClassVar[InventoryType]
+    INVENTORY_TYPE_PRESALE: _ClassVar[InventoryType]
+
+class WarehouseType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    WAREHOUSE_TYPE_UNSPECIFIED: _ClassVar[WarehouseType]
+    WAREHOUSE_TYPE_DC: _ClassVar[WarehouseType]
+    WAREHOUSE_TYPE_FORWARD: _ClassVar[WarehouseType]
+    WAREHOUSE_TYPE_STORE: _ClassVar[WarehouseType]
+    WAREHOUSE_TYPE_BONDED: _ClassVar[WarehouseType]
+
+class AddressRisk(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ADDRESS_RISK_UNSPECIFIED: _ClassVar[AddressRisk]
+    ADDRESS_RISK_LOW: _ClassVar[AddressRisk]
+    ADDRESS_RISK_MEDIUM: _ClassVar[AddressRisk]
+    ADDRESS_RISK_HIGH: _ClassVar[AddressRisk]
+
+class Review(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REVIEW_UNSPECIFIED: _ClassVar[Review]
+    REVIEW_SKIP: _ClassVar[Review]
+    REVIEW_STANDARD: _ClassVar[Review]
+    REVIEW_MANUAL: _ClassVar[Review]
+
+class Arm(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ARM_UNSPECIFIED: _ClassVar[Arm]
+    ARM_BASELINE: _ClassVar[Arm]
+    ARM_CANDIDATE: _ClassVar[Arm]
+
+class Severity(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SEVERITY_UNSPECIFIED: _ClassVar[Severity]
+    SEVERITY_ERROR: _ClassVar[Severity]
+    SEVERITY_WARNING: _ClassVar[Severity]
+ORDER_TYPE_UNSPECIFIED: OrderType
+ORDER_TYPE_NORMAL: OrderType
+ORDER_TYPE_PRESALE: OrderType
+ORDER_TYPE_RETURN: OrderType
+ORDER_TYPE_EXCHANGE: OrderType
+ORDER_TYPE_B2B: OrderType
+CHANNEL_UNSPECIFIED: Channel
+CHANNEL_WEB: Channel
+CHANNEL_APP: Channel
+CHANNEL_MINI_PROGRAM: Channel
+CHANNEL_LIVE_STREAM: Channel
+CHANNEL_MARKETPLACE: Channel
+CHANNEL_B2B: Channel
+CHANNEL_POS: Channel
+CUSTOMER_TIER_UNSPECIFIED: CustomerTier
+CUSTOMER_TIER_REGULAR: CustomerTier
+CUSTOMER_TIER_PLUS: CustomerTier
+CUSTOMER_TIER_VIP: CustomerTier
+INVENTORY_TYPE_UNSPECIFIED: InventoryType
+INVENTORY_TYPE_PHYSICAL: InventoryType
+INVENTORY_TYPE_VIRTUAL: InventoryType
+INVENTORY_TYPE_PRESALE: InventoryType
+WAREHOUSE_TYPE_UNSPECIFIED: WarehouseType
+WAREHOUSE_TYPE_DC: WarehouseType
+WAREHOUSE_TYPE_FORWARD: WarehouseType
+WAREHOUSE_TYPE_STORE: WarehouseType
+WAREHOUSE_TYPE_BONDED: WarehouseType
+ADDRESS_RISK_UNSPECIFIED: AddressRisk
+ADDRESS_RISK_LOW: AddressRisk
+ADDRESS_RISK_MEDIUM: AddressRisk
+ADDRESS_RISK_HIGH: AddressRisk
+REVIEW_UNSPECIFIED: Review
+REVIEW_SKIP: Review
+REVIEW_STANDARD: Review
+REVIEW_MANUAL: Review
+ARM_UNSPECIFIED: Arm
+ARM_BASELINE: Arm
+ARM_CANDIDATE: Arm
+SEVERITY_UNSPECIFIED: Severity
+SEVERITY_ERROR: Severity
+SEVERITY_WARNING: Severity
+
+class RouteRequest(_message.Message):
+    __slots__ = ("order", "rule_set")
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    rule_set: str
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ..., rule_set: _Optional[str] = ...) -> None: ...
+
+class RouteResponse(_message.Message):
+    __slots__ = ("decision",)
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    decision: Decision
+    def __init__(self, decision: _Optional[_Union[Decision, _Mapping]] = ...) -> None: ...
+
+class RouteBatchRequest(_message.Message):
+    __slots__ = ("orders", "rule_set")
+    ORDERS_FIELD_NUMBER: _ClassVar[int]
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    orders: _containers.RepeatedCompositeFieldContainer[Order]
+    rule_set: str
+    def __init__(self, orders: _Optional[_Iterable[_Union[Order, _Mapping]]] = ..., rule_set: _Optional[str] = ...) -> None: ...
+
+class RouteBatchResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[RouteResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[RouteResult, _Mapping]]] = ...) -> None: ...
+
+class RouteResult(_message.Message):
+    __slots__ = ("decision", "error")
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    decision: Decision
+    error: Error
+    def __init__(self, decision: _Optional[_Union[Decision, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
+
+class Error(_message.Message):
+    __slots__ = ("code", "message", "field")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    message: str
+    field: str
+    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., field: _Optional[str] = ...) -> None: ...
+
+class Order(_message.Message):
+    __slots__ = ("order_id", "order_type", "channel", "total_minor", "margin_minor", "currency", "item_count", "is_cross_border", "promised_hours", "payment_method", "ship_to", "tags", "customer", "lines", "risk", "logistics", "attributes")
+    class AttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_MINOR_FIELD_NUMBER: _ClassVar[int]
+    MARGIN_MINOR_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    ITEM_COUNT_FIELD_NUMBER: _ClassVar[int]
+    IS_CROSS_BORDER_FIELD_NUMBER: _ClassVar[int]
+    PROMISED_HOURS_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_METHOD_FIELD_NUMBER: _ClassVar[int]
+    SHIP_TO_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    RISK_FIELD_NUMBER: _ClassVar[int]
+    LOGISTICS_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    order_type: OrderType
+    channel: Channel
+    total_minor: int
+    margin_minor: int
+    currency: str
+    item_count: int
+    is_cross_border: bool
+    promised_hours: int
+    payment_method: str
+    ship_to: Address
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    customer: Customer
+    lines: _containers.RepeatedCompositeFieldContainer[OrderLine]
+    risk: Risk
+    logistics: Logistics
+    attributes: _containers.ScalarMap[str, str]
+    def __init__(self, order_id: _Optional[str] = ..., order_type: _Optional[_Union[OrderType, str]] = ..., channel: _Optional[_Union[Channel, str]] = ..., total_minor: _Optional[int] = ..., margin_minor: _Optional[int] = ..., currency: _Optional[str] = ..., item_count: _Optional[int] = ..., is_cross_border: _Optional[bool] = ..., promised_hours: _Optional[int] = ..., payment_method: _Optional[str] = ..., ship_to: _Optional[_Union[Address, _Mapping]] = ..., tags: _Optional[_Iterable[str]] = ..., customer: _Optional[_Union[Customer, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., risk: _Optional[_Union[Risk, _Mapping]] = ..., logistics: _Optional[_Union[Logistics, _Mapping]] = ..., attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class Address(_message.Message):
+    __slots__ = ("country", "province", "city")
+    COUNTRY_FIELD_NUMBER: _ClassVar[int]
+    PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    CITY_FIELD_NUMBER: _ClassVar[int]
+    country: str
+    province: str
+    city: str
+    def __init__(self, country: _Optional[str] = ..., province: _Optional[str] = ..., city: _Optional[str] = ...) -> None: ...
+
+class Customer(_message.Message):
+    __slots__ = ("customer_id", "tier", "repeat_purchases", "ltv_minor", "return_rate", "segments")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    REPEAT_PURCHASES_FIELD_NUMBER: _ClassVar[int]
+    LTV_MINOR_FIELD_NUMBER: _ClassVar[int]
+    RETURN_RATE_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    tier: CustomerTier
+    repeat_purchases: int
+    ltv_minor: int
+    return_rate: float
+    segments: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, customer_id: _Optional[str] = ..., tier: _Optional[_Union[CustomerTier, str]] = ..., repeat_purchases: _Optional[int] = ..., ltv_minor: _Optional[int] = ..., return_rate: _Optional[float] = ..., segments: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class OrderLine(_message.Message):
+    __slots__ = ("sku", "qty", "category", "price_minor", "cost_minor", "hazmat", "oversize", "inventory_type")
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    QTY_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    PRICE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    COST_MINOR_FIELD_NUMBER: _ClassVar[int]
+    HAZMAT_FIELD_NUMBER: _ClassVar[int]
+    OVERSIZE_FIELD_NUMBER: _ClassVar[int]
+    INVENTORY_TYPE_FIELD_NUMBER: _ClassVar[int]
+    sku: str
+    qty: int
+    category: str
+    price_minor: int
+    cost_minor: int
+    hazmat: bool
+    oversize: bool
+    inventory_type: InventoryType
+    def __init__(self, sku: _Optional[str] = ..., qty: _Optional[int] = ..., category: _Optional[str] = ..., price_minor: _Optional[int] = ..., cost_minor: _Optional[int] = ..., hazmat: _Optional[bool] = ..., oversize: _Optional[bool] = ..., inventory_type: _Optional[_Union[InventoryType, str]] = ...) -> None: ...
+
+class Risk(_message.Message):
+    __slots__ = ("fraud_score", "address_risk")
+    FRAUD_SCORE_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_RISK_FIELD_NUMBER: _ClassVar[int]
+    fraud_score: float
+    address_risk: AddressRisk
+    def __init__(self, fraud_score: _Optional[float] = ..., address_risk: _Optional[_Union[AddressRisk, str]] = ...) -> None: ...
+
+class Logistics(_message.Message):
+    __slots__ = ("nearest_warehouse", "warehouses", "logistics_cost_minor")
+    NEAREST_WAREHOUSE_FIELD_NUMBER: _ClassVar[int]
+    WAREHOUSES_FIELD_NUMBER: _ClassVar[int]
+    LOGISTICS_COST_MINOR_FIELD_NUMBER: _ClassVar[int]
+    nearest_warehouse: str
+    warehouses: _containers.RepeatedCompositeFieldContainer[Warehouse]
+    logistics_cost_minor: int
+    def __init__(self, nearest_warehouse: _Optional[str] = ..., warehouses: _Optional[_Iterable[_Union[Warehouse, _Mapping]]] = ..., logistics_cost_minor: _Optional[int] = ...) -> None: ...
+
+class Warehouse(_message.Message):
+    __slots__ = ("id", "type", "in_stock", "distance_km")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    IN_STOCK_FIELD_NUMBER: _ClassVar[int]
+    DISTANCE_KM_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    type: WarehouseType
+    in_stock: bool
+    distance_km: float
+    def __init__(self, id: _Optional[str] = ..., type: _Optional[_Union[WarehouseType, str]] = ..., in_stock: _Optional[bool] = ..., distance_km: _Optional[float] = ...) -> None: ...
+
+class Decision(_message.Message):
+    __slots__ = ("decision_id", "path", "risk_review", "credit_review", "warehouse", "warehouse_node", "carrier", "priority_pickup", "cs_queue", "holds", "tags", "avoid_warehouse_types", "rule_set", "version", "content_hash", "matched_rules", "default_rule_used", "missing_facts", "decided_by", "evaluated_at", "evaluation_micros", "arm", "experiment_id")
+    class DecidedByEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    DECISION_ID_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    RISK_REVIEW_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_REVIEW_FIELD_NUMBER: _ClassVar[int]
+    WAREHOUSE_FIELD_NUMBER: _ClassVar[int]
+    WAREHOUSE_NODE_FIELD_NUMBER: _ClassVar[int]
+    CARRIER_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_PICKUP_FIELD_NUMBER: _ClassVar[int]
+    CS_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    HOLDS_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    AVOID_WAREHOUSE_TYPES_FIELD_NUMBER: _ClassVar[int]
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_HASH_FIELD_NUMBER: _ClassVar[int]
+    MATCHED_RULES_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_RULE_USED_FIELD_NUMBER: _ClassVar[int]
+    MISSING_FACTS_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_BY_FIELD_NUMBER: _ClassVar[int]
+    EVALUATED_AT_FIELD_NUMBER: _ClassVar[int]
+    EVALUATION_MICROS_FIELD_NUMBER: _ClassVar[int]
+    ARM_FIELD_NUMBER: _ClassVar[int]
+    EXPERIMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    decision_id: str
+    path: str
+    risk_review: Review
+    credit_review: Review
+    warehouse: str
+    warehouse_node: str
+    carrier: str
+    priority_pickup: bool
+    cs_queue: str
+    holds: _containers.RepeatedScalarFieldContainer[str]
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    avoid_warehouse_types: _containers.RepeatedScalarFieldContainer[WarehouseType]
+    rule_set: str
+    version: int
+    content_hash: str
+    matched_rules: _containers.RepeatedScalarFieldContainer[str]
+    default_rule_used: bool
+    missing_facts: _containers.RepeatedScalarFieldContainer[str]
+    decided_by: _containers.ScalarMap[str, str]
+    evaluated_at: _timestamp_pb2.Timestamp
+    evaluation_micros: int
+    arm: Arm
+    experiment_id: str
+    def __init__(self, decision_id: _Optional[str] = ..., path: _Optional[str] = ..., risk_review: _Optional[_Union[Review, str]] = ..., credit_review: _Optional[_Union[Review, str]] = ..., warehouse: _Optional[str] = ..., warehouse_node: _Optional[str] = ..., carrier: _Optional[str] = ..., priority_pickup: _Optional[bool] = ..., cs_queue: _Optional[str] = ..., holds: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., avoid_warehouse_types: _Optional[_Iterable[_Union[WarehouseType, str]]] = ..., rule_set: _Optional[str] = ..., version: _Optional[int] = ..., content_hash: _Optional[str] = ..., matched_rules: _Optional[_Iterable[str]] = ..., default_rule_used: _Optional[bool] = ..., missing_facts: _Optional[_Iterable[str]] = ..., decided_by: _Optional[_Mapping[str, str]] = ..., evaluated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., evaluation_micros: _Optional[int] = ..., arm: _Optional[_Union[Arm, str]] = ..., experiment_id: _Optional[str] = ...) -> None: ...
+
+class Diagnostic(_message.Message):
+    __slots__ = ("severity", "file", "line", "rule_id", "code", "message", "hint")
+    SEVERITY_FIELD_NUMBER: _ClassVar[int]
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    LINE_FIELD_NUMBER: _ClassVar[int]
+    RULE_ID_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    HINT_FIELD_NUMBER: _ClassVar[int]
+    severity: Severity
+    file: str
+    line: int
+    rule_id: str
+    code: str
+    message: str
+    hint: str
+    def __init__(self, severity: _Optional[_Union[Severity, str]] = ..., file: _Optional[str] = ..., line: _Optional[int] = ..., rule_id: _Optional[str] = ..., code: _Optional[str] = ..., message: _Optional[str] = ..., hint: _Optional[str] = ...) -> None: ...
+
+class TestCaseResult(_message.Message):
+    __slots__ = ("name", "passed", "failures", "line")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PASSED_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_FIELD_NUMBER: _ClassVar[int]
+    LINE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    passed: bool
+    failures: _containers.RepeatedScalarFieldContainer[str]
+    line: int
+    def __init__(self, name: _Optional[str] = ..., passed: _Optional[bool] = ..., failures: _Optional[_Iterable[str]] = ..., line: _Optional[int] = ...) -> None: ...
+
+class ValidateRuleSetRequest(_message.Message):
+    __slots__ = ("source", "file_name")
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    source: str
+    file_name: str
+    def __init__(self, source: _Optional[str] = ..., file_name: _Optional[str] = ...) -> None: ...
+
+class ValidateRuleSetResponse(_message.Message):
+    __slots__ = ("valid", "diagnostics", "tests", "name", "content_hash")
+    VALID_FIELD_NUMBER: _ClassVar[int]
+    DIAGNOSTICS_FIELD_NUMBER: _ClassVar[int]
+    TESTS_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_HASH_FIELD_NUMBER: _ClassVar[int]
+    valid: bool
+    diagnostics: _containers.RepeatedCompositeFieldContainer[Diagnostic]
+    tests: _containers.RepeatedCompositeFieldContainer[TestCaseResult]
+    name: str
+    content_hash: str
+    def __init__(self, valid: _Optional[bool] = ..., diagnostics: _Optional[_Iterable[_Union[Diagnostic, _Mapping]]] = ..., tests: _Optional[_Iterable[_Union[TestCaseResult, _Mapping]]] = ..., name: _Optional[str] = ..., content_hash: _Optional[str] = ...) -> None: ...
+
+class PublishRuleSetRequest(_message.Message):
+    __slots__ = ("source", "file_name", "author", "comment")
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    AUTHOR_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    source: str
+    file_name: str
+    author: str
+    comment: str
+    def __init__(self, source: _Optional[str] = ..., file_name: _Optional[str] = ..., author: _Optional[str] = ..., comment: _Optional[str] = ...) -> None: ...
+
+class PublishRuleSetResponse(_message.Message):
+    __slots__ = ("version", "diagnostics", "tests", "created")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    DIAGNOSTICS_FIELD_NUMBER: _ClassVar[int]
+    TESTS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    version: RuleSetVersion
+    diagnostics: _containers.RepeatedCompositeFieldContainer[Diagnostic]
+    tests: _containers.RepeatedCompositeFieldContainer[TestCaseResult]
+    created: bool
+    def __init__(self, version: _Optional[_Union[RuleSetVersion, _Mapping]] = ..., diagnostics: _Optional[_Iterable[_Union[Diagnostic, _Mapping]]] = ..., tests: _Optional[_Iterable[_Union[TestCaseResult, _Mapping]]] = ..., created: _Optional[bool] = ...) -> None: ...
+
+class RuleSetVersion(_message.Message):
+    __slots__ = ("name", "version", "content_hash", "source", "author", "comment", "published_at", "active", "rule_count")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_HASH_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    AUTHOR_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    PUBLISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    RULE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    version: int
+    content_hash: str
+    source: str
+    author: str
+    comment: str
+    published_at: _timestamp_pb2.Timestamp
+    active: bool
+    rule_count: int
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., content_hash: _Optional[str] = ..., source: _Optional[str] = ..., author: _Optional[str] = ..., comment: _Optional[str] = ..., published_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., active: _Optional[bool] = ..., rule_count: _Optional[int] = ...) -> None: ...
+
+class GetRuleSetRequest(_message.Message):
+    __slots__ = ("name", "version")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    version: int
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+
+class GetRuleSetResponse(_message.Message):
+    __slots__ = ("version",)
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    version: RuleSetVersion
+    def __init__(self, version: _Optional[_Union[RuleSetVersion, _Mapping]] = ...) -> None: ...
+
+class ListRuleSetsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RuleSetSummary(_message.Message):
+    __slots__ = ("name", "active_version", "latest_version", "versions")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    LATEST_VERSION_FIELD_NUMBER: _ClassVar[int]
+    VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    active_version: int
+    latest_version: int
+    versions: _containers.RepeatedCompositeFieldContainer[RuleSetVersion]
+    def __init__(self, name: _Optional[str] = ..., active_version: _Optional[int] = ..., latest_version: _Optional[int] = ..., versions: _Optional[_Iterable[_Union[RuleSetVersion, _Mapping]]] = ...) -> None: ...
+
+class ListRuleSetsResponse(_message.Message):
+    __slots__ = ("rule_sets",)
+    RULE_SETS_FIELD_NUMBER: _ClassVar[int]
+    rule_sets: _containers.RepeatedCompositeFieldContainer[RuleSetSummary]
+    def __init__(self, rule_sets: _Optional[_Iterable[_Union[RuleSetSummary, _Mapping]]] = ...) -> None: ...
+
+class ActivateRuleSetRequest(_message.Message):
+    __slots__ = ("name", "version", "reason", "actor")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    version: int
+    reason: str
+    actor: str
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class Activation(_message.Message):
+    __slots__ = ("name", "version", "previous_version", "actor", "reason", "at")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_VERSION_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    version: int
+    previous_version: int
+    actor: str
+    reason: str
+    at: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., previous_version: _Optional[int] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ActivateRuleSetResponse(_message.Message):
+    __slots__ = ("activation",)
+    ACTIVATION_FIELD_NUMBER: _ClassVar[int]
+    activation: Activation
+    def __init__(self, activation: _Optional[_Union[Activation, _Mapping]] = ...) -> None: ...
+
+class DiffRuleSetsRequest(_message.Message):
+    __slots__ = ("name", "from_version", "to_version")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    FROM_VERSION_FIELD_NUMBER: _ClassVar[int]
+    TO_VERSION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    from_version: int
+    to_version: int
+    def __init__(self, name: _Optional[str] = ..., from_version: _Optional[int] = ..., to_version: _Optional[int] = ...) -> None: ...
+
+class DiffRuleSetsResponse(_message.Message):
+    __slots__ = ("added_rules", "removed_rules", "changed_rules", "source_diff")
+    ADDED_RULES_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_RULES_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_RULES_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_DIFF_FIELD_NUMBER: _ClassVar[int]
+    added_rules: _containers.RepeatedScalarFieldContainer[str]
+    removed_rules: _containers.RepeatedScalarFieldContainer[str]
+    changed_rules: _containers.RepeatedScalarFieldContainer[str]
+    source_diff: str
+    def __init__(self, added_rules: _Optional[_Iterable[str]] = ..., removed_rules: _Optional[_Iterable[str]] = ..., changed_rules: _Optional[_Iterable[str]] = ..., source_diff: _Optional[str] = ...) -> None: ...
+
+class GetAuditLogRequest(_message.Message):
+    __slots__ = ("name", "limit")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    limit: int
+    def __init__(self, name: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class AuditEntry(_message.Message):
+    __slots__ = ("action", "name", "version", "actor", "reason", "at", "previous_version", "content_hash")
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_HASH_FIELD_NUMBER: _ClassVar[int]
+    action: str
+    name: str
+    version: int
+    actor: str
+    reason: str
+    at: _timestamp_pb2.Timestamp
+    previous_version: int
+    content_hash: str
+    def __init__(self, action: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[int] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., previous_version: _Optional[int] = ..., content_hash: _Optional[str] = ...) -> None: ...
+
+class GetAuditLogResponse(_message.Message):
+    __slots__ = ("entries",)
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[AuditEntry]
+    def __init__(self, entries: _Optional[_Iterable[_Union[AuditEntry, _Mapping]]] = ...) -> None: ...

@@ -1,0 +1,112 @@
+"""Rule sets: the language, its validation, compilation to durable_rules, evaluation.
+
+Pure logic: no gRPC, no Redis, no clocks. The public surface:
+
+- check(source, file) -> CheckResult: parse, validate, analyse, run embedded tests
+- CompiledRuleSet(rule_set, version, content_hash).evaluate(facts) -> Decision
+- check_order(doc) -> fact document, raising InvalidOrder on a bad field
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+
+from rules._errors import InvalidOrder, RulesError, RuleSetInvalid
+from rules.analysis import analyse
+from rules.combine import Decision
+from rules.compile import check_compilable
+from rules.diagnostics import Diagnostic, Severity, error
+from rules.diff import RuleSetDiff, diff_rule_sets
+from rules.engine import CompiledRuleSet
+from rules.facts import OrderFacts, check_order
+from rules.model import Review, RuleSet
+from rules.parse import parse_rule_set
+from rules.testing import TestResult, run_tests
+
+__all__ = [
+    "CheckResult",
+    "CompiledRuleSet",
+    "Decision",
+    "Diagnostic",
+    "InvalidOrder",
+    "OrderFacts",
+    "Review",
+    "RuleSet",
+    "RuleSetDiff",
+    "RuleSetInvalid",
+    "RulesError",
+    "Severity",
+    "TestResult",
+    "check",
+    "check_order",
+    "content_hash",
+    "diff_rule_sets",
+    "parse_rule_set",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    rule_set: RuleSet | None
+    diagnostics: tuple[Diagnostic, ...]
+    tests: tuple[TestResult, ...]
+    content_hash: str
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.is_error)
+
+    @property
+    def valid(self) -> bool:
+        """No error, and every embedded test passed."""
+        return self.rule_set is not None and not self.errors and all(t.passed for t in self.tests)
+
+
+def content_hash(source: str) -> str:
+    return "sha256:" + hashlib.sha256(source.encode()).hexdigest()
+
+
+def check(source: str, file: str = "<source>") -> CheckResult:
+    """Everything publish requires, without storing anything."""
+    digest = content_hash(source)
+    rule_set, diagnostics = parse_rule_set(source, file)
+    if rule_set is None:
+        return CheckResult(None, tuple(diagnostics), (), digest)
+    for rule in rule_set.rules:
+        for bad in check_compilable(rule.when) if rule.when is not None else []:
+            diagnostics.append(
+                _located(
+                    error(
+                        "not-expressible",
+                        f"'not' cannot apply to {bad.op.value} on the text fact {bad.fact}",
+                        line=bad.line,
+                        rule_id=rule.id,
+                        hint="use not_equals / not_in, or list the accepted values with in",
+                    ),
+                    file,
+                )
+            )
+    if any(d.is_error for d in diagnostics):
+        return CheckResult(None, tuple(diagnostics), (), digest)
+    diagnostics.extend(analyse(rule_set))
+    compiled = CompiledRuleSet(rule_set)
+    try:
+        tests = run_tests(compiled, rule_set.tests)
+    finally:
+        compiled.close()
+    for result in tests:
+        if not result.passed:
+            failed = error(
+                "test-failed",
+                f"test '{result.name}' failed: " + "; ".join(result.failures),
+                line=result.line,
+                hint="fix the rules or the test's expect",
+            )
+            diagnostics.append(_located(failed, file))
+    return CheckResult(rule_set, tuple(diagnostics), tuple(tests), digest)
+
+
+def _located(diagnostic: Diagnostic, file: str) -> Diagnostic:
+    return dataclasses.replace(diagnostic, file=file)

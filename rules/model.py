@@ -1,0 +1,147 @@
+"""The rule set model: what a parsed, validated rule set is made of."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+Scalar = str | int | float | bool
+
+
+class Op(StrEnum):
+    EQUALS = "equals"
+    NOT_EQUALS = "not_equals"
+    IN = "in"
+    NOT_IN = "not_in"
+    GT = "greater_than"
+    GTE = "at_least"
+    LT = "less_than"
+    LTE = "at_most"
+    BETWEEN = "between"
+    CONTAINS = "contains"
+    STARTS_WITH = "starts_with"
+    EXISTS = "exists"
+    NOT_EXISTS = "not_exists"
+
+
+OP_ALIASES: Mapping[str, Op] = {
+    **{op.value: op for op in Op},
+    "==": Op.EQUALS,
+    "!=": Op.NOT_EQUALS,
+    ">": Op.GT,
+    ">=": Op.GTE,
+    "<": Op.LT,
+    "<=": Op.LTE,
+}
+"""Every spelling an author may use for an operator."""
+
+
+class Scope(StrEnum):
+    ANY = "any_line"
+    ALL = "all_lines"
+    NONE = "no_line"
+
+
+class Review(StrEnum):
+    SKIP = "SKIP"
+    STANDARD = "STANDARD"
+    MANUAL = "MANUAL"
+
+
+REVIEW_STRICTNESS: Mapping[Review, int] = {Review.SKIP: 0, Review.STANDARD: 1, Review.MANUAL: 2}
+CREDIT_REVIEWS = (Review.SKIP, Review.STANDARD)
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """`fact op value`; inside a line scope `fact` names a line fact."""
+
+    fact: str
+    op: Op
+    value: Scalar | tuple[Scalar, ...] | None
+    line: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    items: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    items: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Condition
+
+
+@dataclass(frozen=True, slots=True)
+class LineScope:
+    scope: Scope
+    item: Condition
+
+
+Condition = Compare | AllOf | AnyOf | Not | LineScope
+
+SINGLE_FIELDS = ("path", "warehouse", "carrier", "priority_pickup", "cs_queue")
+REVIEW_FIELDS = ("risk_review", "credit_review")
+SET_FIELDS = ("holds", "tags", "avoid_warehouse_types")
+OUTPUT_FIELDS = SINGLE_FIELDS + REVIEW_FIELDS + SET_FIELDS
+REQUIRED_DEFAULT_FIELDS = ("path", "risk_review", "credit_review", "warehouse")
+
+
+@dataclass(frozen=True, slots=True)
+class Outputs:
+    """Decision fields a rule sets; None / empty means 'not set by this rule'."""
+
+    path: str | None = None
+    warehouse: str | None = None
+    carrier: str | None = None
+    priority_pickup: bool | None = None
+    cs_queue: str | None = None
+    risk_review: Review | None = None
+    credit_review: Review | None = None
+    holds: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    avoid_warehouse_types: tuple[str, ...] = ()
+
+    def set_fields(self) -> tuple[str, ...]:
+        return tuple(f for f in OUTPUT_FIELDS if getattr(self, f) not in (None, ()))
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    priority: int
+    when: Condition | None
+    then: Outputs
+    description: str = ""
+    line: int = field(default=0, compare=False)
+
+    @property
+    def is_default(self) -> bool:
+        return self.when is None
+
+
+@dataclass(frozen=True, slots=True)
+class TestCase:
+    name: str
+    order: Mapping[str, Any]
+    expect: Mapping[str, Any]
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    name: str
+    rules: tuple[Rule, ...]
+    """Non-default rules in evaluation order: priority, then file order."""
+    default: Rule
+    tests: tuple[TestCase, ...] = ()
+    description: str = ""
+    file: str = "<source>"
+    rule_lines: Mapping[str, int] = field(default_factory=dict)

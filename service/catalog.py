@@ -1,0 +1,160 @@
+"""Rule set versions as the service uses them: stored in a RuleSetStore,
+compiled and held in memory for the active version of each rule set.
+
+Route reads `active(name)`: a dict lookup, no I/O. Publishing validates and
+tests first; activation compiles before it records, so a version that cannot
+run is never made active. A retired compiled version is freed by reference
+counting once the last request using it is done.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+
+import rules
+from rules import CheckResult, CompiledRuleSet, RuleSetDiff, RuleSetInvalid
+from service.errors import InvalidArgument, NotFound
+from service.storage import AuditRecord, RuleSetStore, VersionRecord
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = ("fulfilment.yaml",)
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    record: VersionRecord
+    created: bool
+    check: CheckResult
+
+
+@dataclass(frozen=True, slots=True)
+class Activated:
+    name: str
+    version: int
+    previous_version: int
+    actor: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    name: str
+    active_version: int
+    versions: list[VersionRecord]
+
+
+class RuleSetCatalog:
+    def __init__(self, store: RuleSetStore, clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._clock = clock
+        self._active: dict[str, CompiledRuleSet] = {}
+        self._write_lock = threading.Lock()
+
+    # ------------------------------------------------------------ hot path
+
+    def active(self, name: str) -> CompiledRuleSet:
+        compiled = self._active.get(name)
+        if compiled is None:
+            raise NotFound(f"rule set {name!r} does not exist or has no active version")
+        return compiled
+
+    # ------------------------------------------------------------ start-up
+
+    def load_active(self) -> None:
+        """Compiles the active version of every stored rule set."""
+        for name in self._store.list_names():
+            active = self._store.active(name)
+            if active is not None:
+                self._active[name] = self._compile(self._store.get_version(name, active.version))
+                log.info("loaded rule set %s version %d", name, active.version)
+
+    def seed_examples(self, actor: str = "orderroute-seed") -> None:
+        """On an empty store: publish and activate the example rule sets."""
+        if self._store.list_names():
+            return
+        for example in EXAMPLES:
+            source = resources.files("rules").joinpath("examples", example).read_text()
+            published = self.publish(source, f"rules/examples/{example}", actor, "example rule set")
+            self.activate(published.record.name, published.record.version, actor, "seeded on first start")
+
+    # ------------------------------------------------------------ authoring
+
+    def validate(self, source: str, file: str) -> CheckResult:
+        return rules.check(source, file or "<source>")
+
+    def publish(self, source: str, file: str, author: str, comment: str) -> Published:
+        check = self.validate(source, file)
+        if not check.valid or check.rule_set is None:
+            raise RuleSetInvalid(check.diagnostics)
+        record, created = self._store.publish(
+            check.rule_set.name,
+            source,
+            check.content_hash,
+            author,
+            comment,
+            len(check.rule_set.rules) + 1,
+            self._clock(),
+        )
+        return Published(record, created, check)
+
+    def activate(self, name: str, version: int, actor: str, reason: str) -> Activated:
+        if version <= 0:
+            raise InvalidArgument("version", "must be a published version number (1 or more)")
+        compiled = self._compile(self._store.get_version(name, version))
+        with self._write_lock:
+            now = self._clock()
+            previous = self._store.activate(name, version, actor, reason, now)
+            self._active[name] = compiled
+        log.info("activated rule set %s version %d (was %d) by %s: %s", name, version, previous, actor, reason)
+        return Activated(name, version, previous, actor, reason, now)
+
+    # ------------------------------------------------------------ reading
+
+    def get(self, name: str, version: int) -> tuple[VersionRecord, bool]:
+        """(record, is_active); version 0 means the active one."""
+        active = self._store.active(name)
+        if version == 0:
+            if active is None:
+                raise NotFound(f"rule set {name!r} does not exist or has no active version")
+            version = active.version
+        return self._store.get_version(name, version), active is not None and active.version == version
+
+    def list(self) -> list[Summary]:
+        out = []
+        for name in self._store.list_names():
+            active = self._store.active(name)
+            out.append(Summary(name, active.version if active else 0, self._store.list_versions(name)))
+        return out
+
+    def diff(self, name: str, old: int, new: int) -> RuleSetDiff:
+        before, _ = self.get(name, old)
+        after, _ = self.get(name, new)
+        return rules.diff_rule_sets(
+            self._parse(before),
+            self._parse(after),
+            before.source,
+            after.source,
+            f"{name} v{before.version}",
+            f"{name} v{after.version}",
+        )
+
+    def audit(self, name: str, limit: int) -> list[AuditRecord]:
+        return self._store.audit(name, limit)
+
+    # ------------------------------------------------------------ helpers
+
+    def _parse(self, record: VersionRecord) -> rules.RuleSet:
+        rule_set, diagnostics = rules.parse_rule_set(record.source, f"{record.name} v{record.version}")
+        if rule_set is None:
+            raise RuleSetInvalid(diagnostics)
+        return rule_set
+
+    def _compile(self, record: VersionRecord) -> CompiledRuleSet:
+        return CompiledRuleSet(self._parse(record), record.version, record.content_hash)

@@ -1,0 +1,113 @@
+"""Server wiring: storage, catalog, router, gRPC servicers, health, reflection.
+
+A synchronous gRPC server with a small thread pool: on this 2-core machine
+thread hand-offs cost more than they buy (see README "Benchmarks").
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from concurrent import futures
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import FrameType
+
+import grpc
+import redis
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from orderroute.v1 import orderroute_pb2 as pb
+from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
+
+from service.catalog import RuleSetCatalog
+from service.config import Settings
+from service.redis_conn import connect
+from service.routing import Router
+from service.servicers import RoutingServicer, RuleSetServicer
+from service.storage import RedisRuleSetStore, translated_errors
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAMES = tuple(s.full_name for s in pb.DESCRIPTOR.services_by_name.values())
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class App:
+    """The running pieces of one service process."""
+
+    redis: redis.Redis
+    catalog: RuleSetCatalog
+    router: Router
+
+    def close(self) -> None:
+        self.redis.close()
+
+
+def build_app(settings: Settings) -> App:
+    client = connect(settings.redis_url, settings.data_dir)
+    with translated_errors():
+        client.ping()
+    catalog = RuleSetCatalog(RedisRuleSetStore(client), utc_now)
+    if settings.seed_examples:
+        catalog.seed_examples()
+    catalog.load_active()
+    return App(client, catalog, Router(catalog, settings.default_rule_set, settings.max_batch))
+
+
+def create_server(settings: Settings, app: App) -> tuple[grpc.Server, int, health.HealthServicer]:
+    """A started-but-not-yet-serving gRPC server; bind port 0 to get a free port."""
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="grpc"),
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+    pb_grpc.add_RoutingServiceServicer_to_server(RoutingServicer(app.router), server)
+    pb_grpc.add_RuleSetServiceServicer_to_server(RuleSetServicer(app.catalog), server)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    port = server.add_insecure_port(f"{settings.host}:{settings.port}")
+    if port == 0:
+        raise OSError(f"cannot bind {settings.host}:{settings.port}")
+    return server, port, health_servicer
+
+
+def set_serving(health_servicer: health.HealthServicer, serving: bool) -> None:
+    status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+    for name in ("", *SERVICE_NAMES):
+        health_servicer.set(name, status)
+
+
+def serve(settings: Settings, ready: threading.Event | None = None) -> None:
+    """Runs until SIGTERM or SIGINT, then drains in-flight calls for the grace period."""
+    app = build_app(settings)
+    server, port, health_servicer = create_server(settings, app)
+    server.start()
+    set_serving(health_servicer, True)
+    log.info("orderroute serving on %s:%d (default rule set %r)", settings.host, port, settings.default_rule_set)
+    print(f"orderroute serving on {settings.host}:{port}", flush=True)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %d: shutting down", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    if ready is not None:
+        ready.set()
+    stop.wait()
+    set_serving(health_servicer, False)
+    server.stop(settings.grace_seconds).wait()
+    app.close()
+    log.info("stopped")

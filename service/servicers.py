@@ -1,0 +1,201 @@
+"""Thin gRPC servicers: convert the request, call the core, convert back.
+
+Every error goes through `status_of`; only a bug becomes INTERNAL.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import grpc
+from orderroute.v1 import orderroute_pb2 as pb
+from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
+
+from rules import CheckResult, Diagnostic, InvalidOrder, Severity, TestResult
+from service.catalog import RuleSetCatalog
+from service.convert import timestamp
+from service.errors import InvalidArgument, status_of
+from service.routing import Router
+from service.storage import VersionRecord
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+FIELD_METADATA = "orderroute-field"
+
+
+def handled(method: F) -> F:
+    """Turns any error into the right status; logs what is a bug."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
+        try:
+            return method(self, request, context)
+        except Exception as exc:
+            code, message = status_of(exc)
+            if code is grpc.StatusCode.INTERNAL:
+                log.exception("bug in %s", method.__name__)
+            field = getattr(exc, "field", None) if isinstance(exc, InvalidOrder | InvalidArgument) else None
+            if field:
+                context.set_trailing_metadata(((FIELD_METADATA, field),))
+        context.abort(code, message)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _require(value: str, field: str) -> str:
+    if not value.strip():
+        raise InvalidArgument(field, "is required")
+    return value
+
+
+class RoutingServicer(pb_grpc.RoutingServiceServicer):
+    def __init__(self, router: Router) -> None:
+        self._router = router
+
+    @handled
+    def Route(self, request: pb.RouteRequest, context: grpc.ServicerContext) -> pb.RouteResponse:
+        return pb.RouteResponse(decision=self._router.route(request.order, request.rule_set))
+
+    @handled
+    def RouteBatch(self, request: pb.RouteBatchRequest, context: grpc.ServicerContext) -> pb.RouteBatchResponse:
+        return pb.RouteBatchResponse(results=self._router.route_batch(request.orders, request.rule_set))
+
+
+class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
+    def __init__(self, catalog: RuleSetCatalog) -> None:
+        self._catalog = catalog
+
+    @handled
+    def ValidateRuleSet(self, request: pb.ValidateRuleSetRequest, context: grpc.ServicerContext) -> Any:
+        result = self._catalog.validate(_require(request.source, "source"), request.file_name)
+        return pb.ValidateRuleSetResponse(
+            valid=result.valid,
+            diagnostics=[diagnostic_to_proto(d) for d in result.diagnostics],
+            tests=[test_to_proto(t) for t in result.tests],
+            name=result.rule_set.name if result.rule_set else "",
+            content_hash=result.content_hash,
+        )
+
+    @handled
+    def PublishRuleSet(self, request: pb.PublishRuleSetRequest, context: grpc.ServicerContext) -> Any:
+        published = self._catalog.publish(
+            _require(request.source, "source"), request.file_name, _require(request.author, "author"), request.comment
+        )
+        return pb.PublishRuleSetResponse(
+            version=version_to_proto(published.record, active=False),
+            diagnostics=[diagnostic_to_proto(d) for d in _warnings(published.check)],
+            tests=[test_to_proto(t) for t in published.check.tests],
+            created=published.created,
+        )
+
+    @handled
+    def GetRuleSet(self, request: pb.GetRuleSetRequest, context: grpc.ServicerContext) -> Any:
+        record, active = self._catalog.get(_require(request.name, "name"), request.version)
+        return pb.GetRuleSetResponse(version=version_to_proto(record, active))
+
+    @handled
+    def ListRuleSets(self, request: pb.ListRuleSetsRequest, context: grpc.ServicerContext) -> Any:
+        summaries = []
+        for s in self._catalog.list():
+            versions = [version_to_proto(v, v.version == s.active_version) for v in s.versions]
+            latest = s.versions[0].version if s.versions else 0
+            summaries.append(
+                pb.RuleSetSummary(
+                    name=s.name, active_version=s.active_version, latest_version=latest, versions=versions
+                )
+            )
+        return pb.ListRuleSetsResponse(rule_sets=summaries)
+
+    @handled
+    def ActivateRuleSet(self, request: pb.ActivateRuleSetRequest, context: grpc.ServicerContext) -> Any:
+        done = self._catalog.activate(
+            _require(request.name, "name"),
+            request.version,
+            _require(request.actor, "actor"),
+            _require(request.reason, "reason"),
+        )
+        return pb.ActivateRuleSetResponse(
+            activation=pb.Activation(
+                name=done.name,
+                version=done.version,
+                previous_version=done.previous_version,
+                actor=done.actor,
+                reason=done.reason,
+                at=timestamp(done.at.timestamp()),
+            )
+        )
+
+    @handled
+    def DiffRuleSets(self, request: pb.DiffRuleSetsRequest, context: grpc.ServicerContext) -> Any:
+        for field in ("from_version", "to_version"):
+            if getattr(request, field) <= 0:
+                raise InvalidArgument(field, "must be a published version number (1 or more)")
+        diff = self._catalog.diff(_require(request.name, "name"), request.from_version, request.to_version)
+        return pb.DiffRuleSetsResponse(
+            added_rules=diff.added_rules,
+            removed_rules=diff.removed_rules,
+            changed_rules=diff.changed_rules,
+            source_diff=diff.source_diff,
+        )
+
+    @handled
+    def GetAuditLog(self, request: pb.GetAuditLogRequest, context: grpc.ServicerContext) -> Any:
+        if request.limit < 0:
+            raise InvalidArgument("limit", "must not be negative")
+        entries = self._catalog.audit(_require(request.name, "name"), min(request.limit or 100, 10_000))
+        return pb.GetAuditLogResponse(
+            entries=[
+                pb.AuditEntry(
+                    action=e.action,
+                    name=e.name,
+                    version=e.version,
+                    actor=e.actor,
+                    reason=e.reason,
+                    at=timestamp(e.at.timestamp()),
+                    previous_version=e.previous_version,
+                    content_hash=e.content_hash,
+                )
+                for e in entries
+            ]
+        )
+
+
+def _warnings(check: CheckResult) -> list[Diagnostic]:
+    return [d for d in check.diagnostics if not d.is_error]
+
+
+_SEVERITY = {Severity.ERROR: pb.SEVERITY_ERROR, Severity.WARNING: pb.SEVERITY_WARNING}
+
+
+def diagnostic_to_proto(d: Diagnostic) -> pb.Diagnostic:
+    return pb.Diagnostic(
+        severity=_SEVERITY[d.severity],
+        file=d.file,
+        line=d.line,
+        rule_id=d.rule_id,
+        code=d.code,
+        message=d.message,
+        hint=d.hint,
+    )
+
+
+def test_to_proto(t: TestResult) -> pb.TestCaseResult:
+    return pb.TestCaseResult(name=t.name, passed=t.passed, failures=t.failures, line=t.line)
+
+
+def version_to_proto(record: VersionRecord, active: bool) -> pb.RuleSetVersion:
+    return pb.RuleSetVersion(
+        name=record.name,
+        version=record.version,
+        content_hash=record.content_hash,
+        source=record.source,
+        author=record.author,
+        comment=record.comment,
+        published_at=timestamp(record.published_at.timestamp()),
+        active=active,
+        rule_count=record.rule_count,
+    )
