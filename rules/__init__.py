@@ -13,10 +13,10 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass
 
-from rules._errors import InvalidOrder, RulesError, RuleSetInvalid
+from rules._errors import EngineRejected, InvalidOrder, RulesError, RuleSetInvalid
 from rules.analysis import analyse
 from rules.combine import Decision
-from rules.compile import check_compilable
+from rules.compile import compile_problem
 from rules.diagnostics import Diagnostic, Severity, error
 from rules.diff import RuleSetDiff, diff_rule_sets
 from rules.engine import CompiledRuleSet
@@ -30,6 +30,7 @@ __all__ = [
     "CompiledRuleSet",
     "Decision",
     "Diagnostic",
+    "EngineRejected",
     "InvalidOrder",
     "OrderFacts",
     "Review",
@@ -75,23 +76,19 @@ def check(source: str, file: str = "<source>") -> CheckResult:
     if rule_set is None:
         return CheckResult(None, tuple(diagnostics), (), digest)
     for rule in rule_set.rules:
-        for bad in check_compilable(rule.when) if rule.when is not None else []:
-            diagnostics.append(
-                _located(
-                    error(
-                        "not-expressible",
-                        f"'not' cannot apply to {bad.op.value} on the text fact {bad.fact}",
-                        line=bad.line,
-                        rule_id=rule.id,
-                        hint="use not_equals / not_in, or list the accepted values with in",
-                    ),
-                    file,
-                )
-            )
+        problem = compile_problem(rule.when) if rule.when is not None else None
+        if problem is not None:
+            located = error("not-expressible", problem.message, line=problem.line or rule.line, rule_id=rule.id,
+                            hint=problem.hint)
+            diagnostics.append(_located(located, file))
     if any(d.is_error for d in diagnostics):
         return CheckResult(None, tuple(diagnostics), (), digest)
     diagnostics.extend(analyse(rule_set))
-    compiled = CompiledRuleSet(rule_set)
+    try:
+        compiled = CompiledRuleSet(rule_set)
+    except EngineRejected:
+        diagnostics.extend(_located(d, file) for d in _engine_rejections(rule_set))
+        return CheckResult(None, tuple(diagnostics), (), digest)
     try:
         tests = run_tests(compiled, rule_set.tests)
     finally:
@@ -106,6 +103,18 @@ def check(source: str, file: str = "<source>") -> CheckResult:
             )
             diagnostics.append(_located(failed, file))
     return CheckResult(rule_set, tuple(diagnostics), tuple(tests), digest)
+
+
+def _engine_rejections(rule_set: RuleSet) -> list[Diagnostic]:
+    """Which rules the engine refuses, found by loading each one alone."""
+    found = []
+    for rule in rule_set.rules:
+        try:
+            CompiledRuleSet(dataclasses.replace(rule_set, rules=(rule,))).close()
+        except EngineRejected as exc:
+            found.append(error("engine-rejected", exc.message, line=rule.line, rule_id=rule.id,
+                               hint="the condition is too complex for the engine: split the rule"))
+    return found or [error("engine-rejected", "the engine refused the rule set", hint="split large rules")]
 
 
 def _located(diagnostic: Diagnostic, file: str) -> Diagnostic:

@@ -37,6 +37,12 @@ class RuleSetInvalid(RulesError):
         self.diagnostics = tuple(diagnostics)
 
 
+class EngineRejected(RulesError):
+    """durable_rules would not load the rule set (an engine limit)."""
+
+    code = "engine-rejected"
+
+
 class InvalidOrder(RulesError):
     """An order fact has a bad value; `field` is its path, e.g. lines[2].qty."""
 

@@ -31,7 +31,7 @@ class LinedList(list[Any]):
     """A sequence that knows its own line and the line of each item (1-based)."""
 
     line: int = 0
-    item_lines: list[int]
+    item_lines: list[int] = []  # noqa: RUF012 - replaced per instance by the loader
 
 
 def line_of(value: object, default: int = 0) -> int:

@@ -3,10 +3,14 @@
 Negation is pushed down to the comparisons (negation normal form), because
 durable_rules has no `not`. Under three-valued logic a formula in this form is
 True exactly when it is True with every unknown comparison read as false,
-which is what durable_rules does with a missing field. Empty lists are never
-in the document the engine sees, so `$nex` tells an order without lines.
+which is what durable_rules does with a missing field.
 
-durable_rules regular expressions match the whole text and escape with `%`.
+Engine quirks shape the output (tests/rules/test_differential.py pins them):
+`$nex` outside a line scope is always true, so the engine document carries a
+count per list (`#lines`, `#tags`, `#customer_segments`), on which emptiness
+is tested, and the list of the rule set's facts the order lacks (`#missing`),
+on which "does not exist" is tested; and patterns (`$mt`) match the whole text, escape with
+`%`, and reject `%` before anything but their own operators.
 """
 
 from __future__ import annotations
@@ -33,8 +37,20 @@ _NEGATED = {
 _ENGINE_OP = {Op.NOT_EQUALS: "$neq", Op.GT: "$gt", Op.GTE: "$gte", Op.LT: "$lt", Op.LTE: "$lte"}
 
 
+MISSING = "#missing"
+LIST_COUNTS: dict[str, str] = {"lines": "#lines", "tags": "#tags", "customer.segments": "#customer_segments"}
+"""List path -> the count field the engine document carries for it."""
+_PATTERN_SPECIAL = frozenset(".*+?|()[]{}%")
+
+
 class NotCompilable(ValueError):
     """A condition durable_rules cannot express (validation reports it)."""
+
+    def __init__(self, message: str, line: int = 0, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.hint = hint or "split the condition into several rules"
 
 
 def rule_key(index: int) -> str:
@@ -69,14 +85,78 @@ def condition_to_durable(condition: Condition, positive: bool = True, prefix: st
 
 
 def _scope(scope: Scope, item: Condition, positive: bool) -> Json:
+    # durable_rules mis-evaluates `$or` inside `$iany` / `$iall` over different
+    # fields, so line conditions are flattened first: any_line takes the
+    # disjunctive form (one `$iany` per conjunction, joined by a top-level
+    # `$or`); all_lines the conjunctive form (one `$iall` per clause), whose
+    # clauses may only offer alternatives for a single line fact.
     # no_line C is not(any_line C); all_lines and any_line are False without lines.
     if scope is Scope.NONE:
         scope, positive = Scope.ANY, not positive
-    if positive:
-        quantifier = "$iany" if scope is Scope.ANY else "$iall"
-        return {quantifier: {"lines": condition_to_durable(item, True, "$i.")}}
-    dual = "$iall" if scope is Scope.ANY else "$iany"
-    return {"$or": [{"$nex": {"lines": 1}}, {dual: {"lines": condition_to_durable(item, False, "$i.")}}]}
+    # any(C) and not all(C) = any(not C) need some line: `$iany` per conjunction.
+    # all(C) and not any(C) = all(not C) need every line: `$iall` per clause.
+    # Under `not`, an order without lines matches.
+    if (scope is Scope.ANY) == positive:
+        terms = _normal_form(item, positive, conjunctive=False)
+        combined = _join("$or", [{"$iany": {"lines": _join("$and", [atom for _, atom in term])}} for term in terms])
+    else:
+        parts = []
+        for clause in _normal_form(item, positive, conjunctive=True):
+            facts = sorted({fact for fact, _ in clause})
+            if len(facts) > 1:
+                raise NotCompilable(
+                    f"alternatives over different line facts ({', '.join(facts)}) inside all_lines or no_line",
+                    hint="express it with any_line (e.g. 'not all lines X' is 'any line not X'), or split the rule",
+                )
+            parts.append({"$iall": {"lines": _join("$or", [atom for _, atom in clause])}})
+        combined = _join("$and", parts)
+    return combined if positive else {"$or": [{LIST_COUNTS["lines"]: 0}, combined]}
+
+
+MAX_NORMAL_FORM_TERMS = 12  # durable_rules refuses an `$or` of 15 or more `$and`s
+Atom = tuple[str, Json]
+"""(line fact, engine expression without `$or`)."""
+
+
+def _normal_form(condition: Condition, positive: bool, conjunctive: bool) -> list[list[Atom]]:
+    """Disjunctive (a list of conjunctions) or conjunctive (a list of clauses) form over line atoms."""
+    match condition:
+        case Compare():
+            return _compare_form(condition, positive, conjunctive)
+        case Not(item):
+            return _normal_form(item, not positive, conjunctive)
+        case AllOf(items) | AnyOf(items):
+            forms = [_normal_form(c, positive, conjunctive) for c in items]
+            # In DNF an `and` multiplies out and an `or` concatenates; CNF is the dual.
+            multiplies = (isinstance(condition, AllOf) == positive) != conjunctive
+            if not multiplies:
+                return [term for form in forms for term in form]
+            product: list[list[Atom]] = [[]]
+            for form in forms:
+                product = [left + right for left in product for right in form]
+                if len(product) > MAX_NORMAL_FORM_TERMS:
+                    raise NotCompilable("the line condition is too complex; split it into several rules")
+            return product
+    raise NotCompilable(f"unexpected condition inside a line scope: {condition!r}")
+
+
+def _compare_form(c: Compare, positive: bool, conjunctive: bool) -> list[list[Atom]]:
+    expression = _compare(c, positive, "$i.")
+    # _compare returns one `$and` or `$or` of atoms, or a single atom.
+    if "$and" in expression:
+        atoms, is_and = expression["$and"], True
+    elif "$or" in expression:
+        atoms, is_and = expression["$or"], False
+    else:
+        atoms, is_and = [expression], True
+    tagged = [(c.fact, atom) for atom in atoms]
+    if is_and != conjunctive:
+        return [tagged]
+    return [[atom] for atom in tagged]
+
+
+def _join(operator: str, parts: list[Json]) -> Json:
+    return parts[0] if len(parts) == 1 else {operator: parts}
 
 
 def _compare(c: Compare, positive: bool, prefix: str) -> Json:
@@ -90,10 +170,14 @@ def _compare(c: Compare, positive: bool, prefix: str) -> Json:
         has = {"$iany": {path: {"$i": operand}}}
         if positive:
             return has
-        return {"$or": [{"$nex": {path: 1}}, {"$iall": {path: {"$neq": {"$i": operand}}}}]}
+        return {"$or": [{LIST_COUNTS[path]: 0}, {"$iall": {path: {"$neq": {"$i": operand}}}}]}
     if op in (Op.CONTAINS, Op.STARTS_WITH):
         if not positive:
-            raise NotCompilable(f"'not' over {op.value} on text fact {c.fact}")
+            raise NotCompilable(
+                f"'not' cannot apply to {op.value} on the text fact {c.fact}",
+                c.line,
+                "use not_equals / not_in, or list the accepted values with in",
+            )
         pattern = escape_pattern(operand) + ".*"
         return {"$mt": {path: (".*" + pattern) if op is Op.CONTAINS else pattern}}
     if op is Op.BETWEEN:
@@ -115,27 +199,19 @@ def _compare(c: Compare, positive: bool, prefix: str) -> Json:
         case Op.EXISTS:
             return {"$ex": {path: 1}}
         case Op.NOT_EXISTS:
-            return {"$nex": {path: 1}}
+            return {"$nex": {path: 1}} if prefix else {"$iany": {MISSING: {"$i": path}}}
     return {_ENGINE_OP[op]: {path: operand}}
 
 
 def escape_pattern(text: str) -> str:
-    """Escapes text for a durable_rules pattern: every non-alphanumeric with `%`."""
-    return "".join(ch if ch.isalnum() and ch.isascii() else "%" + ch for ch in text)
+    """Escapes text for a durable_rules pattern: its operators get a `%`, nothing else may."""
+    return "".join("%" + ch if ch in _PATTERN_SPECIAL else ch for ch in text)
 
 
-def check_compilable(condition: Condition, positive: bool = True) -> list[Compare]:
-    """The comparisons that cannot be compiled (negated text contains/starts_with)."""
-    match condition:
-        case Compare(fact=fact, op=op):
-            spec = ORDER_FACTS.get(fact)
-            is_list = spec is not None and spec.type is FactType.TEXT_LIST
-            bad = not positive and op in (Op.CONTAINS, Op.STARTS_WITH) and not is_list
-            return [condition] if bad else []
-        case AllOf(items) | AnyOf(items):
-            return [bad for c in items for bad in check_compilable(c, positive)]
-        case Not(item):
-            return check_compilable(item, not positive)
-        case LineScope(scope, item):
-            return check_compilable(item, positive if scope is not Scope.NONE else not positive)
-    return []
+def compile_problem(condition: Condition) -> NotCompilable | None:
+    """Why durable_rules cannot express the condition, or None when it can."""
+    try:
+        condition_to_durable(condition)
+    except NotCompilable as exc:
+        return exc
+    return None

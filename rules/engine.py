@@ -18,6 +18,7 @@ from typing import Any
 import durable_rules_engine as _engine
 import orjson
 
+from rules._errors import EngineRejected
 from rules.combine import Decision, Provenance, combine
 from rules.compile import rule_key, to_durable
 from rules.facts import FactType, OrderFacts, fact_spec
@@ -38,7 +39,11 @@ class CompiledRuleSet:
         self._lock = threading.Lock()
         definition = orjson.dumps(to_durable(rule_set)).decode()
         self.engine_name = f"{rule_set.name}@{version}#{next(_names)}"
-        self._handle: int | None = _engine.create_ruleset(self.engine_name, definition)
+        try:
+            self._handle: int | None = _engine.create_ruleset(self.engine_name, definition)
+        except _engine.error as exc:
+            self._handle = None
+            raise EngineRejected(f"durable_rules refused the rule set: {exc}") from None
 
     @property
     def name(self) -> str:
@@ -50,12 +55,17 @@ class CompiledRuleSet:
 
     def evaluate(self, facts: OrderFacts) -> Decision:
         """The decision for one checked fact document."""
-        matched = self.match(facts)
-        return combine(matched, self.rule_set.default, facts, self.provenance, self.missing_facts(facts))
+        missing = self._missing_order_facts(facts)
+        matched = self._match(facts, missing)
+        missing.extend(self._missing_line_facts(facts))
+        return combine(matched, self.rule_set.default, facts, self.provenance, tuple(missing))
 
     def match(self, facts: OrderFacts) -> list[Rule]:
         """The non-default rules durable_rules fires for this order, in priority order."""
-        document = orjson.dumps(facts).decode()
+        return self._match(facts, self._missing_order_facts(facts))
+
+    def _match(self, facts: OrderFacts, missing: list[str]) -> list[Rule]:
+        document = engine_document(facts, missing)
         keys: list[str] = []
         with self._lock:
             handle = self._handle
@@ -75,13 +85,12 @@ class CompiledRuleSet:
         by_key = self._by_key
         return [by_key[k] for k in dict.fromkeys(keys) if k in by_key]
 
-    def missing_facts(self, facts: OrderFacts) -> tuple[str, ...]:
-        missing = [path for path in self._order_facts if _absent(facts, path)]
+    def _missing_order_facts(self, facts: OrderFacts) -> list[str]:
+        return [path for path in self._order_facts if _absent(facts, path)]
+
+    def _missing_line_facts(self, facts: OrderFacts) -> list[str]:
         lines = facts.get("lines") or ()
-        for name in self._line_facts:
-            if any(name not in line for line in lines):
-                missing.append(f"lines.{name}")
-        return tuple(missing)
+        return [f"lines.{name}" for name in self._line_facts if any(name not in line for line in lines)]
 
     def close(self) -> None:
         with self._lock:
@@ -93,6 +102,18 @@ class CompiledRuleSet:
         # At interpreter shutdown the engine module may already be torn down.
         with contextlib.suppress(Exception):
             self.close()
+
+
+def engine_document(facts: OrderFacts, missing: list[str]) -> str:
+    """The JSON the engine sees: the facts, a count per list and the missing facts (see rules.compile)."""
+    body = orjson.dumps(facts).decode()
+    customer = facts.get("customer")
+    segments = customer.get("segments") if isinstance(customer, Mapping) else None
+    head = (
+        f'{{"#lines":{len(facts.get("lines") or ())},"#tags":{len(facts.get("tags") or ())},'
+        f'"#customer_segments":{len(segments or ())},"#missing":{orjson.dumps(missing).decode()}'
+    )
+    return head + ("}" if body == "{}" else "," + body[1:])
 
 
 def _absent(facts: Mapping[str, Any], path: str) -> bool:

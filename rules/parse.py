@@ -121,7 +121,7 @@ def _did_you_mean(word: str, options: Sequence[str]) -> str:
 
 
 def _parse_rules(ctx: _Context, doc: LinedMap) -> list[Rule]:
-    items = doc.get("rules", [])
+    items = doc.get("rules", LinedList())
     if not isinstance(items, LinedList):
         ctx.error(
             "shape", "rules must be a list", doc.key_lines.get("rules", doc.line), "start each rule with '- id: ...'"
@@ -483,7 +483,7 @@ def _label_ok(value: object, pattern: re.Pattern[str] | None) -> bool:
 
 
 def _parse_tests(ctx: _Context, doc: LinedMap) -> list[TestCase]:
-    items = doc.get("tests", [])
+    items = doc.get("tests", LinedList())
     ctx.rule_id = ""
     if not isinstance(items, LinedList):
         ctx.error("shape", "tests must be a list", doc.key_lines.get("tests", doc.line))
