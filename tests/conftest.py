@@ -18,8 +18,8 @@ from pathlib import Path
 import grpc
 import pytest
 import redis
-
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
+
 from service.config import Settings
 from service.server import App, build_app, create_server, set_serving
 
@@ -45,8 +45,20 @@ def redis_server_binary() -> str:
 def start_redis(data_dir: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
     data_dir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
-        [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
-         "--save", "", "--appendonly", "no", *extra],
+        [
+            redis_server_binary(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(data_dir),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            *extra,
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

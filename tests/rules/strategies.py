@@ -30,7 +30,19 @@ LINE_FACTS: dict[str, tuple[str, Any]] = {
     "inventory_type": ("enum", st.sampled_from(["PHYSICAL", "VIRTUAL", "PRESALE"])),
 }
 OPS = {
-    "int": [Op.EQUALS, Op.NOT_EQUALS, Op.IN, Op.NOT_IN, Op.GT, Op.GTE, Op.LT, Op.LTE, Op.BETWEEN, Op.EXISTS, Op.NOT_EXISTS],
+    "int": [
+        Op.EQUALS,
+        Op.NOT_EQUALS,
+        Op.IN,
+        Op.NOT_IN,
+        Op.GT,
+        Op.GTE,
+        Op.LT,
+        Op.LTE,
+        Op.BETWEEN,
+        Op.EXISTS,
+        Op.NOT_EXISTS,
+    ],
     "enum": [Op.EQUALS, Op.NOT_EQUALS, Op.IN, Op.NOT_IN, Op.EXISTS, Op.NOT_EXISTS],
     "bool": [Op.EQUALS, Op.NOT_EQUALS, Op.EXISTS, Op.NOT_EXISTS],
     "text": [Op.EQUALS, Op.NOT_EQUALS, Op.IN, Op.NOT_IN, Op.CONTAINS, Op.STARTS_WITH, Op.EXISTS],
@@ -70,8 +82,10 @@ def conditions(facts: dict[str, tuple[str, Any]], allow_scopes: bool) -> st.Sear
 EXPRESSIBLE = conditions(ORDER_FACTS, allow_scopes=True).filter(lambda c: compile_problem(c) is None)
 
 DEFAULT = Rule(
-    "default", 2**31, None, Outputs(path="STANDARD", warehouse="DC", risk_review=Review.STANDARD,
-                                    credit_review=Review.STANDARD),
+    "default",
+    2**31,
+    None,
+    Outputs(path="STANDARD", warehouse="DC", risk_review=Review.STANDARD, credit_review=Review.STANDARD),
 )
 
 

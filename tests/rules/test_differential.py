@@ -17,7 +17,11 @@ from rules.model import RuleSet
 from tests.rules.strategies import orders, rule_sets
 
 
-@settings(max_examples=int(os.environ.get("DIFFERENTIAL_EXAMPLES", "400")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("DIFFERENTIAL_EXAMPLES", "400")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(rule_set=rule_sets(), batch=st.lists(orders(), min_size=1, max_size=8))
 def test_engine_matches_reference(rule_set: RuleSet, batch: list[dict]) -> None:
     try:

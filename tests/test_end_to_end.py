@@ -1,0 +1,168 @@
+"""The README tour as a user runs it: `orderroute serve` on its embedded Redis,
+the CLI against it, and publish -> activate -> rollback surviving restarts."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from orderroute.v1 import orderroute_pb2 as pb
+from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
+
+from tests.conftest import EXAMPLES, free_port
+
+ORDERS = EXAMPLES / "orders"
+TWO_REPEATS = pb.Order(order_id="o-2", customer=pb.Customer(customer_id="c", repeat_purchases=2))
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+class Server:
+    def __init__(self, data_dir: Path) -> None:
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve", "--port", str(self.port), "--data-dir", str(data_dir)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self._wait_serving()
+
+    def _wait_serving(self) -> None:
+        deadline = time.monotonic() + 60
+        with grpc.insecure_channel(self.address) as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            while time.monotonic() < deadline:
+                assert self.process.poll() is None, self.process.stdout.read() if self.process.stdout else ""
+                try:
+                    if health.Check(health_pb2.HealthCheckRequest(), timeout=1).status == 1:
+                        return
+                except grpc.RpcError:
+                    time.sleep(0.1)
+        raise TimeoutError("server did not become SERVING")
+
+    def route(self, order: pb.Order) -> pb.Decision:
+        with grpc.insecure_channel(self.address) as channel:
+            return pb_grpc.RoutingServiceStub(channel).Route(pb.RouteRequest(order=order), timeout=10).decision
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(30)
+        if self.process.stdout:
+            self.process.stdout.close()
+        return code
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    running = Server(tmp_path / "data")
+    yield running
+    if running.process.poll() is None:
+        running.stop()
+
+
+def test_tour_publish_activate_rollback_across_restarts(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    server = Server(data)
+    try:
+        routed = cli("route", str(ORDERS / "03-repeat-customer.yaml"), "--server", server.address)
+        assert routed.returncode == 0, routed.stderr
+        assert "EXPRESS" in routed.stdout and "repeat-customer-express" in routed.stdout
+
+        published = cli(
+            "rules",
+            "publish",
+            str(EXAMPLES / "fulfilment-candidate.yaml"),
+            "--server",
+            server.address,
+            "--comment",
+            "express from 2 repeats",
+        )
+        assert published.returncode == 0, published.stderr
+        assert "published fulfilment version 2" in published.stdout
+        activated = cli("rules", "activate", "fulfilment", "2", "--reason", "pilot", "--server", server.address)
+        assert activated.returncode == 0, activated.stderr
+        assert (server.route(TWO_REPEATS).path, server.route(TWO_REPEATS).version) == ("EXPRESS", 2)
+    finally:
+        assert server.stop() == 0
+
+    server = Server(data)
+    try:
+        assert (server.route(TWO_REPEATS).path, server.route(TWO_REPEATS).version) == ("EXPRESS", 2)
+        rolled = cli("rules", "activate", "fulfilment", "1", "--reason", "rollback", "--server", server.address)
+        assert rolled.returncode == 0, rolled.stderr
+        assert "version 1 is active (was 2)" in rolled.stdout
+    finally:
+        assert server.stop() == 0
+
+    server = Server(data)
+    try:
+        assert (server.route(TWO_REPEATS).path, server.route(TWO_REPEATS).version) == ("STANDARD", 1)
+        listed = json.loads(cli("rules", "list", "--json", "--server", server.address).stdout)
+        versions = listed["rule_sets"][0]["versions"]
+        assert [(int(v["version"]), v.get("active", False)) for v in versions] == [(2, False), (1, True)]
+        audit = cli("rules", "audit", "fulfilment", "--server", server.address).stdout
+        assert audit.count("activate") == 3 and "rollback" in audit and "pilot" in audit
+        diff = cli("rules", "diff", "fulfilment", "1", "2", "--server", server.address).stdout
+        assert "changed  repeat-customer-express" in diff
+    finally:
+        assert server.stop() == 0
+
+
+def test_cli_route_reports_a_bad_order_file_by_name_and_field(server: Server, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("order_id: x\nlines:\n  - {sku: A, qty: 1, colour: red}\n")
+    result = cli("route", str(bad), "--server", server.address)
+    assert result.returncode == 1
+    assert f"{bad}: order.lines[0].colour: unknown field 'colour'" in result.stderr
+
+    negative = tmp_path / "neg.yaml"
+    negative.write_text("order_id: x\nlines:\n  - {sku: A, qty: -2}\n")
+    result = cli("route", str(negative), "--server", server.address)
+    assert result.returncode == 1
+    assert "INVALID_ARGUMENT: order.lines[0].qty: must be at least 1" in result.stderr
+
+
+def test_cli_offline_validate_and_test(tmp_path: Path) -> None:
+    ok = cli("rules", "test", str(EXAMPLES / "fulfilment.yaml"))
+    assert ok.returncode == 0 and "14/14 tests passed" in ok.stdout
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        (EXAMPLES / "fulfilment.yaml")
+        .read_text()
+        .replace("customer.tier: {equals: PLUS}", "customer.tier: {equals: PLATINUM}")
+    )
+    result = cli("rules", "validate", str(broken))
+    assert result.returncode == 1
+    assert f"{broken}:" in result.stdout and "rule 'plus-forward-warehouse'" in result.stdout
+    assert "PLATINUM" in result.stdout and "hint:" in result.stdout
+
+    machine = json.loads(cli("rules", "validate", "--json", str(broken)).stdout)
+    assert machine["valid"] is False
+    assert machine["diagnostics"][0]["line"] > 0
+
+    missing = cli("rules", "validate", str(tmp_path / "nope.yaml"))
+    assert missing.returncode == 1 and "nope.yaml" in missing.stderr
+
+
+def test_cli_talking_to_no_server_says_so() -> None:
+    result = cli("rules", "list", "--server", f"127.0.0.1:{free_port()}", "--timeout", "2")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: UNAVAILABLE") or result.stderr.startswith("error: DEADLINE_EXCEEDED")
