@@ -78,8 +78,9 @@ def check(source: str, file: str = "<source>") -> CheckResult:
     for rule in rule_set.rules:
         problem = compile_problem(rule.when) if rule.when is not None else None
         if problem is not None:
-            located = error("not-expressible", problem.message, line=problem.line or rule.line, rule_id=rule.id,
-                            hint=problem.hint)
+            located = error(
+                "not-expressible", problem.message, line=problem.line or rule.line, rule_id=rule.id, hint=problem.hint
+            )
             diagnostics.append(_located(located, file))
     if any(d.is_error for d in diagnostics):
         return CheckResult(None, tuple(diagnostics), (), digest)
@@ -112,8 +113,15 @@ def _engine_rejections(rule_set: RuleSet) -> list[Diagnostic]:
         try:
             CompiledRuleSet(dataclasses.replace(rule_set, rules=(rule,))).close()
         except EngineRejected as exc:
-            found.append(error("engine-rejected", exc.message, line=rule.line, rule_id=rule.id,
-                               hint="the condition is too complex for the engine: split the rule"))
+            found.append(
+                error(
+                    "engine-rejected",
+                    exc.message,
+                    line=rule.line,
+                    rule_id=rule.id,
+                    hint="the condition is too complex for the engine: split the rule",
+                )
+            )
     return found or [error("engine-rejected", "the engine refused the rule set", hint="split large rules")]
 
 

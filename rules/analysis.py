@@ -102,7 +102,7 @@ def _equals_values(parts: Sequence[Condition]) -> dict[str, set[object]]:
     allowed: dict[str, set[object]] = {}
     for part in parts:
         if isinstance(part, Compare) and part.op in (Op.EQUALS, Op.IN):
-            values = set(part.value) if isinstance(part.value, tuple) else {part.value}
+            values: set[object] = set(part.value) if isinstance(part.value, tuple) else {part.value}
             allowed[part.fact] = allowed[part.fact] & values if part.fact in allowed else values
     return allowed
 

@@ -126,7 +126,7 @@ class RuleSetCatalog:
             version = active.version
         return self._store.get_version(name, version), active is not None and active.version == version
 
-    def list(self) -> list[Summary]:
+    def summaries(self) -> list[Summary]:
         out = []
         for name in self._store.list_names():
             active = self._store.active(name)

@@ -100,7 +100,7 @@ class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
     @handled
     def ListRuleSets(self, request: pb.ListRuleSetsRequest, context: grpc.ServicerContext) -> Any:
         summaries = []
-        for s in self._catalog.list():
+        for s in self._catalog.summaries():
             versions = [version_to_proto(v, v.version == s.active_version) for v in s.versions]
             latest = s.versions[0].version if s.versions else 0
             summaries.append(

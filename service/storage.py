@@ -135,6 +135,7 @@ def _time(ms: Any) -> datetime:
 
 class RedisRuleSetStore:
     def __init__(self, client: redis.Redis) -> None:
+        # Replies are bytes: the client must not be created with decode_responses.
         self._redis = client
         self._publish: Callable[..., Any] = client.register_script(_PUBLISH)
         self._activate: Callable[..., Any] = client.register_script(_ACTIVATE)
@@ -170,11 +171,11 @@ class RedisRuleSetStore:
         return self._run(read)
 
     def list_names(self) -> list[str]:
-        return self._run(lambda: sorted(n.decode() for n in self._redis.smembers(NAMES_KEY)))
+        return self._run(lambda: sorted(_text(n) for n in self._redis.smembers(NAMES_KEY)))
 
     def list_versions(self, name: str) -> list[VersionRecord]:
         def read() -> list[VersionRecord]:
-            metas = self._redis.hgetall(_key(name, "meta"))
+            metas: dict[Any, Any] = self._redis.hgetall(_key(name, "meta"))
             records = [_record(name, int(v), m, None) for v, m in metas.items()]
             return sorted(records, key=lambda r: r.version, reverse=True)
 
@@ -182,10 +183,10 @@ class RedisRuleSetStore:
 
     def active(self, name: str) -> ActiveRecord | None:
         def read() -> ActiveRecord | None:
-            fields = self._redis.hgetall(_key(name, "active"))
+            fields: dict[Any, Any] = self._redis.hgetall(_key(name, "active"))
             if not fields:
                 return None
-            f = {k.decode(): v.decode() for k, v in fields.items()}
+            f = {_text(k): _text(v) for k, v in fields.items()}
             return ActiveRecord(int(f["version"]), f.get("actor", ""), f.get("reason", ""), _time(f.get("at", 0)))
 
         return self._run(read)
@@ -198,10 +199,10 @@ class RedisRuleSetStore:
         return previous
 
     def audit(self, name: str, limit: int) -> list[AuditRecord]:
-        entries = self._run(lambda: self._redis.xrevrange(_key(name, "audit"), count=limit))
+        entries: list[Any] = self._run(lambda: list(self._redis.xrevrange(_key(name, "audit"), count=limit) or []))
         out = []
         for _id, raw in entries:
-            f = {k.decode(): v.decode() for k, v in raw.items()}
+            f = {_text(k): _text(v) for k, v in raw.items()}
             out.append(
                 AuditRecord(
                     action=f["action"],
@@ -215,6 +216,10 @@ class RedisRuleSetStore:
                 )
             )
         return out
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _record(name: str, version: int, meta: bytes, source: bytes | None) -> VersionRecord:

@@ -21,7 +21,7 @@ def test_generated_protobuf_code_is_fresh(tmp_path: Path) -> None:
     )
     fresh = tmp_path / "proto" / "orderroute" / "v1"
     names = sorted(p.name for p in fresh.iterdir() if "_pb2" in p.name)
-    assert names == ["orderroute_pb2.py", "orderroute_pb2.pyi", "orderroute_pb2_grpc.py"]
+    assert names == ["orderroute_pb2.py", "orderroute_pb2.pyi", "orderroute_pb2_grpc.py", "orderroute_pb2_grpc.pyi"]
     stale = [n for n in names if not filecmp.cmp(fresh / n, GENERATED / n, shallow=False)]
     assert stale == [], f"run proto/generate and commit: {stale} differ"
 
@@ -39,3 +39,8 @@ def test_pure_packages_import_no_io() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+def test_mypy_strict_is_clean() -> None:
+    result = subprocess.run([sys.executable, "-m", "mypy"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
