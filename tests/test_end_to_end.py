@@ -18,7 +18,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
-from tests.conftest import EXAMPLES, free_port
+from service.local_redis import free_port
+from tests.conftest import EXAMPLES
 
 ORDERS = EXAMPLES / "orders"
 TWO_REPEATS = pb.Order(order_id="o-2", customer=pb.Customer(customer_id="c", repeat_purchases=2))

@@ -10,8 +10,9 @@ from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from service.config import Settings
+from service.local_redis import free_port, start_redis
 from service.server import build_app, create_server
-from tests.conftest import EXAMPLES, free_port, start_redis
+from tests.conftest import EXAMPLES
 
 
 def test_redis_outage_keeps_routes_and_refuses_writes_cleanly(tmp_path: Path) -> None:

@@ -1,0 +1,155 @@
+"""Core figures, each beside a baseline measured in the same run.
+
+    python -m loadtest.bench_core [--quick] [--json PATH]
+
+- engine: µs per order through durable_rules (CompiledRuleSet.evaluate) beside
+  the reference interpreter + the same combination step, on the sample orders;
+- Route: round-trip latency at 1 call in flight over loopback gRPC, against the
+  real service (on a real redis-server on loopback) beside an echo
+  server that answers a pre-built decision of the same size, same server setup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent import futures
+from pathlib import Path
+from typing import Any
+
+import grpc
+import yaml
+from orderroute.v1 import orderroute_pb2 as pb
+from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
+
+import rules
+from rules import reference
+from rules.combine import combine
+from service.config import Settings
+from service.convert import order_from_document, order_to_facts
+from service.local_redis import free_port, start_redis
+from service.server import build_app, create_server
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "rules" / "examples"
+
+
+def sample_orders() -> list[pb.Order]:
+    return [order_from_document(yaml.safe_load(p.read_text())) for p in sorted((EXAMPLES / "orders").glob("*.yaml"))]
+
+
+def per_call_us(fn: Callable[[], Any], seconds: float) -> float:
+    calls, started = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < seconds:
+        for _ in range(100):
+            fn()
+        calls += 100
+    return elapsed / calls * 1e6
+
+
+def bench_engine(seconds: float) -> dict[str, float]:
+    check = rules.check((EXAMPLES / "fulfilment.yaml").read_text())
+    assert check.rule_set is not None
+    compiled = rules.CompiledRuleSet(check.rule_set, 1, check.content_hash)
+    facts = [order_to_facts(o) for o in sample_orders()]
+    rule_set = check.rule_set
+
+    def engine() -> None:
+        for f in facts:
+            compiled.evaluate(f)
+
+    def interpreter() -> None:
+        for f in facts:
+            combine(reference.matched_rules(rule_set, f), rule_set.default, f, compiled.provenance)
+
+    engine_us = per_call_us(engine, seconds) / len(facts)
+    reference_us = per_call_us(interpreter, seconds) / len(facts)
+    compiled.close()
+    return {"engine_us": engine_us, "reference_us": reference_us, "engine_vs_reference": engine_us / reference_us}
+
+
+class EchoRouting(pb_grpc.RoutingServiceServicer):
+    """Answers every Route with the same pre-built decision: gRPC cost only."""
+
+    def __init__(self, response: pb.RouteResponse) -> None:
+        self._response = response
+
+    def Route(self, request: pb.RouteRequest, context: grpc.ServicerContext) -> pb.RouteResponse:
+        return self._response
+
+
+def latencies_ms(address: str, orders: list[pb.Order], calls: int) -> list[float]:
+    with grpc.insecure_channel(address) as channel:
+        stub = pb_grpc.RoutingServiceStub(channel)
+        for order in orders:  # warm up
+            stub.Route(pb.RouteRequest(order=order))
+        out = []
+        for i in range(calls):
+            started = time.perf_counter()
+            stub.Route(pb.RouteRequest(order=orders[i % len(orders)]))
+            out.append((time.perf_counter() - started) * 1000)
+        return out
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {"p50_ms": statistics.median(ordered), "p99_ms": ordered[int(len(ordered) * 0.99) - 1]}
+
+
+def bench_route(calls: int) -> dict[str, float]:
+    orders = sample_orders()
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        redis_process = start_redis(Path(tmp) / "redis", port)
+        settings = Settings(redis_url=f"redis://127.0.0.1:{port}/0", data_dir=Path(tmp), port=0, threads=2)
+        app = build_app(settings)
+        server, service_port, _ = create_server(settings, app)
+        server.start()
+        response = pb.RouteResponse(decision=app.router.route(orders[0], ""))
+        echo = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        pb_grpc.add_RoutingServiceServicer_to_server(EchoRouting(response), echo)
+        echo_port = echo.add_insecure_port("127.0.0.1:0")
+        echo.start()
+        try:
+            # Interleave rounds so machine noise hits both alike.
+            route: list[float] = []
+            baseline: list[float] = []
+            for _ in range(4):
+                baseline += latencies_ms(f"127.0.0.1:{echo_port}", orders, calls // 4)
+                route += latencies_ms(f"127.0.0.1:{service_port}", orders, calls // 4)
+        finally:
+            server.stop(0)
+            echo.stop(0)
+            app.close()
+            redis_process.terminate()
+            redis_process.wait(10)
+    r, e = summary(route), summary(baseline)
+    return {
+        "route_p50_ms": r["p50_ms"],
+        "route_p99_ms": r["p99_ms"],
+        "echo_p50_ms": e["p50_ms"],
+        "echo_p99_ms": e["p99_ms"],
+        "route_vs_echo_p50": r["p50_ms"] / e["p50_ms"],
+        "route_vs_echo_p99": r["p99_ms"] / e["p99_ms"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    figures = {**bench_engine(0.3 if args.quick else 3.0), **bench_route(200 if args.quick else 4000)}
+    for key, value in figures.items():
+        print(f"{key:22} {value:10.3f}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""The core benchmark runs (smoke form) and reports every figure with its baseline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from loadtest import bench_core
+
+
+def test_quick_run_reports_ratios(tmp_path: Path, redis_client) -> None:
+    out = tmp_path / "figures.json"
+    assert bench_core.main(["--quick", "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())
+    assert set(figures) == {
+        "engine_us",
+        "reference_us",
+        "engine_vs_reference",
+        "route_p50_ms",
+        "route_p99_ms",
+        "echo_p50_ms",
+        "echo_p99_ms",
+        "route_vs_echo_p50",
+        "route_vs_echo_p99",
+    }
+    assert all(value > 0 for value in figures.values())
+    assert figures["route_vs_echo_p50"] == figures["route_p50_ms"] / figures["echo_p50_ms"]
