@@ -5,6 +5,7 @@
     orderroute rules publish FILE | activate NAME VERSION --reason WHY
     orderroute rules list | show NAME | diff NAME FROM TO | audit NAME
     orderroute route ORDER.json|yaml
+    orderroute health
 
 Commands that talk to a server take --server HOST:PORT and --json.
 Exit status: 0 ok, 1 the thing checked is bad (invalid rules, failed call), 2 usage.
@@ -106,6 +107,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("name")
     c.add_argument("--limit", type=int, default=50)
     c.set_defaults(run=_audit)
+
+    c = _remote(sub.add_parser("health", help="exit 0 when the server reports SERVING"))
+    c.set_defaults(run=_health)
 
     c = _remote(sub.add_parser("route", help="route an order file (JSON or YAML) and print the decision"))
     c.add_argument("order", type=Path)
@@ -320,6 +324,15 @@ def _audit(args: argparse.Namespace) -> int:
     ]
     _print_table(["AT", "ACTION", "VERSION", "PREVIOUS", "ACTOR", "REASON"], rows)
     return 0
+
+
+def _health(args: argparse.Namespace) -> int:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    reply = _call(args, health_pb2_grpc.HealthStub, "Check", health_pb2.HealthCheckRequest())
+    status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    print(json.dumps({"status": status}) if args.json else status)
+    return 0 if reply.status == health_pb2.HealthCheckResponse.SERVING else 1
 
 
 def _route(args: argparse.Namespace) -> int:

@@ -126,6 +126,11 @@ def test_tour_publish_activate_rollback_across_restarts(tmp_path: Path) -> None:
         assert server.stop() == 0
 
 
+def test_cli_health(server: Server) -> None:
+    result = cli("health", "--server", server.address)
+    assert (result.returncode, result.stdout.strip()) == (0, "SERVING")
+
+
 def test_cli_route_reports_a_bad_order_file_by_name_and_field(server: Server, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("order_id: x\nlines:\n  - {sku: A, qty: 1, colour: red}\n")
