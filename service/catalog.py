@@ -18,7 +18,7 @@ from importlib import resources
 
 import rules
 from rules import CheckResult, CompiledRuleSet, RuleSetDiff, RuleSetInvalid
-from service.errors import InvalidArgument, NotFound
+from service.errors import FailedPrecondition, InvalidArgument, NotFound
 from service.storage import AuditRecord, RuleSetStore, VersionRecord
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,10 @@ class RuleSetCatalog:
         self._store = store
         self._clock = clock
         self._active: dict[str, CompiledRuleSet] = {}
+        self._versions: dict[tuple[str, int], CompiledRuleSet] = {}
         self._write_lock = threading.Lock()
+        self.experiment_of: Callable[[str], str | None] = lambda name: None
+        """Set by the gray-release layer: the rule set's unfinished experiment, which blocks activation."""
 
     # ------------------------------------------------------------ hot path
 
@@ -68,12 +71,25 @@ class RuleSetCatalog:
     # ------------------------------------------------------------ start-up
 
     def load_active(self) -> None:
-        """Compiles the active version of every stored rule set."""
+        """Compiles the active version of every stored rule set (again, when another replica changed it)."""
         for name in self._store.list_names():
             active = self._store.active(name)
-            if active is not None:
-                self._active[name] = self._compile(self._store.get_version(name, active.version))
+            current = self._active.get(name)
+            if active is not None and (current is None or current.version != active.version):
+                self._active[name] = self.compiled(name, active.version)
                 log.info("loaded rule set %s version %d", name, active.version)
+
+    def names(self) -> list[str]:
+        return list(self._active)
+
+    def compiled(self, name: str, version: int) -> CompiledRuleSet:
+        """A version ready to evaluate, compiled once and kept while in use."""
+        key = (name, version)
+        compiled = self._versions.get(key)
+        if compiled is None:
+            compiled = self._compile(self._store.get_version(name, version))
+            self._versions[key] = compiled
+        return compiled
 
     def seed_examples(self, actor: str = "orderroute-seed") -> None:
         """On an empty store: publish and activate the example rule sets."""
@@ -104,10 +120,16 @@ class RuleSetCatalog:
         )
         return Published(record, created, check)
 
-    def activate(self, name: str, version: int, actor: str, reason: str) -> Activated:
+    def activate(self, name: str, version: int, actor: str, reason: str, promoting: str = "") -> Activated:
+        """Makes `version` active; `promoting` names the experiment whose promotion this is."""
         if version <= 0:
             raise InvalidArgument("version", "must be a published version number (1 or more)")
-        compiled = self._compile(self._store.get_version(name, version))
+        running = self.experiment_of(name)
+        if running is not None and running != promoting:
+            raise FailedPrecondition(
+                f"experiment {running} is running on rule set {name!r}; promote, roll back or abort it first"
+            )
+        compiled = self.compiled(name, version)
         with self._write_lock:
             now = self._clock()
             previous = self._store.activate(name, version, actor, reason, now)

@@ -22,6 +22,8 @@ class Settings:
     max_batch: int = 1000
     threads: int = 4
     grace_seconds: float = 5.0
+    supervise_seconds: float = 1.0
+    """How often a replica picks up others' changes and checks guardrails."""
 
     @staticmethod
     def from_env(**overrides: object) -> Settings:

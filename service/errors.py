@@ -8,13 +8,16 @@
         └── StorageUnavailable -> UNAVAILABLE (Redis unreachable or timing out)
 
 rules.InvalidOrder -> INVALID_ARGUMENT with the field path;
-rules.RuleSetInvalid -> INVALID_ARGUMENT with the first diagnostics.
+rules.RuleSetInvalid -> INVALID_ARGUMENT with the first diagnostics;
+experiments.InvalidExperiment / InvalidOutcome -> INVALID_ARGUMENT with the field path;
+experiments.WrongState -> FAILED_PRECONDITION.
 """
 
 from __future__ import annotations
 
 import grpc
 
+from experiments import InvalidExperiment, InvalidOutcome, WrongState
 from rules import InvalidOrder, RuleSetInvalid
 
 
@@ -54,8 +57,10 @@ def status_of(exc: Exception) -> tuple[grpc.StatusCode, str]:
     """The status code and message a caller sees for an error."""
     if isinstance(exc, ServiceError):
         return exc.status, exc.message
-    if isinstance(exc, InvalidOrder):
+    if isinstance(exc, InvalidOrder | InvalidExperiment | InvalidOutcome):
         return grpc.StatusCode.INVALID_ARGUMENT, exc.message
+    if isinstance(exc, WrongState):
+        return grpc.StatusCode.FAILED_PRECONDITION, exc.message
     if isinstance(exc, RuleSetInvalid):
         lines = [d.render() for d in exc.diagnostics if d.is_error][:20]
         return grpc.StatusCode.INVALID_ARGUMENT, "rule set is invalid:\n" + "\n".join(lines)

@@ -23,9 +23,13 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from service.catalog import RuleSetCatalog
 from service.config import Settings
+from service.decision_log import DecisionLog
+from service.experiment_store import RedisExperimentStore
+from service.gray import GrayReleases, Supervisor
+from service.outcomes import OutcomeRecorder
 from service.redis_conn import connect
 from service.routing import Router
-from service.servicers import RoutingServicer, RuleSetServicer
+from service.servicers import ExperimentServicer, OutcomeServicer, RoutingServicer, RuleSetServicer
 from service.storage import RedisRuleSetStore, translated_errors
 
 log = logging.getLogger(__name__)
@@ -44,9 +48,15 @@ class App:
 
     redis: redis.Redis
     catalog: RuleSetCatalog
+    gray: GrayReleases
+    decisions: DecisionLog
+    outcomes: OutcomeRecorder
     router: Router
+    supervisor: Supervisor
 
     def close(self) -> None:
+        self.supervisor.close()
+        self.decisions.close()
         self.redis.close()
 
 
@@ -58,7 +68,14 @@ def build_app(settings: Settings) -> App:
     if settings.seed_examples:
         catalog.seed_examples()
     catalog.load_active()
-    return App(client, catalog, Router(catalog, settings.default_rule_set, settings.max_batch))
+    experiments = RedisExperimentStore(client)
+    gray = GrayReleases(experiments, catalog, utc_now)
+    gray.refresh()
+    decisions = DecisionLog(experiments.write_decisions)
+    router = Router(catalog, gray, decisions, settings.default_rule_set, settings.max_batch)
+    supervisor = Supervisor(gray, settings.supervise_seconds)
+    supervisor.start()
+    return App(client, catalog, gray, decisions, OutcomeRecorder(experiments, decisions), router, supervisor)
 
 
 def create_server(settings: Settings, app: App) -> tuple[grpc.Server, int, health.HealthServicer]:
@@ -73,6 +90,8 @@ def create_server(settings: Settings, app: App) -> tuple[grpc.Server, int, healt
     )
     pb_grpc.add_RoutingServiceServicer_to_server(RoutingServicer(app.router), server)
     pb_grpc.add_RuleSetServiceServicer_to_server(RuleSetServicer(app.catalog), server)
+    pb_grpc.add_ExperimentServiceServicer_to_server(ExperimentServicer(app.gray), server)
+    pb_grpc.add_OutcomeServiceServicer_to_server(OutcomeServicer(app.outcomes, settings.max_batch), server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)

@@ -8,16 +8,28 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import grpc
 from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
-from rules import CheckResult, Diagnostic, InvalidOrder, Severity, TestResult
-from service.catalog import RuleSetCatalog
+from experiments import Experiment
+from rules import CheckResult, Diagnostic, Severity, TestResult
+from service.catalog import Activated, RuleSetCatalog
 from service.convert import timestamp
 from service.errors import InvalidArgument, status_of
+from service.experiment_convert import (
+    ARM,
+    experiment_to_proto,
+    guardrails_from_proto,
+    results_to_proto,
+    transition_to_proto,
+    unit_from_proto,
+)
+from service.gray import GrayReleases
+from service.outcomes import OutcomeRecorder, Recorded
 from service.routing import Router
 from service.storage import VersionRecord
 
@@ -38,7 +50,7 @@ def handled(method: F) -> F:
             code, message = status_of(exc)
             if code is grpc.StatusCode.INTERNAL:
                 log.exception("bug in %s", method.__name__)
-            field = getattr(exc, "field", None) if isinstance(exc, InvalidOrder | InvalidArgument) else None
+            field = getattr(exc, "field", None)
             if field:
                 context.set_trailing_metadata(((FIELD_METADATA, field),))
         context.abort(code, message)
@@ -118,16 +130,7 @@ class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
             _require(request.actor, "actor"),
             _require(request.reason, "reason"),
         )
-        return pb.ActivateRuleSetResponse(
-            activation=pb.Activation(
-                name=done.name,
-                version=done.version,
-                previous_version=done.previous_version,
-                actor=done.actor,
-                reason=done.reason,
-                at=timestamp(done.at.timestamp()),
-            )
-        )
+        return pb.ActivateRuleSetResponse(activation=activation_to_proto(done))
 
     @handled
     def DiffRuleSets(self, request: pb.DiffRuleSetsRequest, context: grpc.ServicerContext) -> Any:
@@ -162,6 +165,133 @@ class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
                 for e in entries
             ]
         )
+
+
+class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
+    def __init__(self, gray: GrayReleases) -> None:
+        self._gray = gray
+
+    @handled
+    def StartExperiment(self, request: pb.StartExperimentRequest, context: grpc.ServicerContext) -> Any:
+        experiment = self._gray.start(
+            rule_set=_require(request.rule_set, "rule_set"),
+            candidate_version=request.candidate_version,
+            actor=_require(request.actor, "actor"),
+            reason=_require(request.reason, "reason"),
+            share_bp=request.traffic_bp,
+            unit=unit_from_proto(request.unit),
+            primary_metric=request.primary_metric,
+            guardrails=guardrails_from_proto(list(request.guardrails)),
+            min_samples=request.min_samples,
+            min_duration=timedelta(seconds=request.min_duration_seconds),
+        )
+        return pb.StartExperimentResponse(experiment=experiment_to_proto(experiment))
+
+    @handled
+    def GetExperiment(self, request: pb.GetExperimentRequest, context: grpc.ServicerContext) -> Any:
+        experiment, transitions = self._gray.get(_require(request.id, "id"))
+        return pb.GetExperimentResponse(
+            experiment=experiment_to_proto(experiment), transitions=[transition_to_proto(t) for t in transitions]
+        )
+
+    @handled
+    def ListExperiments(self, request: pb.ListExperimentsRequest, context: grpc.ServicerContext) -> Any:
+        return pb.ListExperimentsResponse(
+            experiments=[experiment_to_proto(e) for e in self._gray.experiments(request.rule_set)]
+        )
+
+    @handled
+    def RampExperiment(self, request: pb.RampExperimentRequest, context: grpc.ServicerContext) -> Any:
+        experiment = self._gray.ramp(
+            _require(request.id, "id"),
+            request.traffic_bp,
+            _require(request.actor, "actor"),
+            _require(request.reason, "reason"),
+        )
+        return pb.RampExperimentResponse(experiment=experiment_to_proto(experiment))
+
+    @handled
+    def PauseExperiment(self, request: pb.PauseExperimentRequest, context: grpc.ServicerContext) -> Any:
+        return pb.PauseExperimentResponse(experiment=self._change(self._gray.pause, request))
+
+    @handled
+    def ResumeExperiment(self, request: pb.ResumeExperimentRequest, context: grpc.ServicerContext) -> Any:
+        return pb.ResumeExperimentResponse(experiment=self._change(self._gray.resume, request))
+
+    @handled
+    def RollbackExperiment(self, request: pb.RollbackExperimentRequest, context: grpc.ServicerContext) -> Any:
+        return pb.RollbackExperimentResponse(experiment=self._change(self._gray.rollback, request))
+
+    @handled
+    def AbortExperiment(self, request: pb.AbortExperimentRequest, context: grpc.ServicerContext) -> Any:
+        return pb.AbortExperimentResponse(experiment=self._change(self._gray.abort, request))
+
+    @handled
+    def PromoteExperiment(self, request: pb.PromoteExperimentRequest, context: grpc.ServicerContext) -> Any:
+        experiment, done = self._gray.promote(
+            _require(request.id, "id"), _require(request.actor, "actor"), _require(request.reason, "reason")
+        )
+        return pb.PromoteExperimentResponse(
+            experiment=experiment_to_proto(experiment), activation=activation_to_proto(done)
+        )
+
+    @handled
+    def GetResults(self, request: pb.GetResultsRequest, context: grpc.ServicerContext) -> Any:
+        experiment, results = self._gray.results(_require(request.id, "id"))
+        return results_to_proto(experiment, results)
+
+    def _change(self, action: Callable[[str, str, str], Experiment], request: Any) -> pb.Experiment:
+        experiment = action(
+            _require(request.id, "id"), _require(request.actor, "actor"), _require(request.reason, "reason")
+        )
+        return experiment_to_proto(experiment)
+
+
+class OutcomeServicer(pb_grpc.OutcomeServiceServicer):
+    def __init__(self, recorder: OutcomeRecorder, max_batch: int) -> None:
+        self._recorder = recorder
+        self._max_batch = max_batch
+
+    @handled
+    def RecordOutcome(self, request: pb.RecordOutcomeRequest, context: grpc.ServicerContext) -> Any:
+        (result,) = self._recorder.record([request.outcome], "outcome")
+        if isinstance(result, Exception):
+            raise result
+        return _recorded(result)
+
+    @handled
+    def RecordOutcomes(self, request: pb.RecordOutcomesRequest, context: grpc.ServicerContext) -> Any:
+        if len(request.outcomes) > self._max_batch:
+            raise InvalidArgument("outcomes", f"at most {self._max_batch} outcomes per batch")
+        results = []
+        for result in self._recorder.record(list(request.outcomes), "outcomes"):
+            if isinstance(result, Exception):
+                code, message = status_of(result)
+                field = getattr(result, "field", "")
+                results.append(pb.RecordOutcomeResult(error=pb.Error(code=code.value[0], message=message, field=field)))
+            else:
+                results.append(pb.RecordOutcomeResult(recorded=_recorded(result)))
+        return pb.RecordOutcomesResponse(results=results)
+
+
+def _recorded(r: Recorded) -> pb.RecordOutcomeResponse:
+    return pb.RecordOutcomeResponse(
+        decision_id=r.decision_id,
+        experiment_id=r.experiment_id,
+        arm=ARM[r.arm] if r.arm is not None else pb.ARM_UNSPECIFIED,
+        replaced=r.replaced,
+    )
+
+
+def activation_to_proto(done: Activated) -> pb.Activation:
+    return pb.Activation(
+        name=done.name,
+        version=done.version,
+        previous_version=done.previous_version,
+        actor=done.actor,
+        reason=done.reason,
+        at=timestamp(done.at.timestamp()),
+    )
 
 
 def _warnings(check: CheckResult) -> list[Diagnostic]:

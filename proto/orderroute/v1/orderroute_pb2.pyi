@@ -77,6 +77,29 @@ class Severity(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SEVERITY_UNSPECIFIED: _ClassVar[Severity]
     SEVERITY_ERROR: _ClassVar[Severity]
     SEVERITY_WARNING: _ClassVar[Severity]
+
+class ExperimentState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EXPERIMENT_STATE_UNSPECIFIED: _ClassVar[ExperimentState]
+    EXPERIMENT_STATE_RUNNING: _ClassVar[ExperimentState]
+    EXPERIMENT_STATE_PAUSED: _ClassVar[ExperimentState]
+    EXPERIMENT_STATE_PROMOTED: _ClassVar[ExperimentState]
+    EXPERIMENT_STATE_ROLLED_BACK: _ClassVar[ExperimentState]
+    EXPERIMENT_STATE_ABORTED: _ClassVar[ExperimentState]
+
+class AssignmentUnit(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ASSIGNMENT_UNIT_UNSPECIFIED: _ClassVar[AssignmentUnit]
+    ASSIGNMENT_UNIT_CUSTOMER_ID: _ClassVar[AssignmentUnit]
+    ASSIGNMENT_UNIT_ORDER_ID: _ClassVar[AssignmentUnit]
+
+class Verdict(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    VERDICT_UNSPECIFIED: _ClassVar[Verdict]
+    VERDICT_CANDIDATE_BETTER: _ClassVar[Verdict]
+    VERDICT_CANDIDATE_WORSE: _ClassVar[Verdict]
+    VERDICT_NO_DIFFERENCE_YET: _ClassVar[Verdict]
+    VERDICT_INVALID: _ClassVar[Verdict]
 ORDER_TYPE_UNSPECIFIED: OrderType
 ORDER_TYPE_NORMAL: OrderType
 ORDER_TYPE_PRESALE: OrderType
@@ -118,6 +141,20 @@ ARM_CANDIDATE: Arm
 SEVERITY_UNSPECIFIED: Severity
 SEVERITY_ERROR: Severity
 SEVERITY_WARNING: Severity
+EXPERIMENT_STATE_UNSPECIFIED: ExperimentState
+EXPERIMENT_STATE_RUNNING: ExperimentState
+EXPERIMENT_STATE_PAUSED: ExperimentState
+EXPERIMENT_STATE_PROMOTED: ExperimentState
+EXPERIMENT_STATE_ROLLED_BACK: ExperimentState
+EXPERIMENT_STATE_ABORTED: ExperimentState
+ASSIGNMENT_UNIT_UNSPECIFIED: AssignmentUnit
+ASSIGNMENT_UNIT_CUSTOMER_ID: AssignmentUnit
+ASSIGNMENT_UNIT_ORDER_ID: AssignmentUnit
+VERDICT_UNSPECIFIED: Verdict
+VERDICT_CANDIDATE_BETTER: Verdict
+VERDICT_CANDIDATE_WORSE: Verdict
+VERDICT_NO_DIFFERENCE_YET: Verdict
+VERDICT_INVALID: Verdict
 
 class RouteRequest(_message.Message):
     __slots__ = ("order", "rule_set")
@@ -566,3 +603,403 @@ class GetAuditLogResponse(_message.Message):
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
     entries: _containers.RepeatedCompositeFieldContainer[AuditEntry]
     def __init__(self, entries: _Optional[_Iterable[_Union[AuditEntry, _Mapping]]] = ...) -> None: ...
+
+class GuardrailSpec(_message.Message):
+    __slots__ = ("metric", "limit")
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    metric: str
+    limit: float
+    def __init__(self, metric: _Optional[str] = ..., limit: _Optional[float] = ...) -> None: ...
+
+class Experiment(_message.Message):
+    __slots__ = ("id", "rule_set", "baseline_version", "candidate_version", "traffic_bp", "unit", "salt", "primary_metric", "guardrails", "min_samples", "min_duration_seconds", "state", "created_at", "created_by", "ended_at", "epoch")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    TRAFFIC_BP_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    SALT_FIELD_NUMBER: _ClassVar[int]
+    PRIMARY_METRIC_FIELD_NUMBER: _ClassVar[int]
+    GUARDRAILS_FIELD_NUMBER: _ClassVar[int]
+    MIN_SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    MIN_DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    ENDED_AT_FIELD_NUMBER: _ClassVar[int]
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    rule_set: str
+    baseline_version: int
+    candidate_version: int
+    traffic_bp: int
+    unit: AssignmentUnit
+    salt: str
+    primary_metric: str
+    guardrails: _containers.RepeatedCompositeFieldContainer[GuardrailSpec]
+    min_samples: int
+    min_duration_seconds: int
+    state: ExperimentState
+    created_at: _timestamp_pb2.Timestamp
+    created_by: str
+    ended_at: _timestamp_pb2.Timestamp
+    epoch: int
+    def __init__(self, id: _Optional[str] = ..., rule_set: _Optional[str] = ..., baseline_version: _Optional[int] = ..., candidate_version: _Optional[int] = ..., traffic_bp: _Optional[int] = ..., unit: _Optional[_Union[AssignmentUnit, str]] = ..., salt: _Optional[str] = ..., primary_metric: _Optional[str] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailSpec, _Mapping]]] = ..., min_samples: _Optional[int] = ..., min_duration_seconds: _Optional[int] = ..., state: _Optional[_Union[ExperimentState, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[str] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., epoch: _Optional[int] = ...) -> None: ...
+
+class ExperimentTransition(_message.Message):
+    __slots__ = ("action", "from_state", "to_state", "actor", "reason", "at", "traffic_bp", "results_json")
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    FROM_STATE_FIELD_NUMBER: _ClassVar[int]
+    TO_STATE_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    TRAFFIC_BP_FIELD_NUMBER: _ClassVar[int]
+    RESULTS_JSON_FIELD_NUMBER: _ClassVar[int]
+    action: str
+    from_state: ExperimentState
+    to_state: ExperimentState
+    actor: str
+    reason: str
+    at: _timestamp_pb2.Timestamp
+    traffic_bp: int
+    results_json: str
+    def __init__(self, action: _Optional[str] = ..., from_state: _Optional[_Union[ExperimentState, str]] = ..., to_state: _Optional[_Union[ExperimentState, str]] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., traffic_bp: _Optional[int] = ..., results_json: _Optional[str] = ...) -> None: ...
+
+class StartExperimentRequest(_message.Message):
+    __slots__ = ("rule_set", "candidate_version", "traffic_bp", "unit", "primary_metric", "guardrails", "min_samples", "min_duration_seconds", "actor", "reason")
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    TRAFFIC_BP_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    PRIMARY_METRIC_FIELD_NUMBER: _ClassVar[int]
+    GUARDRAILS_FIELD_NUMBER: _ClassVar[int]
+    MIN_SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    MIN_DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    rule_set: str
+    candidate_version: int
+    traffic_bp: int
+    unit: AssignmentUnit
+    primary_metric: str
+    guardrails: _containers.RepeatedCompositeFieldContainer[GuardrailSpec]
+    min_samples: int
+    min_duration_seconds: int
+    actor: str
+    reason: str
+    def __init__(self, rule_set: _Optional[str] = ..., candidate_version: _Optional[int] = ..., traffic_bp: _Optional[int] = ..., unit: _Optional[_Union[AssignmentUnit, str]] = ..., primary_metric: _Optional[str] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailSpec, _Mapping]]] = ..., min_samples: _Optional[int] = ..., min_duration_seconds: _Optional[int] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class StartExperimentResponse(_message.Message):
+    __slots__ = ("experiment",)
+    EXPERIMENT_FIELD_NUMBER: _ClassVar[int]
+    experiment: Experiment
+    def __init__(self, experiment: _Optional[_Union[Experiment, _Mapping]] = ...) -> None: ...
+
+class GetExperimentRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class GetExperimentResponse(_message.Message):
+    __slots__ = ("experiment", "transitions")
+    EXPERIMENT_FIELD_NUMBER: _ClassVar[int]
+    TRANSITIONS_FIELD_NUMBER: _ClassVar[int]
+    experiment: Experiment
+    transitions: _containers.RepeatedCompositeFieldContainer[ExperimentTransition]
+    def __init__(self, experiment: _Optional[_Union[Experiment, _Mapping]] = ..., transitions: _Optional[_Iterable[_Union[ExperimentTransition, _Mapping]]] = ...) -> None: ...
+
+class ListExperimentsRequest(_message.Message):
+    __slots__ = ("rule_set",)
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    rule_set: str
+    def __init__(self, rule_set: _Optional[str] = ...) -> None: ...
+
+class ListExperimentsResponse(_message.Message):
+    __slots__ = ("experiments",)
+    EXPERIMENTS_FIELD_NUMBER: _ClassVar[int]
+    experiments: _containers.RepeatedCompositeFieldContainer[Experiment]
+    def __init__(self, experiments: _Optional[_Iterable[_Union[Experiment, _Mapping]]] = ...) -> None: ...
+
+class RampExperimentRequest(_message.Message):
+    __slots__ = ("id", "traffic_bp", "actor", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TRAFFIC_BP_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    traffic_bp: int
+    actor: str
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., traffic_bp: _Optional[int] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RampExperimentResponse(_message.Message):
+    __slots__ = ("experiment",)
+    EXPERIMENT_FIELD_NUMBER: _ClassVar[int]
+    experiment: Experiment
+    def __init__(self, experiment: _Optional[_Union[Experiment, _Mapping]] = ...) -> None: ...
+
+class PauseExperimentRequest(_message.Message):
+    __slots__ = ("id", "actor", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    actor: str
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class PauseExperimentResponse(_message.Message):
+    __slots__ = ("experiment",)
+    EXPERIMENT_FIELD_NUMBER: _ClassVar[int]
+    experiment: Experiment
+    def __init__(self, experiment: _Optional[_Union[Experiment, _Mapping]] = ...) -> None: ...
+
+class ResumeExperimentRequest(_message.Message):
+    __slots__ = ("id", "actor", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    actor: str
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ResumeExperimentResponse(_message.Message):
+    __slots__ = ("experiment",)
+    EXPERIMENT_FIELD_NUMBER: _ClassVar[int]
+    experiment: Experiment
+    def __init__(self, experiment: _Optional[_Union[Experiment, _Mapping]] = ...) -> None: ...
+
+class PromoteExperimentRequest(_message.Message):
+    __slots__ = ("id", "actor", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    actor: str
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class PromoteExperimentResponse(_message.Message):
+    __slots__ = ("experiment", "activation")
+    EXPERIMENT_FIELD_NUMBER: _ClassVar[int]
+    ACTIVATION_FIELD_NUMBER: _ClassVar[int]
+    experiment: Experiment
+    activation: Activation
+    def __init__(self, experiment: _Optional[_Union[Experiment, _Mapping]] = ..., activation: _Optional[_Union[Activation, _Mapping]] = ...) -> None: ...
+
+class RollbackExperimentRequest(_message.Message):
+    __slots__ = ("id", "actor", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    actor: str
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RollbackExperimentResponse(_message.Message):
+    __slots__ = ("experiment",)
+    EXPERIMENT_FIELD_NUMBER: _ClassVar[int]
+    experiment: Experiment
+    def __init__(self, experiment: _Optional[_Union[Experiment, _Mapping]] = ...) -> None: ...
+
+class AbortExperimentRequest(_message.Message):
+    __slots__ = ("id", "actor", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    actor: str
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class AbortExperimentResponse(_message.Message):
+    __slots__ = ("experiment",)
+    EXPERIMENT_FIELD_NUMBER: _ClassVar[int]
+    experiment: Experiment
+    def __init__(self, experiment: _Optional[_Union[Experiment, _Mapping]] = ...) -> None: ...
+
+class GetResultsRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class ArmSummary(_message.Message):
+    __slots__ = ("arm", "decisions", "units", "outcomes")
+    ARM_FIELD_NUMBER: _ClassVar[int]
+    DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    UNITS_FIELD_NUMBER: _ClassVar[int]
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    arm: Arm
+    decisions: int
+    units: int
+    outcomes: int
+    def __init__(self, arm: _Optional[_Union[Arm, str]] = ..., decisions: _Optional[int] = ..., units: _Optional[int] = ..., outcomes: _Optional[int] = ...) -> None: ...
+
+class ArmEstimate(_message.Message):
+    __slots__ = ("mean", "low", "high", "n", "clusters")
+    MEAN_FIELD_NUMBER: _ClassVar[int]
+    LOW_FIELD_NUMBER: _ClassVar[int]
+    HIGH_FIELD_NUMBER: _ClassVar[int]
+    N_FIELD_NUMBER: _ClassVar[int]
+    CLUSTERS_FIELD_NUMBER: _ClassVar[int]
+    mean: float
+    low: float
+    high: float
+    n: int
+    clusters: int
+    def __init__(self, mean: _Optional[float] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., n: _Optional[int] = ..., clusters: _Optional[int] = ...) -> None: ...
+
+class MetricResult(_message.Message):
+    __slots__ = ("metric", "role", "baseline", "candidate", "difference", "low", "high", "p_value", "adjusted_p", "verdict")
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_FIELD_NUMBER: _ClassVar[int]
+    DIFFERENCE_FIELD_NUMBER: _ClassVar[int]
+    LOW_FIELD_NUMBER: _ClassVar[int]
+    HIGH_FIELD_NUMBER: _ClassVar[int]
+    P_VALUE_FIELD_NUMBER: _ClassVar[int]
+    ADJUSTED_P_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_FIELD_NUMBER: _ClassVar[int]
+    metric: str
+    role: str
+    baseline: ArmEstimate
+    candidate: ArmEstimate
+    difference: float
+    low: float
+    high: float
+    p_value: float
+    adjusted_p: float
+    verdict: Verdict
+    def __init__(self, metric: _Optional[str] = ..., role: _Optional[str] = ..., baseline: _Optional[_Union[ArmEstimate, _Mapping]] = ..., candidate: _Optional[_Union[ArmEstimate, _Mapping]] = ..., difference: _Optional[float] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., p_value: _Optional[float] = ..., adjusted_p: _Optional[float] = ..., verdict: _Optional[_Union[Verdict, str]] = ...) -> None: ...
+
+class GuardrailResult(_message.Message):
+    __slots__ = ("metric", "limit", "relative", "excess", "excess_low", "p_value", "adjusted_p", "breached")
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    RELATIVE_FIELD_NUMBER: _ClassVar[int]
+    EXCESS_FIELD_NUMBER: _ClassVar[int]
+    EXCESS_LOW_FIELD_NUMBER: _ClassVar[int]
+    P_VALUE_FIELD_NUMBER: _ClassVar[int]
+    ADJUSTED_P_FIELD_NUMBER: _ClassVar[int]
+    BREACHED_FIELD_NUMBER: _ClassVar[int]
+    metric: str
+    limit: float
+    relative: bool
+    excess: float
+    excess_low: float
+    p_value: float
+    adjusted_p: float
+    breached: bool
+    def __init__(self, metric: _Optional[str] = ..., limit: _Optional[float] = ..., relative: _Optional[bool] = ..., excess: _Optional[float] = ..., excess_low: _Optional[float] = ..., p_value: _Optional[float] = ..., adjusted_p: _Optional[float] = ..., breached: _Optional[bool] = ...) -> None: ...
+
+class SampleRatio(_message.Message):
+    __slots__ = ("baseline_units", "candidate_units", "expected_share", "observed_share", "p_value", "chi_square", "chi_square_p", "mismatch")
+    BASELINE_UNITS_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_UNITS_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_SHARE_FIELD_NUMBER: _ClassVar[int]
+    OBSERVED_SHARE_FIELD_NUMBER: _ClassVar[int]
+    P_VALUE_FIELD_NUMBER: _ClassVar[int]
+    CHI_SQUARE_FIELD_NUMBER: _ClassVar[int]
+    CHI_SQUARE_P_FIELD_NUMBER: _ClassVar[int]
+    MISMATCH_FIELD_NUMBER: _ClassVar[int]
+    baseline_units: int
+    candidate_units: int
+    expected_share: float
+    observed_share: float
+    p_value: float
+    chi_square: float
+    chi_square_p: float
+    mismatch: bool
+    def __init__(self, baseline_units: _Optional[int] = ..., candidate_units: _Optional[int] = ..., expected_share: _Optional[float] = ..., observed_share: _Optional[float] = ..., p_value: _Optional[float] = ..., chi_square: _Optional[float] = ..., chi_square_p: _Optional[float] = ..., mismatch: _Optional[bool] = ...) -> None: ...
+
+class GetResultsResponse(_message.Message):
+    __slots__ = ("experiment_id", "verdict", "reason", "samples_needed", "arms", "metrics", "guardrails", "sample_ratio", "computed_at", "experiment")
+    EXPERIMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    SAMPLES_NEEDED_FIELD_NUMBER: _ClassVar[int]
+    ARMS_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    GUARDRAILS_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_RATIO_FIELD_NUMBER: _ClassVar[int]
+    COMPUTED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPERIMENT_FIELD_NUMBER: _ClassVar[int]
+    experiment_id: str
+    verdict: Verdict
+    reason: str
+    samples_needed: int
+    arms: _containers.RepeatedCompositeFieldContainer[ArmSummary]
+    metrics: _containers.RepeatedCompositeFieldContainer[MetricResult]
+    guardrails: _containers.RepeatedCompositeFieldContainer[GuardrailResult]
+    sample_ratio: SampleRatio
+    computed_at: _timestamp_pb2.Timestamp
+    experiment: Experiment
+    def __init__(self, experiment_id: _Optional[str] = ..., verdict: _Optional[_Union[Verdict, str]] = ..., reason: _Optional[str] = ..., samples_needed: _Optional[int] = ..., arms: _Optional[_Iterable[_Union[ArmSummary, _Mapping]]] = ..., metrics: _Optional[_Iterable[_Union[MetricResult, _Mapping]]] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailResult, _Mapping]]] = ..., sample_ratio: _Optional[_Union[SampleRatio, _Mapping]] = ..., computed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., experiment: _Optional[_Union[Experiment, _Mapping]] = ...) -> None: ...
+
+class Outcome(_message.Message):
+    __slots__ = ("decision_id", "on_time", "fulfilment_hours", "logistics_cost_minor", "exception", "manual_intervention", "cancelled", "complaint", "returned")
+    DECISION_ID_FIELD_NUMBER: _ClassVar[int]
+    ON_TIME_FIELD_NUMBER: _ClassVar[int]
+    FULFILMENT_HOURS_FIELD_NUMBER: _ClassVar[int]
+    LOGISTICS_COST_MINOR_FIELD_NUMBER: _ClassVar[int]
+    EXCEPTION_FIELD_NUMBER: _ClassVar[int]
+    MANUAL_INTERVENTION_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_FIELD_NUMBER: _ClassVar[int]
+    COMPLAINT_FIELD_NUMBER: _ClassVar[int]
+    RETURNED_FIELD_NUMBER: _ClassVar[int]
+    decision_id: str
+    on_time: bool
+    fulfilment_hours: float
+    logistics_cost_minor: int
+    exception: bool
+    manual_intervention: bool
+    cancelled: bool
+    complaint: bool
+    returned: bool
+    def __init__(self, decision_id: _Optional[str] = ..., on_time: _Optional[bool] = ..., fulfilment_hours: _Optional[float] = ..., logistics_cost_minor: _Optional[int] = ..., exception: _Optional[bool] = ..., manual_intervention: _Optional[bool] = ..., cancelled: _Optional[bool] = ..., complaint: _Optional[bool] = ..., returned: _Optional[bool] = ...) -> None: ...
+
+class RecordOutcomeRequest(_message.Message):
+    __slots__ = ("outcome",)
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    outcome: Outcome
+    def __init__(self, outcome: _Optional[_Union[Outcome, _Mapping]] = ...) -> None: ...
+
+class RecordOutcomeResponse(_message.Message):
+    __slots__ = ("decision_id", "experiment_id", "arm", "replaced")
+    DECISION_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPERIMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ARM_FIELD_NUMBER: _ClassVar[int]
+    REPLACED_FIELD_NUMBER: _ClassVar[int]
+    decision_id: str
+    experiment_id: str
+    arm: Arm
+    replaced: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, decision_id: _Optional[str] = ..., experiment_id: _Optional[str] = ..., arm: _Optional[_Union[Arm, str]] = ..., replaced: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class RecordOutcomesRequest(_message.Message):
+    __slots__ = ("outcomes",)
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    outcomes: _containers.RepeatedCompositeFieldContainer[Outcome]
+    def __init__(self, outcomes: _Optional[_Iterable[_Union[Outcome, _Mapping]]] = ...) -> None: ...
+
+class RecordOutcomeResult(_message.Message):
+    __slots__ = ("recorded", "error")
+    RECORDED_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    recorded: RecordOutcomeResponse
+    error: Error
+    def __init__(self, recorded: _Optional[_Union[RecordOutcomeResponse, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
+
+class RecordOutcomesResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[RecordOutcomeResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[RecordOutcomeResult, _Mapping]]] = ...) -> None: ...

@@ -496,3 +496,601 @@ class RuleSetService:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class ExperimentServiceStub:
+    """---------------------------------------------------------------- gray releases
+
+    A candidate rule set version on a share of traffic, measured against the
+    active version by the outcomes the OMS reports.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.StartExperiment = channel.unary_unary(
+                '/orderroute.v1.ExperimentService/StartExperiment',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.StartExperimentRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.StartExperimentResponse.FromString,
+                _registered_method=True)
+        self.GetExperiment = channel.unary_unary(
+                '/orderroute.v1.ExperimentService/GetExperiment',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.GetExperimentRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.GetExperimentResponse.FromString,
+                _registered_method=True)
+        self.ListExperiments = channel.unary_unary(
+                '/orderroute.v1.ExperimentService/ListExperiments',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.ListExperimentsRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ListExperimentsResponse.FromString,
+                _registered_method=True)
+        self.RampExperiment = channel.unary_unary(
+                '/orderroute.v1.ExperimentService/RampExperiment',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.RampExperimentRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.RampExperimentResponse.FromString,
+                _registered_method=True)
+        self.PauseExperiment = channel.unary_unary(
+                '/orderroute.v1.ExperimentService/PauseExperiment',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.PauseExperimentRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.PauseExperimentResponse.FromString,
+                _registered_method=True)
+        self.ResumeExperiment = channel.unary_unary(
+                '/orderroute.v1.ExperimentService/ResumeExperiment',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.ResumeExperimentRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ResumeExperimentResponse.FromString,
+                _registered_method=True)
+        self.PromoteExperiment = channel.unary_unary(
+                '/orderroute.v1.ExperimentService/PromoteExperiment',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.PromoteExperimentRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.PromoteExperimentResponse.FromString,
+                _registered_method=True)
+        self.RollbackExperiment = channel.unary_unary(
+                '/orderroute.v1.ExperimentService/RollbackExperiment',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.RollbackExperimentRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.RollbackExperimentResponse.FromString,
+                _registered_method=True)
+        self.AbortExperiment = channel.unary_unary(
+                '/orderroute.v1.ExperimentService/AbortExperiment',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.AbortExperimentRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.AbortExperimentResponse.FromString,
+                _registered_method=True)
+        self.GetResults = channel.unary_unary(
+                '/orderroute.v1.ExperimentService/GetResults',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.GetResultsRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.GetResultsResponse.FromString,
+                _registered_method=True)
+
+
+class ExperimentServiceServicer:
+    """---------------------------------------------------------------- gray releases
+
+    A candidate rule set version on a share of traffic, measured against the
+    active version by the outcomes the OMS reports.
+    """
+
+    def StartExperiment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetExperiment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListExperiments(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RampExperiment(self, request, context):
+        """Changes the candidate's share; units already in the candidate stay there
+        when it grows, and only units above the new share leave when it shrinks.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PauseExperiment(self, request, context):
+        """Sends all traffic to the baseline until resumed; outcomes still count.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResumeExperiment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PromoteExperiment(self, request, context):
+        """Makes the candidate the active version for everyone (an audited activation).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RollbackExperiment(self, request, context):
+        """Ends the experiment; everyone stays on the baseline.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AbortExperiment(self, request, context):
+        """Ends the experiment because something is wrong; everyone on the baseline.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetResults(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_ExperimentServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'StartExperiment': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartExperiment,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.StartExperimentRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.StartExperimentResponse.SerializeToString,
+            ),
+            'GetExperiment': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetExperiment,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.GetExperimentRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.GetExperimentResponse.SerializeToString,
+            ),
+            'ListExperiments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListExperiments,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ListExperimentsRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.ListExperimentsResponse.SerializeToString,
+            ),
+            'RampExperiment': grpc.unary_unary_rpc_method_handler(
+                    servicer.RampExperiment,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.RampExperimentRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.RampExperimentResponse.SerializeToString,
+            ),
+            'PauseExperiment': grpc.unary_unary_rpc_method_handler(
+                    servicer.PauseExperiment,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.PauseExperimentRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.PauseExperimentResponse.SerializeToString,
+            ),
+            'ResumeExperiment': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeExperiment,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ResumeExperimentRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.ResumeExperimentResponse.SerializeToString,
+            ),
+            'PromoteExperiment': grpc.unary_unary_rpc_method_handler(
+                    servicer.PromoteExperiment,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.PromoteExperimentRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.PromoteExperimentResponse.SerializeToString,
+            ),
+            'RollbackExperiment': grpc.unary_unary_rpc_method_handler(
+                    servicer.RollbackExperiment,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.RollbackExperimentRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.RollbackExperimentResponse.SerializeToString,
+            ),
+            'AbortExperiment': grpc.unary_unary_rpc_method_handler(
+                    servicer.AbortExperiment,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.AbortExperimentRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.AbortExperimentResponse.SerializeToString,
+            ),
+            'GetResults': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetResults,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.GetResultsRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.GetResultsResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'orderroute.v1.ExperimentService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('orderroute.v1.ExperimentService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class ExperimentService:
+    """---------------------------------------------------------------- gray releases
+
+    A candidate rule set version on a share of traffic, measured against the
+    active version by the outcomes the OMS reports.
+    """
+
+    @staticmethod
+    def StartExperiment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.ExperimentService/StartExperiment',
+            orderroute_dot_v1_dot_orderroute__pb2.StartExperimentRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.StartExperimentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetExperiment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.ExperimentService/GetExperiment',
+            orderroute_dot_v1_dot_orderroute__pb2.GetExperimentRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.GetExperimentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListExperiments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.ExperimentService/ListExperiments',
+            orderroute_dot_v1_dot_orderroute__pb2.ListExperimentsRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.ListExperimentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RampExperiment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.ExperimentService/RampExperiment',
+            orderroute_dot_v1_dot_orderroute__pb2.RampExperimentRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.RampExperimentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PauseExperiment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.ExperimentService/PauseExperiment',
+            orderroute_dot_v1_dot_orderroute__pb2.PauseExperimentRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.PauseExperimentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResumeExperiment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.ExperimentService/ResumeExperiment',
+            orderroute_dot_v1_dot_orderroute__pb2.ResumeExperimentRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.ResumeExperimentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PromoteExperiment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.ExperimentService/PromoteExperiment',
+            orderroute_dot_v1_dot_orderroute__pb2.PromoteExperimentRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.PromoteExperimentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RollbackExperiment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.ExperimentService/RollbackExperiment',
+            orderroute_dot_v1_dot_orderroute__pb2.RollbackExperimentRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.RollbackExperimentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AbortExperiment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.ExperimentService/AbortExperiment',
+            orderroute_dot_v1_dot_orderroute__pb2.AbortExperimentRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.AbortExperimentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetResults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.ExperimentService/GetResults',
+            orderroute_dot_v1_dot_orderroute__pb2.GetResultsRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.GetResultsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class OutcomeServiceStub:
+    """What happened to routed orders, reported by the OMS, possibly days later.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.RecordOutcome = channel.unary_unary(
+                '/orderroute.v1.OutcomeService/RecordOutcome',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.RecordOutcomeRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.RecordOutcomeResponse.FromString,
+                _registered_method=True)
+        self.RecordOutcomes = channel.unary_unary(
+                '/orderroute.v1.OutcomeService/RecordOutcomes',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.RecordOutcomesRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.RecordOutcomesResponse.FromString,
+                _registered_method=True)
+
+
+class OutcomeServiceServicer:
+    """What happened to routed orders, reported by the OMS, possibly days later.
+    """
+
+    def RecordOutcome(self, request, context):
+        """Idempotent per decision: a retry counts once; a later report of a metric
+        replaces the earlier one. OK means the outcome is durable.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordOutcomes(self, request, context):
+        """Up to the batch limit; one result per outcome, in order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_OutcomeServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'RecordOutcome': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordOutcome,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.RecordOutcomeRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.RecordOutcomeResponse.SerializeToString,
+            ),
+            'RecordOutcomes': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordOutcomes,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.RecordOutcomesRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.RecordOutcomesResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'orderroute.v1.OutcomeService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('orderroute.v1.OutcomeService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class OutcomeService:
+    """What happened to routed orders, reported by the OMS, possibly days later.
+    """
+
+    @staticmethod
+    def RecordOutcome(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.OutcomeService/RecordOutcome',
+            orderroute_dot_v1_dot_orderroute__pb2.RecordOutcomeRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.RecordOutcomeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordOutcomes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.OutcomeService/RecordOutcomes',
+            orderroute_dot_v1_dot_orderroute__pb2.RecordOutcomesRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.RecordOutcomesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

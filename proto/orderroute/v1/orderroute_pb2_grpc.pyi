@@ -204,3 +204,194 @@ class RuleSetServiceServicer(metaclass=_abc_1.ABCMeta):
         """Publish and activation history, newest first."""
 
 def add_RuleSetServiceServicer_to_server(servicer: RuleSetServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class ExperimentServiceStub:
+    """---------------------------------------------------------------- gray releases
+
+    A candidate rule set version on a share of traffic, measured against the
+    active version by the outcomes the OMS reports.
+    """
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> ExperimentServiceAsyncStub: ...
+    StartExperiment: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.StartExperimentRequest, _orderroute_pb2.StartExperimentResponse]
+    GetExperiment: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.GetExperimentRequest, _orderroute_pb2.GetExperimentResponse]
+    ListExperiments: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.ListExperimentsRequest, _orderroute_pb2.ListExperimentsResponse]
+    RampExperiment: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.RampExperimentRequest, _orderroute_pb2.RampExperimentResponse]
+    """Changes the candidate's share; units already in the candidate stay there
+    when it grows, and only units above the new share leave when it shrinks.
+    """
+    PauseExperiment: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.PauseExperimentRequest, _orderroute_pb2.PauseExperimentResponse]
+    """Sends all traffic to the baseline until resumed; outcomes still count."""
+    ResumeExperiment: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.ResumeExperimentRequest, _orderroute_pb2.ResumeExperimentResponse]
+    PromoteExperiment: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.PromoteExperimentRequest, _orderroute_pb2.PromoteExperimentResponse]
+    """Makes the candidate the active version for everyone (an audited activation)."""
+    RollbackExperiment: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.RollbackExperimentRequest, _orderroute_pb2.RollbackExperimentResponse]
+    """Ends the experiment; everyone stays on the baseline."""
+    AbortExperiment: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.AbortExperimentRequest, _orderroute_pb2.AbortExperimentResponse]
+    """Ends the experiment because something is wrong; everyone on the baseline."""
+    GetResults: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.GetResultsRequest, _orderroute_pb2.GetResultsResponse]
+
+@_typing.type_check_only
+class ExperimentServiceAsyncStub(ExperimentServiceStub):
+    """---------------------------------------------------------------- gray releases
+
+    A candidate rule set version on a share of traffic, measured against the
+    active version by the outcomes the OMS reports.
+    """
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    StartExperiment: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.StartExperimentRequest, _orderroute_pb2.StartExperimentResponse]  # type: ignore[assignment]
+    GetExperiment: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.GetExperimentRequest, _orderroute_pb2.GetExperimentResponse]  # type: ignore[assignment]
+    ListExperiments: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.ListExperimentsRequest, _orderroute_pb2.ListExperimentsResponse]  # type: ignore[assignment]
+    RampExperiment: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.RampExperimentRequest, _orderroute_pb2.RampExperimentResponse]  # type: ignore[assignment]
+    """Changes the candidate's share; units already in the candidate stay there
+    when it grows, and only units above the new share leave when it shrinks.
+    """
+    PauseExperiment: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.PauseExperimentRequest, _orderroute_pb2.PauseExperimentResponse]  # type: ignore[assignment]
+    """Sends all traffic to the baseline until resumed; outcomes still count."""
+    ResumeExperiment: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.ResumeExperimentRequest, _orderroute_pb2.ResumeExperimentResponse]  # type: ignore[assignment]
+    PromoteExperiment: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.PromoteExperimentRequest, _orderroute_pb2.PromoteExperimentResponse]  # type: ignore[assignment]
+    """Makes the candidate the active version for everyone (an audited activation)."""
+    RollbackExperiment: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.RollbackExperimentRequest, _orderroute_pb2.RollbackExperimentResponse]  # type: ignore[assignment]
+    """Ends the experiment; everyone stays on the baseline."""
+    AbortExperiment: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.AbortExperimentRequest, _orderroute_pb2.AbortExperimentResponse]  # type: ignore[assignment]
+    """Ends the experiment because something is wrong; everyone on the baseline."""
+    GetResults: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.GetResultsRequest, _orderroute_pb2.GetResultsResponse]  # type: ignore[assignment]
+
+class ExperimentServiceServicer(metaclass=_abc_1.ABCMeta):
+    """---------------------------------------------------------------- gray releases
+
+    A candidate rule set version on a share of traffic, measured against the
+    active version by the outcomes the OMS reports.
+    """
+
+    @_abc_1.abstractmethod
+    def StartExperiment(
+        self,
+        request: _orderroute_pb2.StartExperimentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.StartExperimentResponse, _abc.Awaitable[_orderroute_pb2.StartExperimentResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetExperiment(
+        self,
+        request: _orderroute_pb2.GetExperimentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.GetExperimentResponse, _abc.Awaitable[_orderroute_pb2.GetExperimentResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListExperiments(
+        self,
+        request: _orderroute_pb2.ListExperimentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.ListExperimentsResponse, _abc.Awaitable[_orderroute_pb2.ListExperimentsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RampExperiment(
+        self,
+        request: _orderroute_pb2.RampExperimentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.RampExperimentResponse, _abc.Awaitable[_orderroute_pb2.RampExperimentResponse]]:
+        """Changes the candidate's share; units already in the candidate stay there
+        when it grows, and only units above the new share leave when it shrinks.
+        """
+
+    @_abc_1.abstractmethod
+    def PauseExperiment(
+        self,
+        request: _orderroute_pb2.PauseExperimentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.PauseExperimentResponse, _abc.Awaitable[_orderroute_pb2.PauseExperimentResponse]]:
+        """Sends all traffic to the baseline until resumed; outcomes still count."""
+
+    @_abc_1.abstractmethod
+    def ResumeExperiment(
+        self,
+        request: _orderroute_pb2.ResumeExperimentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.ResumeExperimentResponse, _abc.Awaitable[_orderroute_pb2.ResumeExperimentResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def PromoteExperiment(
+        self,
+        request: _orderroute_pb2.PromoteExperimentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.PromoteExperimentResponse, _abc.Awaitable[_orderroute_pb2.PromoteExperimentResponse]]:
+        """Makes the candidate the active version for everyone (an audited activation)."""
+
+    @_abc_1.abstractmethod
+    def RollbackExperiment(
+        self,
+        request: _orderroute_pb2.RollbackExperimentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.RollbackExperimentResponse, _abc.Awaitable[_orderroute_pb2.RollbackExperimentResponse]]:
+        """Ends the experiment; everyone stays on the baseline."""
+
+    @_abc_1.abstractmethod
+    def AbortExperiment(
+        self,
+        request: _orderroute_pb2.AbortExperimentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.AbortExperimentResponse, _abc.Awaitable[_orderroute_pb2.AbortExperimentResponse]]:
+        """Ends the experiment because something is wrong; everyone on the baseline."""
+
+    @_abc_1.abstractmethod
+    def GetResults(
+        self,
+        request: _orderroute_pb2.GetResultsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.GetResultsResponse, _abc.Awaitable[_orderroute_pb2.GetResultsResponse]]: ...
+
+def add_ExperimentServiceServicer_to_server(servicer: ExperimentServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class OutcomeServiceStub:
+    """What happened to routed orders, reported by the OMS, possibly days later."""
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> OutcomeServiceAsyncStub: ...
+    RecordOutcome: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.RecordOutcomeRequest, _orderroute_pb2.RecordOutcomeResponse]
+    """Idempotent per decision: a retry counts once; a later report of a metric
+    replaces the earlier one. OK means the outcome is durable.
+    """
+    RecordOutcomes: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.RecordOutcomesRequest, _orderroute_pb2.RecordOutcomesResponse]
+    """Up to the batch limit; one result per outcome, in order."""
+
+@_typing.type_check_only
+class OutcomeServiceAsyncStub(OutcomeServiceStub):
+    """What happened to routed orders, reported by the OMS, possibly days later."""
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    RecordOutcome: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.RecordOutcomeRequest, _orderroute_pb2.RecordOutcomeResponse]  # type: ignore[assignment]
+    """Idempotent per decision: a retry counts once; a later report of a metric
+    replaces the earlier one. OK means the outcome is durable.
+    """
+    RecordOutcomes: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.RecordOutcomesRequest, _orderroute_pb2.RecordOutcomesResponse]  # type: ignore[assignment]
+    """Up to the batch limit; one result per outcome, in order."""
+
+class OutcomeServiceServicer(metaclass=_abc_1.ABCMeta):
+    """What happened to routed orders, reported by the OMS, possibly days later."""
+
+    @_abc_1.abstractmethod
+    def RecordOutcome(
+        self,
+        request: _orderroute_pb2.RecordOutcomeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.RecordOutcomeResponse, _abc.Awaitable[_orderroute_pb2.RecordOutcomeResponse]]:
+        """Idempotent per decision: a retry counts once; a later report of a metric
+        replaces the earlier one. OK means the outcome is durable.
+        """
+
+    @_abc_1.abstractmethod
+    def RecordOutcomes(
+        self,
+        request: _orderroute_pb2.RecordOutcomesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.RecordOutcomesResponse, _abc.Awaitable[_orderroute_pb2.RecordOutcomesResponse]]:
+        """Up to the batch limit; one result per outcome, in order."""
+
+def add_OutcomeServiceServicer_to_server(servicer: OutcomeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

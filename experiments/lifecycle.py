@@ -1,0 +1,115 @@
+"""Creating experiments and moving them through their states.
+
+running ⇄ paused ──► promoted | rolled_back | aborted
+   └────────────────► promoted | rolled_back | aborted
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from experiments._errors import InvalidExperiment, WrongState
+from experiments.model import (
+    DEFAULT_GUARDRAILS,
+    DEFAULT_MIN_DURATION,
+    DEFAULT_MIN_SAMPLES,
+    DEFAULT_PRIMARY,
+    DEFAULT_SHARE_BP,
+    METRICS,
+    Experiment,
+    Guardrail,
+    MetricKind,
+    State,
+    Unit,
+)
+
+MIN_SHARE_BP = 10  # 0.1%
+MAX_SHARE_BP = 10_000
+
+ALLOWED: dict[str, tuple[tuple[State, ...], State]] = {
+    "pause": ((State.RUNNING,), State.PAUSED),
+    "resume": ((State.PAUSED,), State.RUNNING),
+    "promote": ((State.RUNNING, State.PAUSED), State.PROMOTED),
+    "rollback": ((State.RUNNING, State.PAUSED), State.ROLLED_BACK),
+    "abort": ((State.RUNNING, State.PAUSED), State.ABORTED),
+}
+"""action -> (states it may start from, state it leads to)."""
+
+
+def check_share(share_bp: int, field: str = "traffic") -> int:
+    if not MIN_SHARE_BP <= share_bp <= MAX_SHARE_BP:
+        raise InvalidExperiment(field, f"must be from 0.1% to 100% (10 to 10000 basis points), got {share_bp}")
+    return share_bp
+
+
+def new_experiment(
+    *,
+    id: str,
+    rule_set: str,
+    baseline_version: int,
+    candidate_version: int,
+    salt: str,
+    created_by: str,
+    now: datetime,
+    share_bp: int = DEFAULT_SHARE_BP,
+    unit: Unit = Unit.CUSTOMER_ID,
+    primary_metric: str = "",
+    guardrails: Sequence[Guardrail] = (),
+    min_samples: int = 0,
+    min_duration: timedelta = DEFAULT_MIN_DURATION,
+) -> Experiment:
+    """A running experiment, with the defaults filled in; raises InvalidExperiment naming the field."""
+    if candidate_version == baseline_version:
+        raise InvalidExperiment("candidate_version", f"is the active version ({baseline_version}) already")
+    if candidate_version <= 0:
+        raise InvalidExperiment("candidate_version", "must be a published version number")
+    primary = primary_metric or DEFAULT_PRIMARY
+    if primary not in METRICS:
+        raise InvalidExperiment("primary_metric", f"unknown metric {primary!r}; one of {', '.join(METRICS)}")
+    chosen = tuple(guardrails) or DEFAULT_GUARDRAILS
+    for index, guardrail in enumerate(chosen):
+        where = f"guardrails[{index}]"
+        if guardrail.metric not in METRICS:
+            raise InvalidExperiment(f"{where}.metric", f"unknown metric {guardrail.metric!r}")
+        upper = 1.0 if METRICS[guardrail.metric].kind is MetricKind.RATE else 10.0
+        if not 0 < guardrail.limit <= upper:
+            raise InvalidExperiment(f"{where}.limit", f"must be above 0 and at most {upper}, got {guardrail.limit}")
+    if len({g.metric for g in chosen}) != len(chosen):
+        raise InvalidExperiment("guardrails", "each metric may have one guardrail")
+    if min_samples < 0 or min_duration < timedelta(0):
+        raise InvalidExperiment("min_samples", "must not be negative")
+    return Experiment(
+        id=id,
+        rule_set=rule_set,
+        baseline_version=baseline_version,
+        candidate_version=candidate_version,
+        share_bp=check_share(share_bp),
+        salt=salt,
+        unit=unit,
+        primary_metric=primary,
+        guardrails=chosen,
+        min_samples=min_samples or DEFAULT_MIN_SAMPLES,
+        min_duration=min_duration,
+        state=State.RUNNING,
+        created_at=now,
+        created_by=created_by,
+    )
+
+
+def transition(experiment: Experiment, action: str, now: datetime) -> Experiment:
+    """The experiment after `action`; raises WrongState when it is not allowed now."""
+    if action not in ALLOWED:
+        raise WrongState(f"unknown action {action!r}")
+    sources, target = ALLOWED[action]
+    if experiment.state not in sources:
+        raise WrongState(f"experiment {experiment.id} is {experiment.state}; cannot {action}")
+    return dataclasses.replace(experiment, state=target, ended_at=now if target.is_final else None)
+
+
+def ramp(experiment: Experiment, share_bp: int) -> Experiment:
+    if experiment.state.is_final:
+        raise WrongState(f"experiment {experiment.id} is {experiment.state}; cannot ramp")
+    check_share(share_bp)
+    return dataclasses.replace(experiment, share_bp=share_bp, epoch=experiment.epoch + 1)

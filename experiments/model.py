@@ -1,0 +1,131 @@
+"""Experiments: a candidate rule set version against the active one, on a share of traffic."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class Arm(StrEnum):
+    BASELINE = "baseline"
+    CANDIDATE = "candidate"
+
+
+class State(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    PROMOTED = "promoted"
+    ROLLED_BACK = "rolled_back"
+    ABORTED = "aborted"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (State.PROMOTED, State.ROLLED_BACK, State.ABORTED)
+
+
+class Unit(StrEnum):
+    """What is randomised: every order of a customer gets the same arm, or each order by itself."""
+
+    CUSTOMER_ID = "customer_id"
+    ORDER_ID = "order_id"
+
+
+class MetricKind(StrEnum):
+    RATE = "rate"
+    """A yes/no outcome; its mean is a share of orders."""
+    AMOUNT = "amount"
+    """A number per order (hours, minor units)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    name: str
+    kind: MetricKind
+    higher_is_better: bool
+    description: str
+    mde: float
+    """The smallest change worth detecting: absolute for rates, relative (share of the baseline mean) for amounts."""
+
+
+METRICS: Mapping[str, MetricSpec] = {
+    m.name: m
+    for m in (
+        MetricSpec("on_time", MetricKind.RATE, True, "delivered on time", 0.02),
+        MetricSpec("fulfilment_hours", MetricKind.AMOUNT, False, "hours from order to delivery", 0.05),
+        MetricSpec("logistics_cost_minor", MetricKind.AMOUNT, False, "logistics cost per order", 0.05),
+        MetricSpec("exception", MetricKind.RATE, False, "mis-ship, stock-out or split", 0.01),
+        MetricSpec("manual_intervention", MetricKind.RATE, False, "a person had to step in", 0.02),
+        MetricSpec("cancelled", MetricKind.RATE, False, "cancelled", 0.01),
+        MetricSpec("complaint", MetricKind.RATE, False, "customer complained", 0.005),
+        MetricSpec("returned", MetricKind.RATE, False, "returned", 0.01),
+    )
+}
+"""Outcome metrics by name: the fields of an outcome report."""
+
+
+@dataclass(frozen=True, slots=True)
+class Guardrail:
+    """The candidate may be worse than the baseline on `metric` by at most `limit`.
+
+    `limit` is absolute for rates (0.01 = one percentage point) and relative for
+    amounts (0.05 = 5% of the baseline mean).
+    """
+
+    metric: str
+    limit: float
+
+
+DEFAULT_PRIMARY = "on_time"
+DEFAULT_GUARDRAILS = (
+    Guardrail("exception", 0.01),
+    Guardrail("complaint", 0.005),
+    Guardrail("cancelled", 0.01),
+    Guardrail("logistics_cost_minor", 0.05),
+)
+"""What a fulfilment team accepts when the reviewer names none: at most one more
+exception or cancellation per hundred orders, half a complaint, 5% more cost."""
+
+DEFAULT_SHARE_BP = 500
+DEFAULT_MIN_SAMPLES = 200
+DEFAULT_MIN_DURATION = timedelta(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    id: str
+    rule_set: str
+    baseline_version: int
+    candidate_version: int
+    share_bp: int
+    """Candidate share of traffic in basis points (500 = 5%)."""
+    salt: str
+    unit: Unit
+    primary_metric: str
+    guardrails: tuple[Guardrail, ...]
+    min_samples: int
+    """Outcomes per arm on the primary metric before any verdict."""
+    min_duration: timedelta
+    state: State
+    created_at: datetime
+    created_by: str
+    epoch: int = 0
+    """Bumped at every ramp: sample-ratio checks compare units seen at one share."""
+    ended_at: datetime | None = None
+    alpha: float = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One audited change of an experiment: who, when, why, and the results then."""
+
+    experiment_id: str
+    action: str
+    from_state: State
+    to_state: State
+    actor: str
+    reason: str
+    at: datetime
+    share_bp: int
+    results: Mapping[str, object] = field(default_factory=dict)

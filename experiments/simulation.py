@@ -1,0 +1,83 @@
+"""Synthetic orders and outcomes with a chosen true effect.
+
+Used by `orderroute simulate` (against a running service) and by the tests
+that measure the false-positive rate and power of the verdict (in memory).
+Randomness is passed in; customers differ from each other (some are simply
+more reliable), so several orders of one customer are correlated, as in life.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from experiments.model import METRICS, MetricKind
+
+Outcome = dict[str, float | bool]
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeModel:
+    """True outcome rates and amounts of one arm."""
+
+    on_time: float = 0.80
+    exception: float = 0.02
+    complaint: float = 0.01
+    cancelled: float = 0.02
+    manual_intervention: float = 0.05
+    returned: float = 0.05
+    fulfilment_hours: float = 40.0
+    logistics_cost_minor: float = 1_200.0
+
+    def with_effects(self, effects: Mapping[str, float]) -> OutcomeModel:
+        """Rates shift by the absolute effect; amounts by the relative one; `exception*15` style
+        multipliers are given as effects on the metric name with a `*` prefix in the key."""
+        changes: dict[str, float] = {}
+        for key, value in effects.items():
+            name = key.lstrip("*")
+            if name not in METRICS:
+                raise ValueError(f"unknown metric {name!r}; one of {', '.join(METRICS)}")
+            base = getattr(self, name)
+            if key.startswith("*"):
+                changes[name] = base * value
+            elif METRICS[name].kind is MetricKind.RATE:
+                changes[name] = base + value
+            else:
+                changes[name] = base * (1 + value)
+        for name, value in changes.items():
+            if METRICS[name].kind is MetricKind.RATE and not 0 <= value <= 1:
+                raise ValueError(f"{name} would be {value:.3f}, outside 0..1")
+        return dataclasses.replace(self, **changes)
+
+
+def customer_lean(customer: str, spread: float = 0.08) -> float:
+    """A customer's fixed tilt towards good or bad outcomes, the same in every run."""
+    return random.Random(f"lean:{customer}").uniform(-spread, spread)
+
+
+def draw_outcome(model: OutcomeModel, lean: float, rng: random.Random) -> Outcome:
+    def chance(rate: float, good: bool) -> bool:
+        tilted = rate + (lean if good else -lean) * min(rate, 1 - rate) * 2
+        return rng.random() < min(max(tilted, 0.0), 1.0)
+
+    return {
+        "on_time": chance(model.on_time, True),
+        "exception": chance(model.exception, False),
+        "complaint": chance(model.complaint, False),
+        "cancelled": chance(model.cancelled, False),
+        "manual_intervention": chance(model.manual_intervention, False),
+        "returned": chance(model.returned, False),
+        "fulfilment_hours": round(rng.gammavariate(4.0, model.fulfilment_hours / 4.0) * (1 - lean), 2),
+        "logistics_cost_minor": max(0, round(rng.gauss(model.logistics_cost_minor, model.logistics_cost_minor * 0.2))),
+    }
+
+
+def customer_pool(size: int, prefix: str = "sim-customer") -> list[str]:
+    return [f"{prefix}-{i}" for i in range(size)]
+
+
+def pick_customer(pool: list[str], rng: random.Random) -> str:
+    """Repeat customers: a few buy often, most buy once or twice (a skewed pick)."""
+    return pool[min(int(rng.paretovariate(1.2)) - 1, len(pool) - 1) if rng.random() < 0.3 else rng.randrange(len(pool))]
