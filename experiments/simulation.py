@@ -81,3 +81,62 @@ def customer_pool(size: int, prefix: str = "sim-customer") -> list[str]:
 def pick_customer(pool: list[str], rng: random.Random) -> str:
     """Repeat customers: a few buy often, most buy once or twice (a skewed pick)."""
     return pool[min(int(rng.paretovariate(1.2)) - 1, len(pool) - 1) if rng.random() < 0.3 else rng.randrange(len(pool))]
+
+
+_CATEGORIES = ("books", "beauty", "apparel", "shoes", "grocery", "phones", "consumer_electronics", "home", "toys")
+_CHANNELS = (("APP", 0.38), ("WEB", 0.22), ("MINI_PROGRAM", 0.15), ("LIVE_STREAM", 0.12), ("MARKETPLACE", 0.1),
+             ("POS", 0.03))
+_TIERS = (("REGULAR", 0.75), ("PLUS", 0.2), ("VIP", 0.05))
+
+
+def _weighted(options: tuple[tuple[str, float], ...], rng: random.Random) -> str:
+    return rng.choices([o for o, _ in options], weights=[w for _, w in options])[0]
+
+
+def synthetic_order(order_id: str, customer: str, rng: random.Random) -> dict[str, object]:
+    """A plausible order fact document: channels, tiers, categories, returns and cross-border in
+    realistic shares; the customer's tier and history are stable across their orders."""
+    profile = random.Random(f"profile:{customer}")
+    tier = _weighted(_TIERS, profile)
+    lines = []
+    for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
+        price = rng.choice((1_990, 4_990, 9_900, 19_900, 59_900, 129_900))
+        lines.append({
+            "sku": f"SKU-{rng.randrange(5000)}",
+            "qty": rng.choice((1, 1, 1, 2, 3)),
+            "category": rng.choice(_CATEGORIES),
+            "price_minor": price,
+            "cost_minor": int(price * 0.6),
+            "hazmat": rng.random() < 0.03,
+            "oversize": rng.random() < 0.05,
+            "inventory_type": "VIRTUAL" if rng.random() < 0.1 else "PRESALE" if rng.random() < 0.04 else "PHYSICAL",
+        })
+    total = sum(int(line["price_minor"]) * int(line["qty"]) for line in lines)
+    channel = _weighted(_CHANNELS, rng)
+    return {
+        "order_id": order_id,
+        "order_type": "RETURN" if rng.random() < 0.06 else "PRESALE" if rng.random() < 0.04 else "NORMAL",
+        "channel": channel,
+        "total_minor": total,
+        "currency": "CNY",
+        "item_count": sum(int(line["qty"]) for line in lines),
+        "is_cross_border": rng.random() < 0.08,
+        "promised_hours": rng.choice((24, 48, 72)),
+        "tags": ["flash_sale"] if channel == "LIVE_STREAM" and rng.random() < 0.5 else [],
+        "customer": {
+            "customer_id": customer,
+            "tier": tier,
+            "repeat_purchases": profile.randrange(0, 12),
+            "ltv_minor": profile.randrange(0, 8_000_000),
+            "return_rate": round(profile.random() * 0.3, 3),
+        },
+        "lines": lines,
+        "risk": {"fraud_score": round(rng.betavariate(1.2, 20), 4)},
+        "logistics": {
+            "warehouses": [
+                {"id": "DC-SH", "type": "DC", "in_stock": True, "distance_km": 40},
+                {"id": "FWD-PD", "type": "FORWARD", "in_stock": rng.random() < 0.8, "distance_km": 8},
+                {"id": "STORE-XH", "type": "STORE", "in_stock": rng.random() < 0.5, "distance_km": 2},
+            ]
+        },
+    }
