@@ -162,7 +162,7 @@ def compute_results(experiment: Experiment, arms: Mapping[Arm, ArmData], now: da
             ),
         )
     elif breached:
-        verdict = Verdict.WORSE
+        verdict, needed = Verdict.WORSE, 0
         reason = "guardrail breached: " + ", ".join(
             f"{g.metric} worse than its limit by {g.excess:+.4g}" for g in breached
         )

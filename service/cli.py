@@ -5,6 +5,8 @@
     orderroute rules publish FILE | activate NAME VERSION --reason WHY
     orderroute rules list | show NAME | diff NAME FROM TO | audit NAME
     orderroute route ORDER.json|yaml
+    orderroute experiments start|ramp|pause|resume|results|promote|rollback|abort|show|list
+    orderroute simulate --scenario improve|harm
     orderroute health
 
 Commands that talk to a server take --server HOST:PORT and --json.
@@ -28,9 +30,12 @@ from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 import rules
+from experiments.simulation import OutcomeModel
 from rules._yaml import YamlError, load_yaml
 from service.config import DEFAULT_PORT, Settings
 from service.convert import order_from_document
+from service.report import experiments_table, results_text, state_name
+from service.simulate import Simulation, simulate
 
 DEFAULT_SERVER = f"127.0.0.1:{DEFAULT_PORT}"
 
@@ -107,6 +112,81 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("name")
     c.add_argument("--limit", type=int, default=50)
     c.set_defaults(run=_audit)
+
+    x = sub.add_parser("experiments", help="gray releases: start, ramp, results, promote, abort").add_subparsers(
+        metavar="ACTION"
+    )
+    c = _remote(x.add_parser("start", help="put a candidate version on a share of traffic"))
+    c.add_argument("--rule-set", required=True)
+    c.add_argument("--candidate", type=int, required=True, help="the candidate version")
+    c.add_argument("--traffic", type=_percent, default=500, help="candidate share in percent (default 5)")
+    c.add_argument("--unit", choices=["customer_id", "order_id"], default="customer_id")
+    c.add_argument("--primary", default="", help="primary metric (default on_time)")
+    c.add_argument(
+        "--guardrail",
+        action="append",
+        default=[],
+        metavar="METRIC=LIMIT",
+        help="e.g. exception=0.01 (absolute for rates, relative for amounts); repeatable",
+    )
+    c.add_argument("--min-samples", type=int, default=0, help="outcomes per arm before a verdict (default 200)")
+    c.add_argument("--min-duration", type=int, default=0, help="seconds before a verdict")
+    c.add_argument("--reason", required=True)
+    c.add_argument("--actor", default=None)
+    c.set_defaults(run=_experiment_start)
+    c = _remote(x.add_parser("ramp", help="change the candidate's share"))
+    c.add_argument("id")
+    c.add_argument("--traffic", type=_percent, required=True, help="percent, e.g. 10")
+    c.add_argument("--reason", default="ramp")
+    c.add_argument("--actor", default=None)
+    c.set_defaults(run=_experiment_ramp)
+    for action, text in (
+        ("pause", "send all traffic to the baseline for now"),
+        ("resume", "resume a paused one"),
+        ("promote", "make the candidate active for everyone"),
+        ("rollback", "end it; everyone stays on the baseline"),
+        ("abort", "end it because something is wrong"),
+    ):
+        c = _remote(x.add_parser(action, help=text))
+        c.add_argument("id")
+        c.add_argument("--reason", required=action in ("abort", "promote", "rollback"), default=action)
+        c.add_argument("--actor", default=None)
+        c.set_defaults(run=_experiment_change, action=action)
+    c = _remote(x.add_parser("results", help="arms, metrics with intervals, verdict, guardrails, sample ratio"))
+    c.add_argument("id")
+    c.set_defaults(run=_experiment_results)
+    c = _remote(x.add_parser("show", help="settings and history"))
+    c.add_argument("id")
+    c.set_defaults(run=_experiment_show)
+    c = _remote(x.add_parser("list", help="every experiment, newest first"))
+    c.add_argument("--rule-set", default="")
+    c.set_defaults(run=_experiment_list)
+
+    c = _remote(sub.add_parser("simulate", help="drive a running service with synthetic orders and outcomes"))
+    c.add_argument(
+        "--scenario",
+        choices=["improve", "harm"],
+        help="publish the example candidate and start an "
+        "experiment: a real on-time gain (then promote), or a harmful candidate (then watch it aborted)",
+    )
+    c.add_argument("--experiment", default="", help="an experiment already running (instead of --scenario)")
+    c.add_argument("--orders", type=int, default=20_000)
+    c.add_argument("--customers", type=int, default=8_000)
+    c.add_argument("--batch", type=int, default=500)
+    c.add_argument(
+        "--effect",
+        action="append",
+        default=[],
+        metavar="METRIC=CHANGE",
+        help="true candidate effect: on_time=0.08 (absolute for rates, relative for amounts), "
+        "'*exception=15' multiplies; repeatable",
+    )
+    c.add_argument("--ramp-at", type=int, default=0, help="ramp after this many orders")
+    c.add_argument("--ramp-to", type=_percent, default=0, help="percent")
+    c.add_argument("--promote-when-better", action="store_true")
+    c.add_argument("--report-every", type=int, default=2_000)
+    c.add_argument("--seed", type=int, default=1)
+    c.set_defaults(run=_simulate)
 
     c = _remote(sub.add_parser("health", help="exit 0 when the server reports SERVING"))
     c.set_defaults(run=_health)
@@ -324,6 +404,202 @@ def _audit(args: argparse.Namespace) -> int:
     ]
     _print_table(["AT", "ACTION", "VERSION", "PREVIOUS", "ACTOR", "REASON"], rows)
     return 0
+
+
+def _percent(text: str) -> int:
+    """'5', '5%' or '0.25' percent -> basis points, in 0.01% steps."""
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
+    bp = round(value * 100)
+    if abs(bp - value * 100) > 1e-6:
+        raise argparse.ArgumentTypeError(f"{text!r}: traffic goes in steps of 0.01%")
+    return bp
+
+
+def _pairs(items: list[str], what: str) -> dict[str, float]:
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise CliError(f"{what} {item!r}: write METRIC=NUMBER") from None
+        if not sep:
+            raise CliError(f"{what} {item!r}: write METRIC=NUMBER")
+    return out
+
+
+def _experiments_call(args: argparse.Namespace, method: str, request: Any) -> Any:
+    return _call(args, pb_grpc.ExperimentServiceStub, method, request)
+
+
+def _experiment_start(args: argparse.Namespace) -> int:
+    guardrails = [pb.GuardrailSpec(metric=m, limit=v) for m, v in _pairs(args.guardrail, "guardrail").items()]
+    unit = pb.ASSIGNMENT_UNIT_ORDER_ID if args.unit == "order_id" else pb.ASSIGNMENT_UNIT_CUSTOMER_ID
+    reply = _experiments_call(
+        args,
+        "StartExperiment",
+        pb.StartExperimentRequest(
+            rule_set=args.rule_set,
+            candidate_version=args.candidate,
+            traffic_bp=args.traffic,
+            unit=unit,
+            primary_metric=args.primary,
+            guardrails=guardrails,
+            min_samples=args.min_samples,
+            min_duration_seconds=args.min_duration,
+            actor=_user(args.actor),
+            reason=args.reason,
+        ),
+    )
+    if args.json:
+        return _print_message(reply)
+    print(experiments_table([reply.experiment]))
+    return 0
+
+
+def _experiment_ramp(args: argparse.Namespace) -> int:
+    reply = _experiments_call(
+        args,
+        "RampExperiment",
+        pb.RampExperimentRequest(id=args.id, traffic_bp=args.traffic, actor=_user(args.actor), reason=args.reason),
+    )
+    if args.json:
+        return _print_message(reply)
+    print(experiments_table([reply.experiment]))
+    return 0
+
+
+def _experiment_change(args: argparse.Namespace) -> int:
+    method = f"{args.action.capitalize()}Experiment"
+    request = getattr(pb, f"{method}Request")(id=args.id, actor=_user(args.actor), reason=args.reason)
+    reply = _experiments_call(args, method, request)
+    if args.json:
+        return _print_message(reply)
+    print(experiments_table([reply.experiment]))
+    if args.action == "promote":
+        print(f"{reply.activation.name}: version {reply.activation.version} is active for everyone")
+    return 0
+
+
+def _experiment_results(args: argparse.Namespace) -> int:
+    reply = _experiments_call(args, "GetResults", pb.GetResultsRequest(id=args.id))
+    if args.json:
+        return _print_message(reply)
+    print(results_text(reply))
+    return 0
+
+
+def _experiment_show(args: argparse.Namespace) -> int:
+    reply = _experiments_call(args, "GetExperiment", pb.GetExperimentRequest(id=args.id))
+    if args.json:
+        return _print_message(reply)
+    e = reply.experiment
+    print(experiments_table([e]))
+    guardrails = ", ".join(f"{g.metric} +{g.limit:g}" for g in e.guardrails)
+    print(
+        f"\nunit {pb.AssignmentUnit.Name(e.unit).removeprefix('ASSIGNMENT_UNIT_').lower()}, guardrails: "
+        f"{guardrails}, min samples {e.min_samples}, min duration {e.min_duration_seconds}s\n"
+    )
+    rows = [
+        [_time(t.at), t.action, state_name(t.to_state), f"{t.traffic_bp / 100:g}%", t.actor, t.reason]
+        for t in reply.transitions
+    ]
+    _print_table(["AT", "ACTION", "STATE", "TRAFFIC", "ACTOR", "REASON"], rows)
+    return 0
+
+
+def _experiment_list(args: argparse.Namespace) -> int:
+    reply = _experiments_call(args, "ListExperiments", pb.ListExperimentsRequest(rule_set=args.rule_set))
+    if args.json:
+        return _print_message(reply)
+    print(experiments_table(list(reply.experiments)))
+    return 0
+
+
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "improve": {
+        "traffic": 500,
+        "effects": {"on_time": 0.08},
+        "ramp_at": 4_000,
+        "ramp_to": 1_000,
+        "promote": True,
+        "baseline": OutcomeModel(),
+    },
+    "harm": {
+        "traffic": 1_000,
+        "effects": {"*exception": 15.0},
+        "ramp_at": 0,
+        "ramp_to": 0,
+        "promote": False,
+        "baseline": OutcomeModel(exception=0.01),
+    },
+}
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    with grpc.insecure_channel(args.server) as channel:
+        baseline = OutcomeModel()
+        effects = _pairs(args.effect, "effect")
+        ramp_at, ramp_to, promote = args.ramp_at, args.ramp_to, args.promote_when_better
+        experiment_id = args.experiment
+        if args.scenario:
+            scenario = SCENARIOS[args.scenario]
+            experiment_id = _scenario_experiment(channel, scenario["traffic"], args.scenario)
+            effects = effects or scenario["effects"]
+            baseline = scenario["baseline"]
+            ramp_at, ramp_to = ramp_at or scenario["ramp_at"], ramp_to or scenario["ramp_to"]
+            promote = promote or scenario["promote"]
+        if not experiment_id:
+            raise CliError("name a running experiment with --experiment, or use --scenario improve|harm")
+        try:
+            simulate(
+                channel,
+                Simulation(
+                    experiment_id,
+                    orders=args.orders,
+                    customers=args.customers,
+                    batch=args.batch,
+                    effects=effects,
+                    baseline=baseline,
+                    seed=args.seed,
+                    report_every=args.report_every,
+                    ramp_at=ramp_at,
+                    ramp_to_bp=ramp_to,
+                    promote_when_better=promote,
+                ),
+            )
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+    return 0
+
+
+def _scenario_experiment(channel: grpc.Channel, traffic_bp: int, scenario: str) -> str:
+    """Publishes the example candidate (a no-op if stored already) and starts an experiment with it."""
+    from importlib import resources
+
+    rulesets = pb_grpc.RuleSetServiceStub(channel)
+    examples = resources.files("rules").joinpath("examples")
+    source = examples.joinpath("fulfilment-candidate.yaml").read_text()
+    if rulesets.GetRuleSet(pb.GetRuleSetRequest(name="fulfilment")).version.source == source:
+        source = examples.joinpath("fulfilment.yaml").read_text()  # the candidate was promoted already
+    published = rulesets.PublishRuleSet(
+        pb.PublishRuleSetRequest(
+            source=source, file_name="scenario.yaml", author="orderroute-simulate", comment=scenario
+        )
+    )
+    experiment = pb_grpc.ExperimentServiceStub(channel).StartExperiment(
+        pb.StartExperimentRequest(
+            rule_set=published.version.name,
+            candidate_version=published.version.version,
+            traffic_bp=traffic_bp,
+            actor="orderroute-simulate",
+            reason=f"simulated scenario: {scenario}",
+        )
+    )
+    return str(experiment.experiment.id)
 
 
 def _health(args: argparse.Namespace) -> int:

@@ -28,8 +28,15 @@ def percent_bp(bp: int) -> str:
 
 def experiments_table(experiments: Sequence[pb.Experiment]) -> str:
     rows = [
-        [e.id, e.rule_set, f"v{e.baseline_version} -> v{e.candidate_version}", percent_bp(e.traffic_bp),
-         state_name(e.state), e.primary_metric, e.created_by]
+        [
+            e.id,
+            e.rule_set,
+            f"v{e.baseline_version} -> v{e.candidate_version}",
+            percent_bp(e.traffic_bp),
+            state_name(e.state),
+            e.primary_metric,
+            e.created_by,
+        ]
         for e in experiments
     ]
     return table(["ID", "RULE SET", "VERSIONS", "TRAFFIC", "STATE", "PRIMARY", "BY"], rows)
@@ -54,8 +61,10 @@ def results_text(r: pb.GetResultsResponse) -> str:
     ]
     arms = table(
         ["ARM", "DECISIONS", "UNITS", "WITH OUTCOMES"],
-        [[pb.Arm.Name(a.arm).removeprefix("ARM_").lower(), f"{a.decisions:,}", f"{a.units:,}", f"{a.outcomes:,}"]
-         for a in r.arms],
+        [
+            [pb.Arm.Name(a.arm).removeprefix("ARM_").lower(), f"{a.decisions:,}", f"{a.units:,}", f"{a.outcomes:,}"]
+            for a in r.arms
+        ],
     )
     rows = []
     for m in r.metrics:
@@ -67,8 +76,9 @@ def results_text(r: pb.GetResultsResponse) -> str:
             diff = "-"
         n = f"{m.baseline.n:,}/{m.candidate.n:,}" if m.HasField("baseline") and m.HasField("candidate") else "-"
         rows.append([m.metric, m.role, base, cand, diff, f"{m.adjusted_p:.3g}", verdict_name(m.verdict), n])
-    metrics = table(["METRIC", "ROLE", "BASELINE", "CANDIDATE", "CHANGE [ALWAYS-VALID 95%]", "P (ADJ)", "VERDICT",
-                     "N B/C"], rows)
+    metrics = table(
+        ["METRIC", "ROLE", "BASELINE", "CANDIDATE", "CHANGE [ALWAYS-VALID 95%]", "P (ADJ)", "VERDICT", "N B/C"], rows
+    )
     guard_rows = []
     for g in r.guardrails:
         limit = f"+{g.limit:.0%} rel" if g.relative else f"+{g.limit * 100:g}pt"

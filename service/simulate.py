@@ -64,15 +64,19 @@ def simulate(channel: grpc.Channel, sim: Simulation, say: Callable[[str], None] 
     rng = random.Random(sim.seed)
     pool = customer_pool(sim.customers, f"sim{sim.seed}")
     report = SimulationReport()
-    say(f"simulating {sim.orders:,} orders from {sim.customers:,} customers on {experiment.rule_set}, "
-        f"{experiment.id} at {experiment.traffic_bp / 100:g}%, candidate effects {dict(sim.effects) or 'none'}")
+    say(
+        f"simulating {sim.orders:,} orders from {sim.customers:,} customers on {experiment.rule_set}, "
+        f"{experiment.id} at {experiment.traffic_bp / 100:g}%, candidate effects {dict(sim.effects) or 'none'}"
+    )
     next_report = sim.report_every
     while report.routed < sim.orders:
         size = min(sim.batch, sim.orders - report.routed)
-        docs = [synthetic_order(f"sim{sim.seed}-o{report.routed + i}", pick_customer(pool, rng), rng)
-                for i in range(size)]
-        reply = routing.RouteBatch(pb.RouteBatchRequest(orders=[order_from_document(d) for d in docs],
-                                                        rule_set=experiment.rule_set))
+        docs = [
+            synthetic_order(f"sim{sim.seed}-o{report.routed + i}", pick_customer(pool, rng), rng) for i in range(size)
+        ]
+        reply = routing.RouteBatch(
+            pb.RouteBatchRequest(orders=[order_from_document(d) for d in docs], rule_set=experiment.rule_set)
+        )
         batch_outcomes = []
         for doc, result in zip(docs, reply.results, strict=True):
             decision = result.decision
@@ -85,8 +89,11 @@ def simulate(channel: grpc.Channel, sim: Simulation, say: Callable[[str], None] 
         report.outcomes += sum(r.WhichOneof("result") == "recorded" for r in recorded.results)
         report.routed += size
         if sim.ramp_at and report.routed >= sim.ramp_at and sim.ramp_to_bp:
-            experiments.RampExperiment(pb.RampExperimentRequest(
-                id=experiment.id, traffic_bp=sim.ramp_to_bp, actor=sim.actor, reason="simulated ramp"))
+            experiments.RampExperiment(
+                pb.RampExperimentRequest(
+                    id=experiment.id, traffic_bp=sim.ramp_to_bp, actor=sim.actor, reason="simulated ramp"
+                )
+            )
             say(f"{report.routed:>8,} orders: ramped {experiment.id} to {sim.ramp_to_bp / 100:g}%")
             sim.ramp_at = 0
         if report.routed >= next_report or report.routed >= sim.orders:
@@ -94,17 +101,25 @@ def simulate(channel: grpc.Channel, sim: Simulation, say: Callable[[str], None] 
             results = experiments.GetResults(pb.GetResultsRequest(id=experiment.id))
             report.final = results
             primary = results.metrics[0]
-            change = f"{primary.difference:+.4f} [{primary.low:+.4f}, {primary.high:+.4f}]" \
-                if primary.HasField("difference") else "-"
-            say(f"{report.routed:>8,} orders: {state_name(results.experiment.state)}, "
-                f"{primary.metric} {change}, verdict: {verdict_name(results.verdict)}")
+            change = (
+                f"{primary.difference:+.4f} [{primary.low:+.4f}, {primary.high:+.4f}]"
+                if primary.HasField("difference")
+                else "-"
+            )
+            say(
+                f"{report.routed:>8,} orders: {state_name(results.experiment.state)}, "
+                f"{primary.metric} {change}, verdict: {verdict_name(results.verdict)}"
+            )
             if results.experiment.state == pb.EXPERIMENT_STATE_ABORTED:
                 report.aborted = True
                 say(f"{experiment.id} was aborted by its guardrail: {results.reason}")
                 break
             if sim.promote_when_better and results.verdict == pb.VERDICT_CANDIDATE_BETTER:
-                experiments.PromoteExperiment(pb.PromoteExperimentRequest(
-                    id=experiment.id, actor=sim.actor, reason=f"simulation: {results.reason}"))
+                experiments.PromoteExperiment(
+                    pb.PromoteExperimentRequest(
+                        id=experiment.id, actor=sim.actor, reason=f"simulation: {results.reason}"
+                    )
+                )
                 report.promoted = True
                 say(f"promoted {experiment.id}: v{experiment.candidate_version} is active for everyone")
                 break

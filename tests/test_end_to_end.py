@@ -172,3 +172,39 @@ def test_cli_talking_to_no_server_says_so() -> None:
     result = cli("rules", "list", "--server", f"127.0.0.1:{free_port()}", "--timeout", "2")
     assert result.returncode == 1
     assert result.stderr.startswith("error: UNAVAILABLE") or result.stderr.startswith("error: DEADLINE_EXCEEDED")
+
+
+def test_cli_gray_release_loop(server: Server) -> None:
+    harm = cli(
+        "simulate", "--scenario", "harm", "--orders", "12000", "--report-every", "1000", "--server", server.address
+    )
+    assert harm.returncode == 0, harm.stderr
+    assert "was aborted by its guardrail" in harm.stdout
+    assert "VERDICT: CANDIDATE WORSE: guardrail breached: exception" in harm.stdout
+    listed = cli("experiments", "list", "--server", server.address)
+    assert "exp-1" in listed.stdout and "aborted" in listed.stdout
+    shown = cli("experiments", "show", "exp-1", "--server", server.address)
+    assert "orderroute-guardrail" in shown.stdout and "guardrail breached" in shown.stdout
+    results = cli("experiments", "results", "exp-1", "--json", "--server", server.address)
+    assert json.loads(results.stdout)["verdict"] == "VERDICT_CANDIDATE_WORSE"
+
+    started = cli(
+        "experiments",
+        "start",
+        "--rule-set",
+        "fulfilment",
+        "--candidate",
+        "2",
+        "--traffic",
+        "7.5",
+        "--reason",
+        "again",
+        "--server",
+        server.address,
+    )
+    assert started.returncode == 0, started.stderr
+    assert "7.5%" in started.stdout and "running" in started.stdout
+    bad = cli("experiments", "ramp", "exp-2", "--traffic", "0.001", "--server", server.address)
+    assert bad.returncode == 2 and "steps of 0.01%" in bad.stderr
+    aborted = cli("experiments", "abort", "exp-2", "--reason", "done", "--server", server.address)
+    assert aborted.returncode == 0 and "aborted" in aborted.stdout

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import grpc
 import pytest
+from orderroute.v1 import orderroute_pb2 as pb
+from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from experiments import Arm
 from experiments.statistics import Accumulator, Moments
-from orderroute.v1 import orderroute_pb2 as pb
-from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 from service.experiment_store import RedisExperimentStore
 
 EXAMPLES = Path(__file__).parents[2] / "rules" / "examples"
