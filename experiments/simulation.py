@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
-from experiments.model import METRICS, MetricKind
+from experiments.bucketing import assign
+from experiments.model import METRICS, Arm, Experiment, MetricKind
+from experiments.results import ArmData, Results, Verdict, compute_results
+from experiments.statistics import Accumulator
 
 Outcome = dict[str, float | bool]
 
@@ -84,8 +88,14 @@ def pick_customer(pool: list[str], rng: random.Random) -> str:
 
 
 _CATEGORIES = ("books", "beauty", "apparel", "shoes", "grocery", "phones", "consumer_electronics", "home", "toys")
-_CHANNELS = (("APP", 0.38), ("WEB", 0.22), ("MINI_PROGRAM", 0.15), ("LIVE_STREAM", 0.12), ("MARKETPLACE", 0.1),
-             ("POS", 0.03))
+_CHANNELS = (
+    ("APP", 0.38),
+    ("WEB", 0.22),
+    ("MINI_PROGRAM", 0.15),
+    ("LIVE_STREAM", 0.12),
+    ("MARKETPLACE", 0.1),
+    ("POS", 0.03),
+)
 _TIERS = (("REGULAR", 0.75), ("PLUS", 0.2), ("VIP", 0.05))
 
 
@@ -101,16 +111,18 @@ def synthetic_order(order_id: str, customer: str, rng: random.Random) -> dict[st
     lines = []
     for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
         price = rng.choice((1_990, 4_990, 9_900, 19_900, 59_900, 129_900))
-        lines.append({
-            "sku": f"SKU-{rng.randrange(5000)}",
-            "qty": rng.choice((1, 1, 1, 2, 3)),
-            "category": rng.choice(_CATEGORIES),
-            "price_minor": price,
-            "cost_minor": int(price * 0.6),
-            "hazmat": rng.random() < 0.03,
-            "oversize": rng.random() < 0.05,
-            "inventory_type": "VIRTUAL" if rng.random() < 0.1 else "PRESALE" if rng.random() < 0.04 else "PHYSICAL",
-        })
+        lines.append(
+            {
+                "sku": f"SKU-{rng.randrange(5000)}",
+                "qty": rng.choice((1, 1, 1, 2, 3)),
+                "category": rng.choice(_CATEGORIES),
+                "price_minor": price,
+                "cost_minor": int(price * 0.6),
+                "hazmat": rng.random() < 0.03,
+                "oversize": rng.random() < 0.05,
+                "inventory_type": "VIRTUAL" if rng.random() < 0.1 else "PRESALE" if rng.random() < 0.04 else "PHYSICAL",
+            }
+        )
     total = sum(int(line["price_minor"]) * int(line["qty"]) for line in lines)
     channel = _weighted(_CHANNELS, rng)
     return {
@@ -140,3 +152,42 @@ def synthetic_order(order_id: str, customer: str, rng: random.Random) -> dict[st
             ]
         },
     }
+
+
+def simulate_in_memory(
+    experiment: Experiment,
+    baseline: OutcomeModel,
+    candidate: OutcomeModel,
+    orders: int,
+    look_every: int,
+    seed: int,
+    stop_on: Collection[Verdict] = (),
+) -> tuple[list[Results], int]:
+    """Routes `orders` orders by the experiment's assignment, reports every outcome at once, and
+    computes results every `look_every` orders, as a reviewer looking often would. Returns the
+    looks and the number of orders when it stopped (at a verdict in `stop_on`, or at the end)."""
+    rng = random.Random(seed)
+    pool = customer_pool(max(orders // 2, 1), f"s{seed}")
+    sums = {arm: {m: Accumulator() for m in METRICS} for arm in Arm}
+    units: dict[Arm, set[str]] = {arm: set() for arm in Arm}
+    decisions = dict.fromkeys(Arm, 0)
+    looks = []
+    for i in range(1, orders + 1):
+        customer = pick_customer(pool, rng)
+        arm = assign(experiment.salt, customer, experiment.share_bp)
+        units[arm].add(customer)
+        decisions[arm] += 1
+        outcome = draw_outcome(candidate if arm is Arm.CANDIDATE else baseline, customer_lean(customer), rng)
+        for metric, value in outcome.items():
+            sums[arm][metric].add(customer, float(value))
+        if i % look_every == 0:
+            arms = {
+                arm: ArmData(
+                    decisions[arm], len(units[arm]), decisions[arm], {m: a.moments() for m, a in sums[arm].items()}
+                )
+                for arm in Arm
+            }
+            looks.append(compute_results(experiment, arms, experiment.created_at + timedelta(hours=i / 1000)))
+            if looks[-1].verdict in stop_on:
+                return looks, i
+    return looks, orders

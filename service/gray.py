@@ -71,6 +71,7 @@ class GrayReleases:
         guardrails: Sequence[Guardrail] = (),
         min_samples: int = 0,
         min_duration: timedelta = timedelta(0),
+        salt: str = "",
     ) -> Experiment:
         baseline = self._catalog.active(rule_set)
         candidate = self._catalog.compiled(rule_set, candidate_version)
@@ -80,7 +81,7 @@ class GrayReleases:
             rule_set=rule_set,
             baseline_version=baseline.version,
             candidate_version=candidate_version,
-            salt=f"{experiment_id}:{secrets.token_hex(8)}",
+            salt=salt or f"{experiment_id}:{secrets.token_hex(8)}",
             created_by=actor,
             now=self._clock(),
             share_bp=share_bp or 500,

@@ -184,6 +184,7 @@ class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
             guardrails=guardrails_from_proto(list(request.guardrails)),
             min_samples=request.min_samples,
             min_duration=timedelta(seconds=request.min_duration_seconds),
+            salt=request.salt,
         )
         return pb.StartExperimentResponse(experiment=experiment_to_proto(experiment))
 

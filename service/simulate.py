@@ -52,7 +52,8 @@ class SimulationReport:
     promoted: bool = False
     aborted: bool = False
     final: pb.GetResultsResponse | None = None
-    lines: list[str] = field(default_factory=list)
+    verdicts: list[int] = field(default_factory=list)
+    """The verdict at every report, in order."""
 
 
 def simulate(channel: grpc.Channel, sim: Simulation, say: Callable[[str], None] = print) -> SimulationReport:
@@ -100,6 +101,7 @@ def simulate(channel: grpc.Channel, sim: Simulation, say: Callable[[str], None] 
             next_report += sim.report_every
             results = experiments.GetResults(pb.GetResultsRequest(id=experiment.id))
             report.final = results
+            report.verdicts.append(results.verdict)
             primary = results.metrics[0]
             change = (
                 f"{primary.difference:+.4f} [{primary.low:+.4f}, {primary.high:+.4f}]"

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from experiments.bucketing import assign
 from experiments.lifecycle import new_experiment
-from experiments.model import METRICS, Arm, Experiment, Guardrail
-from experiments.results import ArmData, Results, Verdict, compute_results
-from experiments.simulation import OutcomeModel, customer_lean, customer_pool, draw_outcome, pick_customer
-from experiments.statistics import Accumulator
+from experiments.model import Arm, Experiment, Guardrail
+from experiments.results import ArmData, Verdict, compute_results
+from experiments.simulation import OutcomeModel, simulate_in_memory
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -29,48 +26,11 @@ def experiment(share_bp: int, seed: int, **overrides) -> Experiment:
     )
 
 
-def run(
-    exp: Experiment,
-    baseline: OutcomeModel,
-    candidate: OutcomeModel,
-    orders: int,
-    look_every: int,
-    seed: int,
-    stop_on: set[Verdict],
-) -> tuple[list[Results], int]:
-    """Routes `orders` orders, reports every outcome at once, computes results every `look_every` orders."""
-    rng = random.Random(seed)
-    pool = customer_pool(orders // 2, f"s{seed}")
-    acc = {arm: {m: Accumulator() for m in METRICS} for arm in Arm}
-    units: dict[Arm, set[str]] = {arm: set() for arm in Arm}
-    decisions = dict.fromkeys(Arm, 0)
-    looks = []
-    for i in range(1, orders + 1):
-        customer = pick_customer(pool, rng)
-        arm = assign(exp.salt, customer, exp.share_bp)
-        units[arm].add(customer)
-        decisions[arm] += 1
-        outcome = draw_outcome(candidate if arm is Arm.CANDIDATE else baseline, customer_lean(customer), rng)
-        for metric, value in outcome.items():
-            acc[arm][metric].add(customer, float(value))
-        if i % look_every == 0:
-            arms = {
-                arm: ArmData(
-                    decisions[arm], len(units[arm]), decisions[arm], {m: a.moments() for m, a in acc[arm].items()}
-                )
-                for arm in Arm
-            }
-            looks.append(compute_results(exp, arms, START + timedelta(hours=i / 1000)))
-            if looks[-1].verdict in stop_on:
-                return looks, i
-    return looks, orders
-
-
 def test_aa_runs_are_not_called_better_above_the_nominal_rate() -> None:
     """No true effect, reviewers looking after every 500 orders: how often is any look 'better'?"""
     runs, better, worse = 120, 0, 0
     for seed in range(runs):
-        looks, _ = run(
+        looks, _ = simulate_in_memory(
             experiment(1000, seed), OutcomeModel(), OutcomeModel(), 6_000, 500, seed, {Verdict.BETTER, Verdict.WORSE}
         )
         verdicts = {look.verdict for look in looks}
@@ -86,7 +46,7 @@ def test_an_eight_point_on_time_gain_at_ten_percent_is_called_better_within_2000
     detected = 0
     for seed in range(20):
         base = OutcomeModel()
-        looks, _ = run(
+        looks, _ = simulate_in_memory(
             experiment(1000, 100 + seed),
             base,
             base.with_effects({"on_time": 0.08}),
@@ -101,7 +61,9 @@ def test_an_eight_point_on_time_gain_at_ten_percent_is_called_better_within_2000
 
 def test_fifteen_times_the_exception_rate_is_stopped_by_its_guardrail() -> None:
     base = OutcomeModel(exception=0.01)
-    looks, at = run(experiment(1000, 7), base, base.with_effects({"*exception": 15}), 20_000, 250, 7, {Verdict.WORSE})
+    looks, at = simulate_in_memory(
+        experiment(1000, 7), base, base.with_effects({"*exception": 15}), 20_000, 250, 7, {Verdict.WORSE}
+    )
     final = looks[-1]
     assert final.verdict is Verdict.WORSE
     assert "exception" in final.reason
@@ -112,12 +74,12 @@ def test_fifteen_times_the_exception_rate_is_stopped_by_its_guardrail() -> None:
 def test_small_harm_within_the_guardrail_limit_does_not_fire() -> None:
     base = OutcomeModel(exception=0.02)
     exp = experiment(5000, 9, guardrails=[Guardrail("exception", 0.02)])
-    looks, _ = run(exp, base, base.with_effects({"exception": 0.005}), 8_000, 1000, 9, {Verdict.WORSE})
+    looks, _ = simulate_in_memory(exp, base, base.with_effects({"exception": 0.005}), 8_000, 1000, 9, {Verdict.WORSE})
     assert all(not g.breached for look in looks for g in look.guardrails)
 
 
 def test_no_verdict_before_the_minimum_sample_and_it_says_how_many_more() -> None:
-    looks, _ = run(
+    looks, _ = simulate_in_memory(
         experiment(1000, 3, min_samples=5_000),
         OutcomeModel(),
         OutcomeModel().with_effects({"on_time": 0.08}),
