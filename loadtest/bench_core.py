@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 import rules
+from loadtest._figures import emit
 from rules import reference
 from rules.combine import combine
 from service.config import Settings
@@ -144,10 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     figures = {**bench_engine(0.3 if args.quick else 3.0), **bench_route(200 if args.quick else 4000)}
-    for key, value in figures.items():
-        print(f"{key:22} {value:10.3f}")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
+    emit(figures, args.json)
     return 0
 
 

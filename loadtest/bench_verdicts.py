@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from experiments.lifecycle import new_experiment
 from experiments.model import Experiment
 from experiments.results import Verdict
 from experiments.simulation import OutcomeModel, simulate_in_memory
+from loadtest._figures import emit
 
 LOOK_EVERY = 500
 
@@ -81,10 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     figures["guardrail_stop_rate"], figures["guardrail_median_orders"] = rate_of(
         Verdict.WORSE, {"*exception": 15}, args.runs, args.orders, harm, 20_000
     )
-    for key, value in figures.items():
-        print(f"{key:28} {value:10.4f}")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
+    emit(figures, args.json)
     return 0
 
 

@@ -82,6 +82,13 @@ class RuleSetCatalog:
     def names(self) -> list[str]:
         return list(self._active)
 
+    def retain(self, keep: set[tuple[str, int]]) -> None:
+        """Forgets compiled versions that are neither active nor in `keep` (requests still using
+        one keep it alive until they finish; the engine frees it then)."""
+        active = {(c.name, c.version) for c in self._active.values()}
+        for key in [k for k in self._versions if k not in active | keep]:
+            del self._versions[key]
+
     def compiled(self, name: str, version: int) -> CompiledRuleSet:
         """A version ready to evaluate, compiled once and kept while in use."""
         key = (name, version)

@@ -22,6 +22,8 @@ class Settings:
     max_batch: int = 1000
     threads: int = 4
     grace_seconds: float = 5.0
+    decision_ttl_days: float = 30.0
+    """How long decision records (and so the window for reporting outcomes) are kept."""
     supervise_seconds: float = 1.0
     """How often a replica picks up others' changes and checks guardrails."""
 
@@ -33,6 +35,7 @@ class Settings:
             "data_dir": Path(env.get("ORDERROUTE_DATA_DIR", "./data")),
             "default_rule_set": env.get("ORDERROUTE_DEFAULT_RULE_SET", "fulfilment"),
             "max_batch": int(env.get("ORDERROUTE_MAX_BATCH", "1000")),
+            "decision_ttl_days": float(env.get("ORDERROUTE_DECISION_TTL_DAYS", "30")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return Settings(**values)  # type: ignore[arg-type]

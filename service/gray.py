@@ -158,6 +158,7 @@ class GrayReleases:
                 live[name] = LiveExperiment(experiment, self._catalog.compiled(name, experiment.candidate_version))
         with self._lock:
             self._live = live
+        self._catalog.retain({(name, item.experiment.candidate_version) for name, item in live.items()})
 
     def enforce_guardrails(self) -> list[Experiment]:
         """Aborts every running experiment whose guardrail is breached; returns those aborted."""

@@ -11,7 +11,7 @@ import signal
 import threading
 from concurrent import futures
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 import grpc
@@ -68,7 +68,7 @@ def build_app(settings: Settings) -> App:
     if settings.seed_examples:
         catalog.seed_examples()
     catalog.load_active()
-    experiments = RedisExperimentStore(client)
+    experiments = RedisExperimentStore(client, timedelta(days=settings.decision_ttl_days))
     gray = GrayReleases(experiments, catalog, utc_now)
     gray.refresh()
     decisions = DecisionLog(experiments.write_decisions)
