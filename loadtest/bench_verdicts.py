@@ -66,13 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     base = OutcomeModel()
     figures: dict[str, float] = {}
-    any_difference = 0
+    better = any_difference = 0
     for run in range(args.runs):
-        looks, _ = simulate_in_memory(
-            experiment(run), base, base, args.orders, LOOK_EVERY, run, {Verdict.BETTER, Verdict.WORSE}
-        )
-        any_difference += bool(looks) and looks[-1].verdict in (Verdict.BETTER, Verdict.WORSE)
-    figures["aa_better_rate"], _ = rate_of(Verdict.BETTER, {}, args.runs, args.orders, base, 0)
+        looks, _ = simulate_in_memory(experiment(run), base, base, args.orders, LOOK_EVERY, run)
+        verdicts = {look.verdict for look in looks}
+        better += Verdict.BETTER in verdicts
+        any_difference += bool(verdicts & {Verdict.BETTER, Verdict.WORSE})
+    figures["aa_better_rate"] = better / args.runs
     figures["aa_any_difference_rate"] = any_difference / args.runs
     for points in (2, 4, 8):
         power, median = rate_of(Verdict.BETTER, {"on_time": points / 100}, args.runs, args.orders, base, 10_000)
