@@ -48,9 +48,16 @@ class Provenance:
     content_hash: str
 
 
-def combine(
-    matched: Sequence[Rule], default: Rule, facts: OrderFacts, provenance: Provenance, missing: tuple[str, ...] = ()
-) -> Decision:
+@dataclass(frozen=True, slots=True)
+class Combined:
+    """What the matched rules decide, before anything order-specific (cacheable per set of matches)."""
+
+    values: Mapping[str, Any]
+    decided_by: Mapping[str, str]
+    matched_rules: tuple[str, ...]
+
+
+def combine_outputs(matched: Sequence[Rule], default: Rule) -> Combined:
     """Combines the matched rules (in priority order) with the default rule."""
     values: dict[str, Any] = {}
     decided_by: dict[str, str] = {}
@@ -76,6 +83,12 @@ def combine(
         values[name] = tuple(items)
         if items:
             decided_by[name] = ",".join(rule.id for rule in contributors)
+    return Combined(values, decided_by, tuple(rule.id for rule in matched))
+
+
+def decide(combined: Combined, facts: OrderFacts, provenance: Provenance, missing: tuple[str, ...] = ()) -> Decision:
+    """The decision for one order: the combined outputs, the warehouse resolved against its candidates."""
+    values = combined.values
     warehouse = values.get("warehouse", "")
     return Decision(
         path=values["path"],
@@ -92,11 +105,18 @@ def combine(
         rule_set=provenance.rule_set,
         version=provenance.version,
         content_hash=provenance.content_hash,
-        matched_rules=tuple(rule.id for rule in matched),
-        default_rule_used=not matched,
+        matched_rules=combined.matched_rules,
+        default_rule_used=not combined.matched_rules,
         missing_facts=missing,
-        decided_by=decided_by,
+        decided_by=combined.decided_by,
     )
+
+
+def combine(
+    matched: Sequence[Rule], default: Rule, facts: OrderFacts, provenance: Provenance, missing: tuple[str, ...] = ()
+) -> Decision:
+    """combine_outputs then decide: the straightforward path (the reference uses it)."""
+    return decide(combine_outputs(matched, default), facts, provenance, missing)
 
 
 def resolve_warehouse(selector: str, avoid: Sequence[str], facts: OrderFacts) -> str:

@@ -12,20 +12,21 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import durable_rules_engine as _engine
 import orjson
 
 from rules._errors import EngineRejected
-from rules.combine import Decision, Provenance, combine
-from rules.compile import rule_key, to_durable
+from rules.combine import Combined, Decision, Provenance, combine_outputs, decide
+from rules.compile import to_durable
 from rules.facts import FactType, OrderFacts, fact_spec
 from rules.model import AllOf, AnyOf, Compare, Condition, LineScope, Not, Rule, RuleSet
 
 _names = itertools.count(1)
-_NOT_HANDLED = 1
+_MAX_CACHED_COMBINATIONS = 4096
 
 
 class CompiledRuleSet:
@@ -34,8 +35,9 @@ class CompiledRuleSet:
     def __init__(self, rule_set: RuleSet, version: int = 0, content_hash: str = "") -> None:
         self.rule_set = rule_set
         self.provenance = Provenance(rule_set.name, version, content_hash)
-        self._by_key: dict[str, Rule] = {rule_key(i): rule for i, rule in enumerate(rule_set.rules)}
-        self._order_facts, self._line_facts = _referenced_facts(rule_set)
+        self._rules = rule_set.rules
+        self._plan = DocumentPlan.of(rule_set)
+        self._combined: dict[tuple[int, ...], Combined] = {}
         self._lock = threading.Lock()
         definition = orjson.dumps(to_durable(rule_set)).decode()
         self.engine_name = f"{rule_set.name}@{version}#{next(_names)}"
@@ -55,42 +57,66 @@ class CompiledRuleSet:
 
     def evaluate(self, facts: OrderFacts) -> Decision:
         """The decision for one checked fact document."""
-        missing = self._missing_order_facts(facts)
-        matched = self._match(facts, missing)
-        missing.extend(self._missing_line_facts(facts))
-        return combine(matched, self.rule_set.default, facts, self.provenance, tuple(missing))
+        return self.evaluate_many((facts,))[0]
+
+    def evaluate_many(self, batch: Sequence[OrderFacts]) -> list[Decision]:
+        """Decisions for several orders with one call into the engine."""
+        documents, missing = self._documents(batch)
+        matched = self._match(documents)
+        decisions = []
+        for facts, indexes, absent in zip(batch, matched, missing, strict=True):
+            absent.extend(self._missing_line_facts(facts))
+            decisions.append(decide(self._combine(indexes), facts, self.provenance, tuple(absent)))
+        return decisions
 
     def match(self, facts: OrderFacts) -> list[Rule]:
         """The non-default rules durable_rules fires for this order, in priority order."""
-        return self._match(facts, self._missing_order_facts(facts))
+        documents, _ = self._documents((facts,))
+        (indexes,) = self._match(documents)
+        return [self._rules[i] for i in indexes]
 
-    def _match(self, facts: OrderFacts, missing: list[str]) -> list[Rule]:
-        document = engine_document(facts, missing)
-        keys: list[str] = []
+    def _documents(self, batch: Sequence[OrderFacts]) -> tuple[list[str], list[list[str]]]:
+        documents, missing = [], []
+        for index, facts in enumerate(batch):
+            document, absent = self._plan.document(facts, index)
+            documents.append(document)
+            missing.append(absent)
+        return documents, missing
+
+    def _match(self, documents: list[str]) -> list[tuple[int, ...]]:
+        """Per order, the indexes of the rules that fired, ascending (= priority order)."""
+        fired: list[set[int]] = [set() for _ in documents]
         with self._lock:
             handle = self._handle
             if handle is None:
                 raise RuntimeError(f"rule set {self.engine_name} is closed")
-            code, state = _engine.assert_fact(handle, document)
+            single = len(documents) == 1
+            payload = documents[0] if single else "[" + ",".join(documents) + "]"
+            _, state = (_engine.assert_fact if single else _engine.assert_facts)(handle, payload)
             try:
-                if code != _NOT_HANDLED:
-                    action = _engine.start_action_for_state(handle, state)
-                    message = action[1] if action else None
-                    while message:
-                        # The payload is {"<rule key>": {...}}: the key is all we need.
-                        keys.append(message[2 : message.index('"', 2)])
-                        message = _engine.complete_and_start_action(handle, state)
+                action = _engine.start_action_for_state(handle, state)
+                message = action[1] if action else None
+                while message:
+                    # The payload is {"r<rule index>":{"m":{"#i":<order index>,...}}}: no need to parse it.
+                    order = message.index('"#i":') + 5
+                    fired[int(message[order : message.index(",", order)])].add(int(message[3 : message.index('"', 3)]))
+                    message = _engine.complete_and_start_action(handle, state)
             finally:
-                _engine.retract_fact(handle, document)
-        by_key = self._by_key
-        return [by_key[k] for k in dict.fromkeys(keys) if k in by_key]
+                (_engine.retract_fact if single else _engine.retract_facts)(handle, payload)
+        return [tuple(sorted(indexes)) for indexes in fired]
 
-    def _missing_order_facts(self, facts: OrderFacts) -> list[str]:
-        return [path for path in self._order_facts if _absent(facts, path)]
+    def _combine(self, indexes: tuple[int, ...]) -> Combined:
+        combined = self._combined.get(indexes)
+        if combined is None:
+            if len(self._combined) >= _MAX_CACHED_COMBINATIONS:
+                self._combined.clear()
+            combined = combine_outputs([self._rules[i] for i in indexes], self.rule_set.default)
+            self._combined[indexes] = combined
+        return combined
 
     def _missing_line_facts(self, facts: OrderFacts) -> list[str]:
         lines = facts.get("lines") or ()
-        return [f"lines.{name}" for name in self._line_facts if any(name not in line for line in lines)]
+        return [f"lines.{name}" for name in self._plan.line_fields if any(name not in line for line in lines)]
 
     def close(self) -> None:
         with self._lock:
@@ -104,47 +130,100 @@ class CompiledRuleSet:
             self.close()
 
 
-def engine_document(facts: OrderFacts, missing: list[str]) -> str:
-    """The JSON the engine sees: the facts, a count per list and the missing facts (see rules.compile)."""
-    body = orjson.dumps(facts).decode()
-    customer = facts.get("customer")
-    segments = customer.get("segments") if isinstance(customer, Mapping) else None
-    head = (
-        f'{{"#lines":{len(facts.get("lines") or ())},"#tags":{len(facts.get("tags") or ())},'
-        f'"#customer_segments":{len(segments or ())},"#missing":{orjson.dumps(missing).decode()}'
-    )
-    return head + ("}" if body == "{}" else "," + body[1:])
+@dataclass(frozen=True, slots=True)
+class DocumentPlan:
+    """Which facts the engine needs for one rule set.
 
+    The engine only sees the facts its rules read: parsing and indexing the
+    rest (SKUs, prices, candidate warehouses) would cost it time for nothing.
+    Building the document also finds the order facts that are missing.
+    """
 
-def _absent(facts: Mapping[str, Any], path: str) -> bool:
-    head, _, tail = path.partition(".")
-    value = facts.get(head)
-    if not tail:
-        return value is None
-    return not isinstance(value, Mapping) or value.get(tail) is None
+    top: tuple[str, ...]
+    """Top-level scalar facts, e.g. order_type."""
+    nested: tuple[tuple[str, tuple[str, ...]], ...]
+    """(object, its scalar facts), e.g. (customer, (tier, repeat_purchases))."""
+    lists: tuple[str, ...]
+    """List facts read with contains: tags, customer.segments."""
+    line_fields: tuple[str, ...]
 
+    @staticmethod
+    def of(rule_set: RuleSet) -> DocumentPlan:
+        scalars: dict[str, None] = {}
+        lists: dict[str, None] = {}
+        line: dict[str, None] = {}
 
-def _referenced_facts(rule_set: RuleSet) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(order-level fact paths, line fact names) the rules read, lists excluded."""
-    order: dict[str, None] = {}
-    line: dict[str, None] = {}
+        def walk(condition: Condition, in_lines: bool) -> None:
+            match condition:
+                case Compare(fact=fact):
+                    if in_lines:
+                        line[fact] = None
+                    elif (spec := fact_spec(fact)) is not None:
+                        (lists if spec.type is FactType.TEXT_LIST else scalars)[fact] = None
+                case AllOf(items) | AnyOf(items):
+                    for c in items:
+                        walk(c, in_lines)
+                case Not(item):
+                    walk(item, in_lines)
+                case LineScope(item=item):
+                    walk(item, True)
 
-    def walk(condition: Condition, in_lines: bool) -> None:
-        match condition:
-            case Compare(fact=fact):
-                if in_lines:
-                    line[fact] = None
-                elif (spec := fact_spec(fact)) is not None and spec.type is not FactType.TEXT_LIST:
-                    order[fact] = None
-            case AllOf(items) | AnyOf(items):
-                for c in items:
-                    walk(c, in_lines)
-            case Not(item):
-                walk(item, in_lines)
-            case LineScope(item=item):
-                walk(item, True)
+        for rule in rule_set.rules:
+            if rule.when is not None:
+                walk(rule.when, False)
+        nested: dict[str, list[str]] = {}
+        for path in scalars:
+            head, _, tail = path.partition(".")
+            if tail:
+                nested.setdefault(head, []).append(tail)
+        return DocumentPlan(
+            top=tuple(p for p in scalars if "." not in p),
+            nested=tuple((head, tuple(fields)) for head, fields in nested.items()),
+            lists=tuple(lists),
+            line_fields=tuple(line),
+        )
 
-    for rule in rule_set.rules:
-        if rule.when is not None:
-            walk(rule.when, False)
-    return tuple(order), tuple(line)
+    def document(self, facts: OrderFacts, index: int) -> tuple[str, list[str]]:
+        """(the JSON the engine sees, the missing order facts).
+
+        The JSON opens with the order's index in its batch, a count per list and
+        the missing facts (see rules.compile), then the facts the rules read.
+        """
+        out: dict[str, Any] = {}
+        missing: list[str] = []
+        for name in self.top:
+            value = facts.get(name)
+            if value is None:
+                missing.append(name)
+            else:
+                out[name] = value
+        for head, fields in self.nested:
+            source = facts.get(head) or {}
+            part = {}
+            for name in fields:
+                value = source.get(name)
+                if value is None:
+                    missing.append(f"{head}.{name}")
+                else:
+                    part[name] = value
+            if part:
+                out[head] = part
+        for path in self.lists:
+            head, _, tail = path.partition(".")
+            value = (facts.get(head) or {}).get(tail) if tail else facts.get(head)
+            if value and tail:
+                out.setdefault(head, {})[tail] = value
+            elif value:
+                out[head] = value
+        lines = facts.get("lines") or ()
+        if lines and self.line_fields:
+            fields = self.line_fields
+            out["lines"] = [{k: line[k] for k in fields if k in line} for line in lines]
+        customer = facts.get("customer")
+        segments = customer.get("segments") if isinstance(customer, Mapping) else None
+        head = (
+            f'{{"#i":{index},"#lines":{len(lines)},"#tags":{len(facts.get("tags") or ())},'
+            f'"#customer_segments":{len(segments or ())},"#missing":{orjson.dumps(missing).decode()}'
+        )
+        body = orjson.dumps(out).decode()
+        return head + ("}" if body == "{}" else "," + body[1:]), missing

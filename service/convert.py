@@ -6,6 +6,8 @@ reflection beyond the field tables built once at import.
 
 from __future__ import annotations
 
+import math
+import sys
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -14,7 +16,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from orderroute.v1 import orderroute_pb2 as pb
 
 from rules import Decision, InvalidOrder
-from rules.facts import LINE_FACTS, ORDER_FACTS, WAREHOUSE_FIELDS, FactSpec, FactType, check_value
+from rules.facts import LINE_FACTS, ORDER_FACTS, WAREHOUSE_FIELDS, FactSpec, FactType
 
 MAX_LINES = 1_000
 MAX_WAREHOUSES = 200
@@ -39,125 +41,118 @@ ADDRESS_RISK = _enum_names(pb.AddressRisk)
 REVIEW_NUMBER = _enum_numbers(pb.Review)
 WAREHOUSE_TYPE_NUMBER = _enum_numbers(pb.WarehouseType)
 
-_ENUMS: Mapping[str, Mapping[int, str]] = {
-    "order_type": ORDER_TYPE,
-    "channel": CHANNEL,
-    "customer.tier": TIER,
-    "risk.address_risk": ADDRESS_RISK,
-    "inventory_type": INVENTORY,
-    "type": WAREHOUSE_TYPE,
-}
+
+class _Converter:
+    """Turns one message type into a fact document, reading only the fields that are set.
+
+    `ListFields()` returns just the present fields in one call, so the cost
+    follows what the OMS sent, not the size of the schema. Each field has a
+    prepared handler: copy, range-check, map an enum number to its name, or
+    recurse into a nested message.
+    """
+
+    def __init__(
+        self,
+        descriptor: Any,
+        specs: Mapping[str, FactSpec],
+        enums: Mapping[str, Mapping[int, str]] = {},
+        nested: Mapping[str, _Converter] = {},
+        limits: Mapping[str, int] = {},
+    ) -> None:
+        self.handlers: dict[int, tuple[str, str, Any]] = {}
+        for field in descriptor.fields:
+            name = field.name
+            if name in nested:
+                kind = "messages" if field.is_repeated else "message"
+                self.handlers[field.number] = (kind, name, (nested[name], limits.get(name, 0)))
+            elif name in enums:
+                self.handlers[field.number] = ("enum", name, enums[name])
+            elif field.message_type is not None:  # a map
+                self.handlers[field.number] = ("map", name, None)
+            elif field.is_repeated:
+                self.handlers[field.number] = ("list", name, None)
+            else:
+                spec = specs.get(name)
+                if spec is not None and (
+                    spec.minimum is not None or spec.maximum is not None or spec.type is FactType.NUMBER
+                ):
+                    # Finite bounds even when the spec has none, so infinities are refused too.
+                    bounds = (
+                        -sys.float_info.max if spec.minimum is None else spec.minimum,
+                        sys.float_info.max if spec.maximum is None else spec.maximum,
+                    )
+                    self.handlers[field.number] = ("checked", name, bounds)
+                else:
+                    self.handlers[field.number] = ("plain", name, None)
+
+    def convert(self, message: Any, where: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for field, value in message.ListFields():
+            kind, name, extra = self.handlers[field.number]
+            if kind == "plain":
+                out[name] = value
+            elif kind == "checked":
+                low, high = extra
+                # NaN fails both comparisons, so it is caught by `not (low <= value)`.
+                if not (low <= value <= high):
+                    raise InvalidOrder(f"{where}.{name}", _out_of_range(low, high, value))
+                out[name] = value
+            elif kind == "enum":
+                label = extra.get(value)
+                if label is None:
+                    raise InvalidOrder(f"{where}.{name}", f"unknown enum value {value}")
+                out[name] = label
+            elif kind == "message":
+                out[name] = extra[0].convert(value, f"{where}.{name}")
+            elif kind == "messages":
+                converter, limit = extra
+                if limit and len(value) > limit:
+                    raise InvalidOrder(f"{where}.{name}", f"at most {limit} entries, got {len(value)}")
+                out[name] = [converter.convert(item, f"{where}.{name}[{i}]") for i, item in enumerate(value)]
+            elif kind == "map":
+                out[name] = dict(value)
+            else:
+                out[name] = list(value)
+        return out
 
 
-def _optional_fields(specs: Mapping[str, FactSpec], prefix: str = "") -> tuple[tuple[str, FactSpec | None], ...]:
-    """(field, spec to range-check or None) for the optional scalars of one message."""
-    out = []
-    for path, spec in specs.items():
-        if not path.startswith(prefix) or spec.type in (FactType.ENUM, FactType.TEXT_LIST):
-            continue
-        name = path.removeprefix(prefix)
-        if "." in name or name in ("order_id", "customer_id", "id"):
-            continue
-        ranged = spec if spec.minimum is not None or spec.maximum is not None or spec.type is FactType.NUMBER else None
-        out.append((name, ranged))
-    return tuple(out)
+def _out_of_range(low: float, high: float, value: float) -> str:
+    if math.isnan(value) or math.isinf(value):
+        return f"must be a finite number, got {value}"
+    return f"must be at least {low:g}, got {value}" if value < low else f"must be at most {high:g}, got {value}"
 
 
-_ORDER_SCALARS = _optional_fields(ORDER_FACTS)
-_SHIP_TO = _optional_fields(ORDER_FACTS, "ship_to.")
-_CUSTOMER = _optional_fields(ORDER_FACTS, "customer.")
-_RISK = _optional_fields(ORDER_FACTS, "risk.")
-_LOGISTICS = _optional_fields(ORDER_FACTS, "logistics.")
-_LINE = _optional_fields(LINE_FACTS)
-_WAREHOUSE = _optional_fields(WAREHOUSE_FIELDS)
+def _under(prefix: str) -> dict[str, FactSpec]:
+    return {path.removeprefix(prefix): spec for path, spec in ORDER_FACTS.items() if path.startswith(prefix)}
 
 
-def _copy(msg: Any, fields: tuple[tuple[str, FactSpec | None], ...], out: dict[str, Any], where: str) -> None:
-    for name, spec in fields:
-        if msg.HasField(name):
-            value = getattr(msg, name)
-            if spec is not None:
-                check_value(spec, value, f"{where}.{name}")
-            out[name] = value
-
-
-def _enum(value: int, names: Mapping[int, str], where: str) -> str:
-    name = names.get(value)
-    if name is None:
-        raise InvalidOrder(where, f"unknown enum value {value}")
-    return name
+_ORDER = _Converter(
+    pb.Order.DESCRIPTOR,
+    ORDER_FACTS,
+    enums={"order_type": ORDER_TYPE, "channel": CHANNEL},
+    nested={
+        "ship_to": _Converter(pb.Address.DESCRIPTOR, _under("ship_to.")),
+        "customer": _Converter(pb.Customer.DESCRIPTOR, _under("customer."), enums={"tier": TIER}),
+        "risk": _Converter(pb.Risk.DESCRIPTOR, _under("risk."), enums={"address_risk": ADDRESS_RISK}),
+        "logistics": _Converter(
+            pb.Logistics.DESCRIPTOR,
+            _under("logistics."),
+            nested={
+                "warehouses": _Converter(pb.Warehouse.DESCRIPTOR, WAREHOUSE_FIELDS, enums={"type": WAREHOUSE_TYPE})
+            },
+            limits={"warehouses": MAX_WAREHOUSES},
+        ),
+        "lines": _Converter(pb.OrderLine.DESCRIPTOR, LINE_FACTS, enums={"inventory_type": INVENTORY}),
+    },
+    limits={"lines": MAX_LINES},
+)
 
 
 def order_to_facts(order: pb.Order, where: str = "order") -> dict[str, Any]:
     """The fact document of an order; raises InvalidOrder naming the bad field."""
     if not order.order_id:
         raise InvalidOrder(f"{where}.order_id", "is required")
-    facts: dict[str, Any] = {"order_id": order.order_id}
-    if order.order_type:
-        facts["order_type"] = _enum(order.order_type, ORDER_TYPE, f"{where}.order_type")
-    if order.channel:
-        facts["channel"] = _enum(order.channel, CHANNEL, f"{where}.channel")
-    _copy(order, _ORDER_SCALARS, facts, where)
-    if order.tags:
-        facts["tags"] = list(order.tags)
-    if order.attributes:
-        facts["attributes"] = dict(order.attributes)
-    if order.HasField("ship_to"):
-        ship_to: dict[str, Any] = {}
-        _copy(order.ship_to, _SHIP_TO, ship_to, f"{where}.ship_to")
-        facts["ship_to"] = ship_to
-    if order.HasField("customer"):
-        facts["customer"] = _customer(order.customer, f"{where}.customer")
-    if order.HasField("risk"):
-        risk: dict[str, Any] = {}
-        _copy(order.risk, _RISK, risk, f"{where}.risk")
-        if order.risk.address_risk:
-            risk["address_risk"] = _enum(order.risk.address_risk, ADDRESS_RISK, f"{where}.risk.address_risk")
-        facts["risk"] = risk
-    if order.HasField("logistics"):
-        facts["logistics"] = _logistics(order.logistics, f"{where}.logistics")
-    if order.lines:
-        if len(order.lines) > MAX_LINES:
-            raise InvalidOrder(f"{where}.lines", f"at most {MAX_LINES} lines per order, got {len(order.lines)}")
-        facts["lines"] = [_line(line, f"{where}.lines[{i}]") for i, line in enumerate(order.lines)]
-    return facts
-
-
-def _customer(customer: pb.Customer, where: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if customer.customer_id:
-        out["customer_id"] = customer.customer_id
-    if customer.tier:
-        out["tier"] = _enum(customer.tier, TIER, f"{where}.tier")
-    _copy(customer, _CUSTOMER, out, where)
-    if customer.segments:
-        out["segments"] = list(customer.segments)
-    return out
-
-
-def _line(line: pb.OrderLine, where: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    _copy(line, _LINE, out, where)
-    if line.inventory_type:
-        out["inventory_type"] = _enum(line.inventory_type, INVENTORY, f"{where}.inventory_type")
-    return out
-
-
-def _logistics(logistics: pb.Logistics, where: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    _copy(logistics, _LOGISTICS, out, where)
-    if logistics.warehouses:
-        if len(logistics.warehouses) > MAX_WAREHOUSES:
-            raise InvalidOrder(f"{where}.warehouses", f"at most {MAX_WAREHOUSES} candidates")
-        nodes = []
-        for i, w in enumerate(logistics.warehouses):
-            node: dict[str, Any] = {"id": w.id}
-            if w.type:
-                node["type"] = _enum(w.type, WAREHOUSE_TYPE, f"{where}.warehouses[{i}].type")
-            _copy(w, _WAREHOUSE, node, f"{where}.warehouses[{i}]")
-            nodes.append(node)
-        out["warehouses"] = nodes
-    return out
+    return _ORDER.convert(order, where)
 
 
 def decision_to_proto(decision: Decision, decision_id: str, evaluated_ns: int, micros: int) -> pb.Decision:

@@ -56,52 +56,68 @@ class Router:
     def route(self, order: pb.Order, rule_set: str) -> pb.Decision:
         name = rule_set or self._default
         self._catalog.active(name)  # NOT_FOUND before any order check
-        return self._decide(name, order, "order")
+        (decision,) = self._decide(name, [order_to_facts(order, "order")])
+        return decision
 
     def route_batch(self, orders: Sequence[pb.Order], rule_set: str) -> list[pb.RouteResult]:
+        """One result per order; the valid ones are evaluated with one engine call per version."""
         if len(orders) > self.max_batch:
             raise InvalidArgument("orders", f"at most {self.max_batch} orders per batch, got {len(orders)}")
         name = rule_set or self._default
         self._catalog.active(name)
-        results = []
+        results: list[pb.RouteResult | None] = [None] * len(orders)
+        valid: list[tuple[int, dict[str, Any]]] = []
         for index, order in enumerate(orders):
             try:
-                decision = self._decide(name, order, f"orders[{index}]")
+                valid.append((index, order_to_facts(order, f"orders[{index}]")))
             except InvalidOrder as exc:
                 code, message = status_of(exc)
-                results.append(pb.RouteResult(error=pb.Error(code=code.value[0], message=message, field=exc.field)))
-                continue
-            results.append(pb.RouteResult(decision=decision))
-        return results
+                results[index] = pb.RouteResult(error=pb.Error(code=code.value[0], message=message, field=exc.field))
+        decisions = self._decide(name, [facts for _, facts in valid])
+        for (index, _), decision in zip(valid, decisions, strict=True):
+            results[index] = pb.RouteResult(decision=decision)
+        return [r for r in results if r is not None]
 
-    def _decide(self, name: str, order: pb.Order, where: str) -> pb.Decision:
-        facts = order_to_facts(order, where)
+    def _decide(self, name: str, batch: list[dict[str, Any]]) -> list[pb.Decision]:
         compiled = self._catalog.active(name)
         live = self._gray.live(name)
-        arm: Arm | None = None
-        experiment_id = unit = ""
-        epoch = 0
-        if live is not None and live.experiment.state is State.RUNNING:
-            experiment = live.experiment
-            unit = _unit(facts, experiment.unit)
+        running = live.experiment if live is not None and live.experiment.state is State.RUNNING else None
+        assignments: list[tuple[Arm | None, str]] = []
+        for facts in batch:
+            if running is None:
+                assignments.append((None, ""))
+                continue
+            unit = _unit(facts, running.unit)
             # An order without the unit key cannot be assigned stickily: it stays on the baseline.
-            arm = assign(experiment.salt, unit, experiment.share_bp) if unit else Arm.BASELINE
-            if arm is Arm.CANDIDATE:
-                compiled = live.candidate
-            experiment_id, epoch = experiment.id, experiment.epoch
-        started = time.perf_counter_ns()
-        decision = compiled.evaluate(facts)
-        micros = (time.perf_counter_ns() - started) // 1000
-        now_ns = time.time_ns()
-        decision_id = self._ids.next()
-        message = decision_to_proto(decision, decision_id, now_ns, micros)
-        if arm is not None:
-            message.arm = ARM_TO_PROTO[arm]
-            message.experiment_id = experiment_id
-        self._decisions.append(
-            DecisionRecord(decision_id, name, compiled.version, now_ns // 1_000_000, experiment_id, arm, unit, epoch)
-        )
-        return message
+            assignments.append((assign(running.salt, unit, running.share_bp) if unit else Arm.BASELINE, unit))
+        groups: dict[bool, list[int]] = {False: [], True: []}
+        for i, (arm, _) in enumerate(assignments):
+            groups[arm is Arm.CANDIDATE].append(i)
+        decisions: list[pb.Decision | None] = [None] * len(batch)
+        for is_candidate, members in groups.items():
+            if not members:
+                continue
+            engine = live.candidate if is_candidate and live is not None else compiled
+            started = time.perf_counter_ns()
+            evaluated = engine.evaluate_many([batch[i] for i in members])
+            micros = (time.perf_counter_ns() - started) // 1000 // len(members)
+            now_ns = time.time_ns()
+            for i, decision in zip(members, evaluated, strict=True):
+                arm, unit = assignments[i]
+                decision_id = self._ids.next()
+                message = decision_to_proto(decision, decision_id, now_ns, micros)
+                experiment_id, epoch = "", 0
+                if arm is not None and running is not None:
+                    message.arm = ARM_TO_PROTO[arm]
+                    message.experiment_id = experiment_id = running.id
+                    epoch = running.epoch
+                self._decisions.append(
+                    DecisionRecord(
+                        decision_id, name, engine.version, now_ns // 1_000_000, experiment_id, arm, unit, epoch
+                    )
+                )
+                decisions[i] = message
+        return [d for d in decisions if d is not None]
 
 
 def _unit(facts: dict[str, Any], unit: Unit) -> str:

@@ -38,5 +38,9 @@ def test_engine_matches_reference(rule_set: RuleSet, batch: list[dict]) -> None:
             assert got == want, f"order {facts}"
             decision = compiled.evaluate(facts)
             assert decision.tags == tuple(f"t{r.split('-')[1]}" for r in want) or (not want and decision.tags == ())
+        # One engine call for the whole batch decides each order exactly as alone.
+        checked = [check_order(order) for order in batch]
+        together = compiled.evaluate_many(checked)
+        assert [d.matched_rules for d in together] == [compiled.evaluate(f).matched_rules for f in checked]
     finally:
         compiled.close()

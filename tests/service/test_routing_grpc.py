@@ -78,6 +78,10 @@ def _error(call, request) -> grpc.RpcError:
         (lambda o: o.__setattr__("total_minor", -5), "order.total_minor"),
         (lambda o: o.__setattr__("order_id", ""), "order.order_id"),
         (lambda o: o.logistics.warehouses.add(id="W", type=17), "order.logistics.warehouses[0].type"),
+        (
+            lambda o: o.logistics.warehouses.add(id="W", distance_km=float("inf")),
+            "order.logistics.warehouses[0].distance_km",
+        ),
     ],
     ids=[
         "negative qty",
@@ -88,6 +92,7 @@ def _error(call, request) -> grpc.RpcError:
         "negative total",
         "no id",
         "unknown warehouse type",
+        "infinite distance",
     ],
 )
 def test_bad_field_is_invalid_argument_naming_it(routing, mutate, field) -> None:
