@@ -2,8 +2,9 @@
 
     python -m loadtest.bench_core [--quick] [--json PATH]
 
-- engine: µs per order through durable_rules (CompiledRuleSet.evaluate) beside
-  the reference interpreter + the same combination step, on the sample orders;
+- engine: µs per order through durable_rules, one order per engine call
+  (CompiledRuleSet.evaluate) and 100 per call (evaluate_many), beside the
+  reference interpreter + the same combination step, on the sample orders;
 - Route: round-trip latency at 1 call in flight over loopback gRPC, against the
   real service (on a real redis-server on loopback) beside an echo
   server that answers a pre-built decision of the same size, same server setup.
@@ -66,10 +67,21 @@ def bench_engine(seconds: float) -> dict[str, float]:
         for f in facts:
             combine(reference.matched_rules(rule_set, f), rule_set.default, f, compiled.provenance)
 
+    batch = facts * 10  # 100 orders, as RouteBatch sends them
+
+    def engine_batch() -> None:
+        compiled.evaluate_many(batch)
+
     engine_us = per_call_us(engine, seconds) / len(facts)
+    batch_us = per_call_us(engine_batch, seconds) / len(batch)
     reference_us = per_call_us(interpreter, seconds) / len(facts)
     compiled.close()
-    return {"engine_us": engine_us, "reference_us": reference_us, "engine_vs_reference": engine_us / reference_us}
+    return {
+        "engine_us": engine_us,
+        "engine_batch_us": batch_us,
+        "reference_us": reference_us,
+        "engine_vs_reference": engine_us / reference_us,
+    }
 
 
 class EchoRouting(pb_grpc.RoutingServiceServicer):

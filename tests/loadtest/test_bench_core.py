@@ -14,6 +14,7 @@ def test_quick_run_reports_ratios(tmp_path: Path, redis_client) -> None:
     figures = json.loads(out.read_text())
     assert set(figures) == {
         "engine_us",
+        "engine_batch_us",
         "reference_us",
         "engine_vs_reference",
         "route_p50_ms",
