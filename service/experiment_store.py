@@ -12,7 +12,8 @@ Keys (hash tags keep what one script touches in one Redis Cluster slot):
     orderroute:{exp:ID}:outcomes                HASH decision id -> reported metric values (JSON)
     orderroute:{exp:ID}:clusters:ARM            HASH "metric|unit" -> "Y|N" sums of that unit
     orderroute:{exp:ID}:stats:ARM               HASH "metric:n|y|yy|yn|nn|g" sums over units, "outcomes"
-    orderroute:decision:{DECISION_ID}           HASH the decision's rule set, version, arm, unit (expires)
+    orderroute:decision:{DECISION_ID}           STRING the decision's rule set, version, arm, unit (expires)
+    orderroute:outcome:{DECISION_ID}            HASH outcomes of a decision outside experiments (expires)
 
 An outcome is applied by one script in the experiment's slot: it replaces an
 earlier value of the same metric for the same decision, so a retried report
@@ -59,6 +60,11 @@ def _exp(experiment_id: str, part: str) -> str:
 
 def decision_key(decision_id: str) -> str:
     return f"{PREFIX}:decision:{{{decision_id}}}"
+
+
+def outcome_key(decision_id: str) -> str:
+    """Outcomes of a decision outside any experiment (inside one they live with its sums)."""
+    return f"{PREFIX}:outcome:{{{decision_id}}}"
 
 
 def _current_key(rule_set: str) -> str:
@@ -317,32 +323,44 @@ class RedisExperimentStore:
     # ------------------------------------------------------------ decisions
 
     def write_decisions(self, records: Sequence[DecisionRecord]) -> None:
-        """One pipelined round trip for a batch of decisions and their assignment counts."""
+        """One round trip for a batch of decisions and their assignment counts.
+
+        The commands are packed by hand and sent on one connection: redis-py's
+        pipeline objects cost several times more CPU per command, and this runs
+        for every order routed.
+        """
         assigned: Counter[tuple[str, str]] = Counter()
         units: defaultdict[tuple[str, int, str], set[str]] = defaultdict(set)
-        pipe = self._redis.pipeline(transaction=False)
+        commands: list[tuple[Any, ...]] = []
         for r in records:
-            key = decision_key(r.decision_id)
-            fields = {"rs": r.rule_set, "v": r.version, "at": r.at_ms}
+            commands.append(("SET", decision_key(r.decision_id), pack_decision(r), "EX", self._ttl))
             if r.experiment_id and r.arm is not None:
-                fields.update(exp=r.experiment_id, arm=str(r.arm), unit=r.unit, epoch=r.epoch)
                 assigned[(r.experiment_id, str(r.arm))] += 1
                 if r.unit:
                     units[(r.experiment_id, r.epoch, str(r.arm))].add(r.unit)
-            pipe.hset(key, mapping=fields)  # type: ignore[arg-type]
-            pipe.expire(key, self._ttl)
         for (experiment_id, arm), count in assigned.items():
-            pipe.hincrby(_exp(experiment_id, "assigned"), arm, count)
+            commands.append(("HINCRBY", _exp(experiment_id, "assigned"), arm, count))
         for (experiment_id, epoch, arm), members in units.items():
-            pipe.sadd(_exp(experiment_id, f"units:{epoch}:{arm}"), *members)
-        self._run(pipe.execute)
+            commands.append(("SADD", _exp(experiment_id, f"units:{epoch}:{arm}"), *members))
+        self._run(lambda: self._send(commands))
+
+    def _send(self, commands: list[tuple[Any, ...]]) -> None:
+        pool = self._redis.connection_pool
+        connection: Any = pool.get_connection()
+        try:
+            connection.send_packed_command(connection.pack_commands(commands))
+            for _ in commands:
+                connection.read_response()
+        except BaseException:
+            connection.disconnect()  # replies may be half read: never reuse it
+            raise
+        finally:
+            pool.release(connection)
 
     def decisions(self, decision_ids: Sequence[str]) -> list[DecisionRecord | None]:
         def read() -> list[DecisionRecord | None]:
-            pipe = self._redis.pipeline(transaction=False)
-            for decision_id in decision_ids:
-                pipe.hgetall(decision_key(decision_id))
-            return [_decision(i, raw) for i, raw in zip(decision_ids, pipe.execute(), strict=True)]
+            raws = self._redis.mget([decision_key(i) for i in decision_ids]) if decision_ids else []
+            return [unpack_decision(i, raw) for i, raw in zip(decision_ids, raws, strict=True)]
 
         return self._run(read)
 
@@ -363,9 +381,10 @@ class RedisExperimentStore:
                     ]
                     self._outcome(keys=keys, args=args, client=pipe)
                 else:
-                    key = decision_key(record.decision_id)
+                    key = outcome_key(record.decision_id)
                     pipe.hgetall(key)
-                    pipe.hset(key, mapping={f"o:{m}": repr(float(v)) for m, v in values.items()})
+                    pipe.hset(key, mapping={m: repr(float(v)) for m, v in values.items()})
+                    pipe.expire(key, self._ttl)
             replies = pipe.execute()
             out: list[list[str]] = []
             position = 0
@@ -375,8 +394,8 @@ class RedisExperimentStore:
                     position += 1
                 else:
                     before = {_text(k) for k in replies[position]}
-                    out.append([m for m in values if f"o:{m}" in before])
-                    position += 2
+                    out.append([m for m in values if m in before])
+                    position += 3
             return out
 
         return self._run(write)
@@ -397,17 +416,22 @@ def _moments(stats: Mapping[str, float]) -> dict[str, Moments]:
     }
 
 
-def _decision(decision_id: str, raw: Mapping[Any, Any]) -> DecisionRecord | None:
-    if not raw:
+def pack_decision(r: DecisionRecord) -> str:
+    """rule set|version|at ms|experiment|arm|epoch|unit (the unit last: it may contain '|')."""
+    return f"{r.rule_set}|{r.version}|{r.at_ms}|{r.experiment_id}|{r.arm or ''}|{r.epoch}|{r.unit}"
+
+
+def unpack_decision(decision_id: str, raw: bytes | str | None) -> DecisionRecord | None:
+    if raw is None:
         return None
-    f = {_text(k): _text(v) for k, v in raw.items()}
+    rule_set, version, at_ms, experiment_id, arm, epoch, unit = _text(raw).split("|", 6)
     return DecisionRecord(
         decision_id=decision_id,
-        rule_set=f.get("rs", ""),
-        version=int(f.get("v", 0)),
-        at_ms=int(f.get("at", 0)),
-        experiment_id=f.get("exp", ""),
-        arm=Arm(f["arm"]) if f.get("arm") else None,
-        unit=f.get("unit", ""),
-        epoch=int(f.get("epoch", 0)),
+        rule_set=rule_set,
+        version=int(version),
+        at_ms=int(at_ms),
+        experiment_id=experiment_id,
+        arm=Arm(arm) if arm else None,
+        unit=unit,
+        epoch=int(epoch),
     )

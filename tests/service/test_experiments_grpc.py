@@ -283,6 +283,6 @@ def test_decision_records_reach_redis_off_the_route_path(running, routing, redis
     deadline = time.monotonic() + 5
     while app.decisions.depth and time.monotonic() < deadline:
         time.sleep(0.01)
-    stored = redis_client.hgetall(f"orderroute:decision:{{{decision.decision_id}}}")
-    assert stored[b"exp"].decode() == running.id
+    stored = redis_client.get(f"orderroute:decision:{{{decision.decision_id}}}").decode()
+    assert stored.split("|")[3] == running.id
     assert redis_client.ttl(f"orderroute:decision:{{{decision.decision_id}}}") > 86400
