@@ -72,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--default-rule-set", help="rule set for requests that name none (default fulfilment)")
     s.add_argument("--threads", type=int, help="gRPC worker threads (default 4)")
     s.add_argument("--no-seed", action="store_true", help="do not publish the examples into an empty store")
+    s.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port (path /metrics)")
     s.set_defaults(run=_serve)
 
     r = sub.add_parser("rules", help="validate, test, publish and activate rule sets").add_subparsers(metavar="ACTION")
@@ -220,6 +221,7 @@ def _serve(args: argparse.Namespace) -> int:
         default_rule_set=args.default_rule_set,
         threads=args.threads,
         seed_examples=False if args.no_seed else None,
+        metrics_port=args.metrics_port,
     )
     serve(settings)
     return 0

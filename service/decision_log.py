@@ -27,8 +27,10 @@ class DecisionLog:
         capacity: int = 200_000,
         batch: int = 1_000,
         interval: float = 0.02,
+        on_error: Callable[[], None] = lambda: None,
     ) -> None:
         self._write = write
+        self._on_error = on_error
         self._buffer: collections.deque[DecisionRecord] = collections.deque()
         self._capacity = capacity
         self._batch = batch
@@ -67,6 +69,7 @@ class DecisionLog:
                 try:
                     self._write(chunk)
                 except StorageError as exc:
+                    self._on_error()
                     with self._lock:
                         self._buffer.extendleft(reversed(chunk))
                         while len(self._buffer) > self._capacity:

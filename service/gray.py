@@ -50,6 +50,8 @@ class GrayReleases:
         self._clock = clock
         self._live: dict[str, LiveExperiment] = {}
         self._lock = threading.Lock()
+        self.guardrail_states: dict[str, list[tuple[str, bool]]] = {}
+        """Experiment id -> (metric, breached) at the last check, for the metrics endpoint."""
         catalog.experiment_of = self._experiment_of
 
     # ------------------------------------------------------------ hot path
@@ -146,6 +148,17 @@ class GrayReleases:
         experiment = self._store.get(experiment_id)
         return experiment, compute_results(experiment, self._store.arm_data(experiment), self._clock())
 
+    def shares(self) -> list[tuple[str, str, float]]:
+        """(experiment id, rule set, candidate share) of running experiments."""
+        return [
+            (item.experiment.id, name, item.experiment.share_bp / 10_000)
+            for name, item in self._live.items()
+            if item.experiment.state is State.RUNNING
+        ]
+
+    def guardrails(self) -> list[tuple[str, str, bool]]:
+        return [(e, metric, breached) for e, states in self.guardrail_states.items() for metric, breached in states]
+
     # ------------------------------------------------------------ supervision
 
     def refresh(self) -> None:
@@ -167,6 +180,7 @@ class GrayReleases:
             if item.experiment.state is not State.RUNNING:
                 continue
             _, results = self.results(item.experiment.id)
+            self.guardrail_states[item.experiment.id] = [(g.metric, g.breached) for g in results.guardrails]
             if any(g.breached for g in results.guardrails):
                 try:
                     aborted.append(self.abort(item.experiment.id, GUARDRAIL_ACTOR, results.reason))

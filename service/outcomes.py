@@ -7,11 +7,14 @@ from dataclasses import dataclass
 
 from orderroute.v1 import orderroute_pb2 as pb
 
-from experiments import Arm, InvalidOutcome, check_outcome
+from experiments import METRICS, Arm, InvalidOutcome, check_outcome
+from experiments.model import MetricKind
 from service.decision_log import DecisionLog
 from service.errors import InvalidArgument, NotFound
 from service.experiment_store import DecisionRecord, RedisExperimentStore
+from service.telemetry import Telemetry
 
+RATES = frozenset(name for name, spec in METRICS.items() if spec.kind is MetricKind.RATE)
 METRIC_FIELDS = (
     "on_time",
     "fulfilment_hours",
@@ -39,9 +42,10 @@ def outcome_values(outcome: pb.Outcome, where: str) -> dict[str, float]:
 
 
 class OutcomeRecorder:
-    def __init__(self, store: RedisExperimentStore, decisions: DecisionLog) -> None:
+    def __init__(self, store: RedisExperimentStore, decisions: DecisionLog, telemetry: Telemetry) -> None:
         self._store = store
         self._decisions = decisions
+        self._telemetry = telemetry
 
     def record(self, outcomes: Sequence[pb.Outcome], where: str) -> list[Recorded | Exception]:
         """One result per outcome: Recorded, or the error for that outcome alone. OK ones are durable."""
@@ -63,6 +67,9 @@ class OutcomeRecorder:
         replaced = self._store.apply_outcomes([(record, values[i]) for i, record in found])
         for (i, record), metrics in zip(found, replaced, strict=True):
             results[i] = Recorded(record.decision_id, record.experiment_id, record.arm, tuple(metrics))
+        self._telemetry.outcomes(
+            ((str(record.arm) if record.arm else "none", record.version, values[i]) for i, record in found), RATES
+        )
         return [r if r is not None else NotFound("unreachable") for r in results]
 
     def _lookup(self, decision_ids: list[str]) -> list[DecisionRecord | None]:

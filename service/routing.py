@@ -22,8 +22,10 @@ from service.decision_log import DecisionLog
 from service.errors import InvalidArgument, status_of
 from service.experiment_store import DecisionRecord
 from service.gray import GrayReleases
+from service.telemetry import Telemetry
 
 ARM_TO_PROTO = {Arm.BASELINE: pb.ARM_BASELINE, Arm.CANDIDATE: pb.ARM_CANDIDATE}
+_ARM_LABEL = {pb.ARM_UNSPECIFIED: "none", pb.ARM_BASELINE: "baseline", pb.ARM_CANDIDATE: "candidate"}
 
 
 class DecisionIds:
@@ -45,7 +47,9 @@ class Router:
         decisions: DecisionLog,
         default_rule_set: str,
         max_batch: int,
+        telemetry: Telemetry,
     ) -> None:
+        self._telemetry = telemetry
         self._catalog = catalog
         self._gray = gray
         self._decisions = decisions
@@ -117,7 +121,10 @@ class Router:
                     )
                 )
                 decisions[i] = message
-        return [d for d in decisions if d is not None]
+        done = [d for d in decisions if d is not None]
+        if self._telemetry.enabled:
+            self._telemetry.decisions((name, d.version, _ARM_LABEL[d.arm], d.path, d.default_rule_used) for d in done)
+        return done
 
 
 def _unit(facts: dict[str, Any], unit: Unit) -> str:

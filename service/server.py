@@ -31,6 +31,7 @@ from service.redis_conn import connect
 from service.routing import Router
 from service.servicers import ExperimentServicer, OutcomeServicer, RoutingServicer, RuleSetServicer
 from service.storage import RedisRuleSetStore, translated_errors
+from service.telemetry import Gauges, Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +54,12 @@ class App:
     outcomes: OutcomeRecorder
     router: Router
     supervisor: Supervisor
+    telemetry: Telemetry
 
     def close(self) -> None:
         self.supervisor.close()
         self.decisions.close()
+        self.telemetry.close()
         self.redis.close()
 
 
@@ -71,11 +74,14 @@ def build_app(settings: Settings) -> App:
     experiments = RedisExperimentStore(client, timedelta(days=settings.decision_ttl_days))
     gray = GrayReleases(experiments, catalog, utc_now)
     gray.refresh()
-    decisions = DecisionLog(experiments.write_decisions)
-    router = Router(catalog, gray, decisions, settings.default_rule_set, settings.max_batch)
+    decisions = DecisionLog(experiments.write_decisions, on_error=lambda: telemetry.redis_error("write_decisions"))
+    gauges = Gauges(gray.shares, gray.guardrails, lambda: decisions.depth, lambda: decisions.dropped)
+    telemetry = Telemetry(settings.metrics_port, settings.host, gauges)
+    router = Router(catalog, gray, decisions, settings.default_rule_set, settings.max_batch, telemetry)
     supervisor = Supervisor(gray, settings.supervise_seconds)
     supervisor.start()
-    return App(client, catalog, gray, decisions, OutcomeRecorder(experiments, decisions), router, supervisor)
+    outcomes = OutcomeRecorder(experiments, decisions, telemetry)
+    return App(client, catalog, gray, decisions, outcomes, router, supervisor, telemetry)
 
 
 def create_server(settings: Settings, app: App) -> tuple[grpc.Server, int, health.HealthServicer]:
@@ -88,10 +94,11 @@ def create_server(settings: Settings, app: App) -> tuple[grpc.Server, int, healt
             ("grpc.so_reuseport", 0),
         ],
     )
-    pb_grpc.add_RoutingServiceServicer_to_server(RoutingServicer(app.router), server)
-    pb_grpc.add_RuleSetServiceServicer_to_server(RuleSetServicer(app.catalog), server)
-    pb_grpc.add_ExperimentServiceServicer_to_server(ExperimentServicer(app.gray), server)
-    pb_grpc.add_OutcomeServiceServicer_to_server(OutcomeServicer(app.outcomes, settings.max_batch), server)
+    telemetry = app.telemetry
+    pb_grpc.add_RoutingServiceServicer_to_server(RoutingServicer(app.router, telemetry), server)
+    pb_grpc.add_RuleSetServiceServicer_to_server(RuleSetServicer(app.catalog, telemetry), server)
+    pb_grpc.add_ExperimentServiceServicer_to_server(ExperimentServicer(app.gray, telemetry), server)
+    pb_grpc.add_OutcomeServiceServicer_to_server(OutcomeServicer(app.outcomes, settings.max_batch, telemetry), server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
@@ -115,6 +122,8 @@ def serve(settings: Settings, ready: threading.Event | None = None) -> None:
     set_serving(health_servicer, True)
     log.info("orderroute serving on %s:%d (default rule set %r)", settings.host, port, settings.default_rule_set)
     print(f"orderroute serving on {settings.host}:{port}", flush=True)
+    if app.telemetry.metrics_port is not None:
+        print(f"metrics on http://{settings.host}:{app.telemetry.metrics_port}/metrics", flush=True)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

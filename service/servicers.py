@@ -19,7 +19,7 @@ from experiments import Experiment
 from rules import CheckResult, Diagnostic, Severity, TestResult
 from service.catalog import Activated, RuleSetCatalog
 from service.convert import timestamp
-from service.errors import InvalidArgument, status_of
+from service.errors import InvalidArgument, StorageError, status_of
 from service.experiment_convert import (
     ARM,
     experiment_to_proto,
@@ -32,6 +32,7 @@ from service.gray import GrayReleases
 from service.outcomes import OutcomeRecorder, Recorded
 from service.routing import Router
 from service.storage import VersionRecord
+from service.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,16 @@ def handled(method: F) -> F:
 
     @functools.wraps(method)
     def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
+        telemetry: Telemetry = self.telemetry
         try:
-            return method(self, request, context)
+            with telemetry.rpc(method.__name__, getattr(request, "rule_set", "")) as span:
+                reply = method(self, request, context)
+                if span.is_recording():
+                    _describe(span, reply)
+                return reply
         except Exception as exc:
+            if isinstance(exc, StorageError):
+                telemetry.redis_error(method.__name__)
             code, message = status_of(exc)
             if code is grpc.StatusCode.INTERNAL:
                 log.exception("bug in %s", method.__name__)
@@ -58,6 +66,23 @@ def handled(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _describe(span: Any, reply: Any) -> None:
+    """Span attributes that say what was decided (only when the span is sampled)."""
+    decision = getattr(reply, "decision", None)
+    if isinstance(decision, pb.Decision):
+        span.set_attributes(
+            {
+                "orderroute.rule_set": decision.rule_set,
+                "orderroute.version": decision.version,
+                "orderroute.arm": pb.Arm.Name(decision.arm),
+                "orderroute.path": decision.path,
+                "orderroute.matched_rules": len(decision.matched_rules),
+            }
+        )
+    elif isinstance(reply, pb.RouteBatchResponse):
+        span.set_attribute("orderroute.orders", len(reply.results))
+
+
 def _require(value: str, field: str) -> str:
     if not value.strip():
         raise InvalidArgument(field, "is required")
@@ -65,8 +90,9 @@ def _require(value: str, field: str) -> str:
 
 
 class RoutingServicer(pb_grpc.RoutingServiceServicer):
-    def __init__(self, router: Router) -> None:
+    def __init__(self, router: Router, telemetry: Telemetry) -> None:
         self._router = router
+        self.telemetry = telemetry
 
     @handled
     def Route(self, request: pb.RouteRequest, context: grpc.ServicerContext) -> pb.RouteResponse:
@@ -78,8 +104,9 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
 
 
 class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
-    def __init__(self, catalog: RuleSetCatalog) -> None:
+    def __init__(self, catalog: RuleSetCatalog, telemetry: Telemetry) -> None:
         self._catalog = catalog
+        self.telemetry = telemetry
 
     @handled
     def ValidateRuleSet(self, request: pb.ValidateRuleSetRequest, context: grpc.ServicerContext) -> Any:
@@ -168,8 +195,9 @@ class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
 
 
 class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
-    def __init__(self, gray: GrayReleases) -> None:
+    def __init__(self, gray: GrayReleases, telemetry: Telemetry) -> None:
         self._gray = gray
+        self.telemetry = telemetry
 
     @handled
     def StartExperiment(self, request: pb.StartExperimentRequest, context: grpc.ServicerContext) -> Any:
@@ -249,8 +277,9 @@ class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
 
 
 class OutcomeServicer(pb_grpc.OutcomeServiceServicer):
-    def __init__(self, recorder: OutcomeRecorder, max_batch: int) -> None:
+    def __init__(self, recorder: OutcomeRecorder, max_batch: int, telemetry: Telemetry) -> None:
         self._recorder = recorder
+        self.telemetry = telemetry
         self._max_batch = max_batch
 
     @handled

@@ -1,0 +1,202 @@
+"""Traces and metrics with OpenTelemetry: a Prometheus scrape endpoint, and OTLP
+export when the standard OTEL_* environment variables ask for it.
+
+Metrics (Prometheus names; `_total`, `_seconds`... are added by the exporter):
+    orderroute_rpc_duration_seconds{rpc, rule_set}               histogram per RPC
+    orderroute_decisions_total{rule_set, version, arm, path, default_rule}
+    orderroute_outcomes_total{metric, arm, version, value}        value: true/false for rates, "amount" else
+    orderroute_outcome_amount_total{metric, arm, version}        sum of hours / cost reported
+    orderroute_experiment_share{experiment, rule_set}            candidate share of running experiments (0-1)
+    orderroute_experiment_guardrail_breached{experiment, metric} 1 when breached at the last check
+    orderroute_redis_errors_total{operation}
+    orderroute_decision_buffer_depth / orderroute_decision_buffer_dropped_total
+
+Order health per version and arm follows from these: exception rate =
+outcomes_total{metric="exception",value="true"} / outcomes_total{metric="exception"},
+likewise manual intervention and on time; decision latency is the Route histogram.
+
+Everything on the hot path aggregates first: a batch adds one count per
+distinct label set, not one per order. Without a metrics port and without
+OTEL_* exporters configured, telemetry is a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import Counter as Tally
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry import metrics, trace
+from opentelemetry.metrics import CallbackOptions, Observation
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+
+log = logging.getLogger(__name__)
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Gauges:
+    """Where the observable gauges read from (set by the server wiring)."""
+
+    experiments: Callable[[], Iterable[tuple[str, str, float]]] = lambda: ()
+    """(experiment id, rule set, share) of running experiments."""
+    guardrails: Callable[[], Iterable[tuple[str, str, bool]]] = lambda: ()
+    """(experiment id, metric, breached) from the last guardrail check."""
+    buffer_depth: Callable[[], int] = lambda: 0
+    buffer_dropped: Callable[[], int] = lambda: 0
+
+
+class Telemetry:
+    def __init__(self, metrics_port: int | None = None, host: str = "127.0.0.1", gauges: Gauges | None = None) -> None:
+        self._server: Any = None
+        self.metrics_port: int | None = None
+        readers: list[MetricReader] = []
+        if metrics_port is not None:
+            import prometheus_client
+            from opentelemetry.exporter.prometheus import PrometheusMetricReader
+
+            self.registry = prometheus_client.CollectorRegistry()
+            readers.append(PrometheusMetricReader(registry=self.registry))
+            self._server, _ = prometheus_client.start_http_server(metrics_port, host, registry=self.registry)
+            self.metrics_port = int(self._server.server_port)
+        if _otlp_configured("METRICS"):
+            from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+            from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+            readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
+        resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", "orderroute")})
+        self.enabled = bool(readers)
+        self._meter_provider = MeterProvider(resource=resource, metric_readers=readers) if readers else None
+        meter = (
+            self._meter_provider.get_meter("orderroute") if self._meter_provider else metrics.NoOpMeter("orderroute")
+        )
+        self._tracer_provider = _tracer_provider(resource)
+        self.tracer = self._tracer_provider.get_tracer("orderroute") if self._tracer_provider else trace.NoOpTracer()
+        self._duration = meter.create_histogram(
+            "orderroute.rpc.duration",
+            unit="s",
+            description="Server time per RPC",
+            explicit_bucket_boundaries_advisory=list(LATENCY_BUCKETS),
+        )
+        self._decisions = meter.create_counter("orderroute.decisions", description="Decisions made")
+        self._outcomes = meter.create_counter("orderroute.outcomes", description="Outcome metric reports")
+        self._amounts = meter.create_counter("orderroute.outcome.amount", description="Sum of reported amounts")
+        self._redis_errors = meter.create_counter("orderroute.redis.errors", description="Failed Redis operations")
+        gauges = gauges or Gauges()
+        self.gauges = gauges
+        meter.create_observable_gauge(
+            "orderroute.experiment.share", callbacks=[self._observe_share], description="Candidate share", unit="1"
+        )
+        meter.create_observable_gauge(
+            "orderroute.experiment.guardrail_breached",
+            callbacks=[self._observe_guardrails],
+            description="1 when the guardrail was breached at the last check",
+        )
+        meter.create_observable_gauge(
+            "orderroute.decision_buffer.depth",
+            callbacks=[lambda _: [Observation(self.gauges.buffer_depth())]],
+            description="Decision records waiting to be written",
+        )
+        meter.create_observable_counter(
+            "orderroute.decision_buffer.dropped",
+            callbacks=[lambda _: [Observation(self.gauges.buffer_dropped())]],
+            description="Decision records dropped because the buffer was full",
+        )
+
+    # ------------------------------------------------------------ recording
+
+    @contextmanager
+    def rpc(self, name: str, rule_set: str = "") -> Iterator[trace.Span]:
+        """Times one RPC and opens its span."""
+        started = time.perf_counter()
+        with self.tracer.start_as_current_span(name) as span:
+            try:
+                yield span
+            finally:
+                if self.enabled:
+                    self._duration.record(time.perf_counter() - started, {"rpc": name, "rule_set": rule_set})
+
+    def decisions(self, labels: Iterable[tuple[str, int, str, str, bool]]) -> None:
+        """(rule set, version, arm, path, default used) per decision; counted once per distinct set."""
+        if not self.enabled:
+            return
+        for (rule_set, version, arm, path, default), count in Tally(labels).items():
+            attributes = {
+                "rule_set": rule_set,
+                "version": str(version),
+                "arm": arm,
+                "path": path,
+                "default_rule": str(default).lower(),
+            }
+            self._decisions.add(count, attributes)
+
+    def outcomes(self, reports: Iterable[tuple[str, int, Mapping[str, float]]], rates: frozenset[str]) -> None:
+        """(arm, version, metric values) per recorded outcome."""
+        if not self.enabled:
+            return
+        counts: Tally[tuple[str, str, str, str]] = Tally()
+        amounts: dict[tuple[str, str, str], float] = {}
+        for arm, version, values in reports:
+            for metric, number in values.items():
+                if metric in rates:
+                    counts[(metric, arm, str(version), "true" if number else "false")] += 1
+                else:
+                    counts[(metric, arm, str(version), "amount")] += 1
+                    key = (metric, arm, str(version))
+                    amounts[key] = amounts.get(key, 0.0) + number
+        for (metric, arm_label, version_label, label), count in counts.items():
+            self._outcomes.add(count, {"metric": metric, "arm": arm_label, "version": version_label, "value": label})
+        for (metric, arm_label, version_label), total in amounts.items():
+            self._amounts.add(total, {"metric": metric, "arm": arm_label, "version": version_label})
+
+    def redis_error(self, operation: str) -> None:
+        if self.enabled:
+            self._redis_errors.add(1, {"operation": operation})
+
+    # ------------------------------------------------------------ gauges
+
+    def _observe_share(self, _options: CallbackOptions) -> list[Observation]:
+        return [Observation(share, {"experiment": e, "rule_set": rs}) for e, rs, share in self.gauges.experiments()]
+
+    def _observe_guardrails(self, _options: CallbackOptions) -> list[Observation]:
+        return [Observation(int(b), {"experiment": e, "metric": m}) for e, m, b in self.gauges.guardrails()]
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._meter_provider is not None:
+            self._meter_provider.shutdown()
+        if self._tracer_provider is not None:
+            self._tracer_provider.shutdown()
+
+
+def _otlp_configured(signal: str) -> bool:
+    env = os.environ
+    exporter = env.get(f"OTEL_{signal}_EXPORTER", "")
+    if exporter == "none":
+        return False
+    return exporter == "otlp" or bool(
+        env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get(f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT")
+    )
+
+
+def _tracer_provider(resource: Resource) -> TracerProvider | None:
+    """Spans are exported over OTLP when configured; sampling follows OTEL_TRACES_SAMPLER(_ARG)."""
+    if not _otlp_configured("TRACES"):
+        return None
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    provider = TracerProvider(resource=resource)
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    return provider
