@@ -4,70 +4,18 @@ the CLI against it, and publish -> activate -> rollback surviving restarts."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from orderroute.v1 import orderroute_pb2 as pb
-from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from service.local_redis import free_port
 from tests.conftest import EXAMPLES
+from tests.servers import Server, cli
 
 ORDERS = EXAMPLES / "orders"
 TWO_REPEATS = pb.Order(order_id="o-2", customer=pb.Customer(customer_id="c", repeat_purchases=2))
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args], capture_output=True, text=True, timeout=60, check=False
-    )
-
-
-class Server:
-    def __init__(self, data_dir: Path) -> None:
-        self.port = free_port()
-        self.address = f"127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", "--port", str(self.port), "--data-dir", str(data_dir)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self._wait_serving()
-
-    def _wait_serving(self) -> None:
-        deadline = time.monotonic() + 60
-        with grpc.insecure_channel(self.address) as channel:
-            health = health_pb2_grpc.HealthStub(channel)
-            while time.monotonic() < deadline:
-                assert self.process.poll() is None, self.process.stdout.read() if self.process.stdout else ""
-                try:
-                    if health.Check(health_pb2.HealthCheckRequest(), timeout=1).status == 1:
-                        return
-                except grpc.RpcError:
-                    time.sleep(0.1)
-        raise TimeoutError("server did not become SERVING")
-
-    def route(self, order: pb.Order) -> pb.Decision:
-        with grpc.insecure_channel(self.address) as channel:
-            return pb_grpc.RoutingServiceStub(channel).Route(pb.RouteRequest(order=order), timeout=10).decision
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(30)
-        if self.process.stdout:
-            self.process.stdout.close()
-        return code
 
 
 @pytest.fixture
