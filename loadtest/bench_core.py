@@ -6,8 +6,8 @@
   (CompiledRuleSet.evaluate) and 100 per call (evaluate_many), beside the
   reference interpreter + the same combination step, on the sample orders;
 - Route: round-trip latency at 1 call in flight over loopback gRPC, against the
-  real service (on a real redis-server on loopback) beside an echo
-  server that answers a pre-built decision of the same size, same server setup.
+  real service (on a real redis-server on loopback) beside loadtest.echo,
+  which answers a prebuilt decision of the same size, same server setup.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 import rules
 from loadtest._figures import emit
+from loadtest.echo import Echo
 from rules import reference
 from rules.combine import combine
 from service.config import Settings
@@ -84,16 +85,6 @@ def bench_engine(seconds: float) -> dict[str, float]:
     }
 
 
-class EchoRouting(pb_grpc.RoutingServiceServicer):
-    """Answers every Route with the same pre-built decision: gRPC cost only."""
-
-    def __init__(self, response: pb.RouteResponse) -> None:
-        self._response = response
-
-    def Route(self, request: pb.RouteRequest, context: grpc.ServicerContext) -> pb.RouteResponse:
-        return self._response
-
-
 def latencies_ms(address: str, orders: list[pb.Order], calls: int) -> list[float]:
     with grpc.insecure_channel(address) as channel:
         stub = pb_grpc.RoutingServiceStub(channel)
@@ -121,9 +112,8 @@ def bench_route(calls: int) -> dict[str, float]:
         app = build_app(settings)
         server, service_port, _ = create_server(settings, app)
         server.start()
-        response = pb.RouteResponse(decision=app.router.route(orders[0], ""))
         echo = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-        pb_grpc.add_RoutingServiceServicer_to_server(EchoRouting(response), echo)
+        pb_grpc.add_RoutingServiceServicer_to_server(Echo(), echo)
         echo_port = echo.add_insecure_port("127.0.0.1:0")
         echo.start()
         try:

@@ -7,6 +7,7 @@
     orderroute route ORDER.json|yaml
     orderroute experiments start|ramp|pause|resume|results|promote|rollback|abort|show|list
     orderroute simulate --scenario improve|harm
+    orderroute bench [--quick] [--json PATH]
     orderroute health
 
 Commands that talk to a server take --server HOST:PORT and --json.
@@ -188,6 +189,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--report-every", type=int, default=2_000)
     c.add_argument("--seed", type=int, default=1)
     c.set_defaults(run=_simulate)
+
+    c = sub.add_parser("bench", help="the benchmark harness: the service against an echo baseline")
+    c.add_argument("--quick", action="store_true", help="a smoke run of well under a minute")
+    c.add_argument("--json", help="also write the figures here")
+    c.set_defaults(run=_bench)
 
     c = _remote(sub.add_parser("health", help="exit 0 when the server reports SERVING"))
     c.set_defaults(run=_health)
@@ -602,6 +608,12 @@ def _scenario_experiment(channel: grpc.Channel, traffic_bp: int, scenario: str) 
         )
     )
     return str(experiment.experiment.id)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from loadtest.bench import main as bench
+
+    return bench([*(["--quick"] if args.quick else []), *(["--json", args.json] if args.json else [])])
 
 
 def _health(args: argparse.Namespace) -> int:

@@ -36,3 +36,29 @@ def test_verdict_benchmark_smoke(tmp_path: Path) -> None:
     figures = json.loads(out.read_text())
     assert {"aa_better_rate", "power_on_time_8pt", "guardrail_stop_rate"} <= set(figures)
     assert all(0 <= figures[k] <= 1 for k in ("aa_better_rate", "aa_any_difference_rate", "power_on_time_2pt"))
+
+
+def test_harness_smoke_reports_every_figure(tmp_path: Path) -> None:
+    """The quick harness run starts Redis, the service and the echo server, and reports ratios."""
+    from loadtest import bench
+
+    out = tmp_path / "bench.json"
+    assert bench.main(["--quick", "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())
+    for key in (
+        "route_rps",
+        "echo_rps",
+        "route_vs_echo",
+        "batch_orders_per_s",
+        "echo_batch_orders_per_s",
+        "batch_vs_echo",
+        "route_p99_ms",
+        "echo_p99_ms",
+        "engine_us",
+        "reference_us",
+        "mem_growth_pct",
+        "telemetry_overhead_pct",
+    ):
+        assert key in figures, key
+    assert figures["batch_vs_echo"] == figures["batch_orders_per_s"] / figures["echo_batch_orders_per_s"]
+    assert all(figures[k] > 0 for k in ("route_rps_1", "route_rps_16", "route_rps_64", "echo_rps_64"))

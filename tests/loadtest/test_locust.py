@@ -25,9 +25,29 @@ def server(tmp_path: Path) -> Iterator[Server]:
 def test_headless_locust_run_has_no_failures(server: Server, tmp_path: Path) -> None:
     prefix = tmp_path / "run"
     result = subprocess.run(
-        [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "-u", "6", "-r", "6", "-t", "8s",
-         "--host", server.address, "--csv", str(prefix), "--only-summary"],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(LOCUSTFILE),
+            "--headless",
+            "-u",
+            "6",
+            "-r",
+            "6",
+            "-t",
+            "8s",
+            "--host",
+            server.address,
+            "--csv",
+            str(prefix),
+            "--only-summary",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     with open(f"{prefix}_stats.csv", newline="") as f:

@@ -1,0 +1,301 @@
+"""The benchmark harness: the service against an echo baseline, in one run.
+
+    python -m loadtest.bench [--quick] [--json PATH]     (also: orderroute bench)
+
+It starts a real redis-server, the real service (`orderroute serve`, with an
+experiment running on 10% of traffic) and the echo server (loadtest/echo.py,
+same server arrangement), each in its own process, and drives both with the
+same client: Route at 1, 16 and 64 calls in flight, and RouteBatch of 100
+orders at 4 in flight. Rounds alternate between the two so machine noise hits
+both alike. Reported: calls/s, orders/s, p50/p99 latency, server CPU per
+order (from /proc), and the ratios service/echo; then the engine alone
+(µs per order through durable_rules beside the reference interpreter), memory
+growth over many evaluations, and the cost of telemetry (the service with its
+metrics endpoint on, against the same service with it off).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+from orderroute.v1 import orderroute_pb2 as pb
+from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
+
+from experiments.simulation import customer_pool, pick_customer, synthetic_order
+from loadtest._figures import emit
+from service.convert import order_from_document
+from service.local_redis import free_port, start_redis
+
+ROOT = Path(__file__).resolve().parents[1]
+CANDIDATE = ROOT / "rules" / "examples" / "fulfilment-candidate.yaml"
+
+
+@dataclass
+class Run:
+    calls: int
+    orders: int
+    seconds: float
+    latencies_ms: list[float]
+    cpu_seconds: float
+
+    @property
+    def calls_per_s(self) -> float:
+        return self.calls / self.seconds
+
+    @property
+    def orders_per_s(self) -> float:
+        return self.orders / self.seconds
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Process:
+    def __init__(self, command: list[str], address: str) -> None:
+        self.address = address
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        with grpc.insecure_channel(address) as channel:
+            while True:
+                try:
+                    grpc.channel_ready_future(channel).result(timeout=1)
+                    break
+                except grpc.FutureTimeoutError:
+                    if time.monotonic() > deadline or self.process.poll() is not None:
+                        raise RuntimeError(f"{command[:4]} did not start") from None
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+
+
+def drive(
+    address: str, pid: int, requests: list[Any], method: str, in_flight: int, seconds: float, orders_per_call: int
+) -> Run:
+    """Keeps `in_flight` calls outstanding for `seconds`; latency from send to completion callback."""
+    with grpc.insecure_channel(address) as channel:
+        stub = pb_grpc.RoutingServiceStub(channel)
+        call = getattr(stub, method)
+        for request in requests[:20]:  # warm up
+            call(request)
+        slots = threading.Semaphore(in_flight)
+        latencies: list[float] = []
+        errors: list[BaseException] = []
+
+        def finished(started: float) -> Callable[[grpc.Future[Any]], None]:
+            def done(future: grpc.Future[Any]) -> None:
+                latencies.append((time.perf_counter() - started) * 1000)
+                if future.exception() is not None:
+                    errors.append(future.exception())  # type: ignore[arg-type]
+                slots.release()
+
+            return done
+
+        cpu_before = cpu_seconds(pid)
+        started_at = time.perf_counter()
+        deadline = started_at + seconds
+        sent = 0
+        while time.perf_counter() < deadline:
+            slots.acquire()
+            started = time.perf_counter()
+            call.future(requests[sent % len(requests)]).add_done_callback(finished(started))
+            sent += 1
+        for _ in range(in_flight):
+            slots.acquire()
+        elapsed = time.perf_counter() - started_at
+        cpu = cpu_seconds(pid) - cpu_before
+    if errors:
+        raise RuntimeError(f"{len(errors)} calls failed: {errors[0]}")
+    return Run(sent, sent * orders_per_call, elapsed, latencies, cpu)
+
+
+def merge(runs: list[Run]) -> Run:
+    return Run(
+        sum(r.calls for r in runs),
+        sum(r.orders for r in runs),
+        sum(r.seconds for r in runs),
+        [x for r in runs for x in r.latencies_ms],
+        sum(r.cpu_seconds for r in runs),
+    )
+
+
+def requests(count: int, seed: int = 7) -> tuple[list[pb.RouteRequest], list[pb.RouteBatchRequest]]:
+    rng = random.Random(seed)
+    pool = customer_pool(count, "bench")
+    orders = [order_from_document(synthetic_order(f"bench-{i}", pick_customer(pool, rng), rng)) for i in range(count)]
+    singles = [pb.RouteRequest(order=o) for o in orders]
+    batches = [pb.RouteBatchRequest(orders=orders[i : i + 100]) for i in range(0, count - 99, 100)]
+    return singles, batches
+
+
+def start_service(redis_url: str, data_dir: Path, metrics: bool) -> tuple[Process, int]:
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "service.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--redis-url",
+        redis_url,
+        "--data-dir",
+        str(data_dir),
+        "--threads",
+        "2",
+    ]
+    if metrics:
+        command += ["--metrics-port", str(free_port())]
+    return Process(command, f"127.0.0.1:{port}"), port
+
+
+def start_experiment(address: str) -> None:
+    with grpc.insecure_channel(address) as channel:
+        published = pb_grpc.RuleSetServiceStub(channel).PublishRuleSet(
+            pb.PublishRuleSetRequest(source=CANDIDATE.read_text(), author="bench")
+        )
+        pb_grpc.ExperimentServiceStub(channel).StartExperiment(
+            pb.StartExperimentRequest(
+                rule_set="fulfilment",
+                candidate_version=published.version.version,
+                traffic_bp=1000,
+                actor="bench",
+                reason="benchmark",
+                salt="bench",
+            )
+        )
+
+
+def compare(
+    figures: dict[str, float],
+    service: Process,
+    echo: Process,
+    singles: list[Any],
+    batches: list[Any],
+    seconds: float,
+    rounds: int,
+) -> None:
+    for in_flight in (1, 16, 64):
+        mine: list[Run] = []
+        theirs: list[Run] = []
+        for _ in range(rounds):
+            theirs.append(drive(echo.address, echo.process.pid, singles, "Route", in_flight, seconds, 1))
+            mine.append(drive(service.address, service.process.pid, singles, "Route", in_flight, seconds, 1))
+        m, e = merge(mine), merge(theirs)
+        figures[f"route_rps_{in_flight}"] = m.calls_per_s
+        figures[f"echo_rps_{in_flight}"] = e.calls_per_s
+        figures[f"route_vs_echo_{in_flight}"] = m.calls_per_s / e.calls_per_s
+        figures[f"route_p50_ms_{in_flight}"] = m.percentile(0.5)
+        figures[f"route_p99_ms_{in_flight}"] = m.percentile(0.99)
+        figures[f"echo_p99_ms_{in_flight}"] = e.percentile(0.99)
+        figures[f"route_cpu_us_per_order_{in_flight}"] = m.cpu_seconds / m.orders * 1e6
+        figures[f"echo_cpu_us_per_order_{in_flight}"] = e.cpu_seconds / e.orders * 1e6
+    mine, theirs = [], []
+    for _ in range(rounds):
+        theirs.append(drive(echo.address, echo.process.pid, batches, "RouteBatch", 4, seconds, 100))
+        mine.append(drive(service.address, service.process.pid, batches, "RouteBatch", 4, seconds, 100))
+    m, e = merge(mine), merge(theirs)
+    figures["batch_orders_per_s"] = m.orders_per_s
+    figures["echo_batch_orders_per_s"] = e.orders_per_s
+    figures["batch_vs_echo"] = m.orders_per_s / e.orders_per_s
+    figures["batch_cpu_us_per_order"] = m.cpu_seconds / m.orders * 1e6
+    figures["echo_batch_cpu_us_per_order"] = e.cpu_seconds / e.orders * 1e6
+
+
+def memory_growth(evaluations: int) -> float:
+    """RSS growth (%) from a warmed-up engine to after `evaluations` more, in a fresh process."""
+    code = f"""
+import resource, gc, yaml, rules
+from pathlib import Path
+from service.convert import order_from_document, order_to_facts
+from experiments.simulation import synthetic_order
+import random
+chk = rules.check(Path({str(ROOT / "rules/examples/fulfilment.yaml")!r}).read_text())
+c = rules.CompiledRuleSet(chk.rule_set, 1, chk.content_hash)
+rng = random.Random(3)
+facts = [order_to_facts(order_from_document(synthetic_order(f"m{{i}}", f"c{{i}}", rng))) for i in range(100)]
+def rss():
+    return int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize()
+for _ in range(200): c.evaluate_many(facts)
+gc.collect(); before = rss()
+for i in range({evaluations} // 100):
+    c.evaluate_many(facts)
+gc.collect(); print((rss() - before) / before * 100)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(result.stdout.strip())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a smoke run of well under a minute")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    seconds, rounds = (0.6, 1) if args.quick else (3.0, 3)
+    singles, batches = requests(1_000 if args.quick else 5_000)
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        redis_port = free_port()
+        redis_process = start_redis(Path(tmp) / "redis", redis_port)
+        redis_url = f"redis://127.0.0.1:{redis_port}/0"
+        echo_port = free_port()
+        echo = Process(
+            [sys.executable, "-m", "loadtest.echo", "--port", str(echo_port), "--threads", "2"],
+            f"127.0.0.1:{echo_port}",
+        )
+        service, _ = start_service(redis_url, Path(tmp) / "a", metrics=False)
+        try:
+            start_experiment(service.address)
+            compare(figures, service, echo, singles, batches, seconds, rounds)
+            # Telemetry cost: the same load on a service with its metrics endpoint on.
+            metered, _ = start_service(redis_url, Path(tmp) / "b", metrics=True)
+            try:
+                on: list[Run] = []
+                off: list[Run] = []
+                for _ in range(rounds):
+                    off.append(drive(service.address, service.process.pid, singles, "Route", 16, seconds, 1))
+                    on.append(drive(metered.address, metered.process.pid, singles, "Route", 16, seconds, 1))
+                figures["telemetry_overhead_pct"] = (1 - merge(on).calls_per_s / merge(off).calls_per_s) * 100
+            finally:
+                metered.stop()
+        finally:
+            service.stop()
+            echo.stop()
+            redis_process.terminate()
+            redis_process.wait(10)
+    figures["route_rps"] = figures["route_rps_16"]
+    figures["echo_rps"] = figures["echo_rps_16"]
+    figures["route_vs_echo"] = min(figures["route_vs_echo_16"], figures["route_vs_echo_64"])
+    figures["route_p99_ms"] = figures["route_p99_ms_16"]
+    figures["echo_p99_ms"] = figures["echo_p99_ms_16"]
+    from loadtest.bench_core import bench_engine
+
+    engine = bench_engine(0.3 if args.quick else 3.0)
+    figures["engine_us"] = engine["engine_batch_us"]
+    figures["engine_single_us"] = engine["engine_us"]
+    figures["reference_us"] = engine["reference_us"]
+    figures["mem_growth_pct"] = memory_growth(100_000 if args.quick else 1_000_000)
+    emit(figures, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""A trivial gRPC server speaking the service's own contract: the baseline of every benchmark.
+
+It deserialises the real request and answers a prebuilt response of the same
+size as the service's (a real decision), doing nothing else: what is left is
+the cost of gRPC and Python themselves. Same server arrangement as the
+service (synchronous, the same number of worker threads).
+
+    python -m loadtest.echo --port 50061 [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from concurrent import futures
+
+import grpc
+from orderroute.v1 import orderroute_pb2 as pb
+from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
+
+
+def sample_decision() -> pb.Decision:
+    """A decision as large as a real one (fields filled as the service fills them)."""
+    decision = pb.Decision(
+        decision_id="5b364de9e62e-1f4a2",
+        path="EXPRESS",
+        risk_review=pb.REVIEW_SKIP,
+        credit_review=pb.REVIEW_SKIP,
+        warehouse="NEAREST_WITH_STOCK",
+        warehouse_node="FWD-PD",
+        carrier="SF_EXPRESS",
+        priority_pickup=True,
+        avoid_warehouse_types=[pb.WAREHOUSE_TYPE_STORE],
+        rule_set="fulfilment",
+        version=2,
+        content_hash="sha256:c75ad916e3561f0b6d3f1d27f2c6a2a0b5d5f6b8b1c4f7d2a9e8b7c6d5e4f3a2",
+        matched_rules=["hazmat-no-store", "repeat-customer-express", "plus-forward-warehouse"],
+        missing_facts=["customer.ltv_minor"],
+        evaluation_micros=31,
+        arm=pb.ARM_CANDIDATE,
+        experiment_id="exp-1",
+        decided_by={
+            "path": "repeat-customer-express",
+            "risk_review": "plus-forward-warehouse",
+            "credit_review": "repeat-customer-express",
+            "warehouse": "plus-forward-warehouse",
+            "carrier": "repeat-customer-express",
+            "priority_pickup": "repeat-customer-express",
+            "avoid_warehouse_types": "hazmat-no-store",
+        },
+    )
+    decision.evaluated_at.FromNanoseconds(1_764_000_000_000_000_000)
+    return decision
+
+
+class Echo(pb_grpc.RoutingServiceServicer):
+    def __init__(self) -> None:
+        self._route = pb.RouteResponse(decision=sample_decision())
+        self._batches: dict[int, pb.RouteBatchResponse] = {}
+
+    def Route(self, request: pb.RouteRequest, context: grpc.ServicerContext) -> pb.RouteResponse:
+        return self._route
+
+    def RouteBatch(self, request: pb.RouteBatchRequest, context: grpc.ServicerContext) -> pb.RouteBatchResponse:
+        size = len(request.orders)
+        reply = self._batches.get(size)
+        if reply is None:
+            reply = pb.RouteBatchResponse(results=[pb.RouteResult(decision=self._route.decision)] * size)
+            self._batches[size] = reply
+        return reply
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=args.threads))
+    pb_grpc.add_RoutingServiceServicer_to_server(Echo(), server)
+    server.add_insecure_port(f"127.0.0.1:{args.port}")
+    server.start()
+    print(f"echo serving on 127.0.0.1:{args.port}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    server.stop(0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
