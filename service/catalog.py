@@ -85,9 +85,10 @@ class RuleSetCatalog:
     def retain(self, keep: set[tuple[str, int]]) -> None:
         """Forgets compiled versions that are neither active nor in `keep` (requests still using
         one keep it alive until they finish; the engine frees it then)."""
-        active = {(c.name, c.version) for c in self._active.values()}
-        for key in [k for k in self._versions if k not in active | keep]:
-            del self._versions[key]
+        active = {(c.name, c.version) for c in list(self._active.values())}
+        for key in list(self._versions):  # a copy: request threads may add meanwhile
+            if key not in active | keep:
+                self._versions.pop(key, None)
 
     def compiled(self, name: str, version: int) -> CompiledRuleSet:
         """A version ready to evaluate, compiled once and kept while in use."""

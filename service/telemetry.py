@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -92,6 +93,7 @@ class Telemetry:
         self._decision_tally: Tally[tuple[str, int, str, str, bool]] = Tally()
         self._outcome_tally: Tally[tuple[str, str, str, str]] = Tally()
         self._amount_tally: dict[tuple[str, str, str], float] = {}
+        self._outcome_lock = threading.Lock()
         meter.create_observable_counter(
             "orderroute.decisions", callbacks=[self._observe_decisions], description="Decisions made"
         )
@@ -142,12 +144,17 @@ class Telemetry:
     def decisions(self, labels: Iterable[tuple[str, int, str, str, bool]]) -> None:
         """(rule set, version, arm, path, default used) per decision."""
         if self.enabled:
-            self._decision_tally.update(labels)
+            # A list, so the C-level update runs without yielding the GIL to another writer.
+            self._decision_tally.update(list(labels))
 
     def outcomes(self, reports: Iterable[tuple[str, int, Mapping[str, float]]], rates: frozenset[str]) -> None:
         """(arm, version, metric values) per recorded outcome."""
         if not self.enabled:
             return
+        with self._outcome_lock:
+            self._add_outcomes(reports, rates)
+
+    def _add_outcomes(self, reports: Iterable[tuple[str, int, Mapping[str, float]]], rates: frozenset[str]) -> None:
         for arm, version, values in reports:
             for metric, number in values.items():
                 if metric in rates:
