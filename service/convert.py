@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import sys
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -187,10 +186,6 @@ def timestamp(seconds: float) -> Timestamp:
     ts = Timestamp()
     ts.FromNanoseconds(int(seconds * 1e9))
     return ts
-
-
-def now_ns() -> int:
-    return time.time_ns()
 
 
 # ---------------------------------------------------------------- documents -> proto (CLI, tests)
