@@ -14,7 +14,7 @@ from typing import Any
 
 from orderroute.v1 import orderroute_pb2 as pb
 
-from experiments import Arm, State, Unit, assign
+from experiments import Arm, Experiment, State, Unit, assign
 from rules import InvalidOrder
 from service.catalog import RuleSetCatalog
 from service.convert import decision_to_proto, order_to_facts
@@ -86,14 +86,7 @@ class Router:
         compiled = self._catalog.active(name)
         live = self._gray.live(name)
         running = live.experiment if live is not None and live.experiment.state is State.RUNNING else None
-        assignments: list[tuple[Arm | None, str]] = []
-        for facts in batch:
-            if running is None:
-                assignments.append((None, ""))
-                continue
-            unit = _unit(facts, running.unit)
-            # An order without the unit key cannot be assigned stickily: it stays on the baseline.
-            assignments.append((assign(running.salt, unit, running.share_bp) if unit else Arm.BASELINE, unit))
+        assignments = _assign(batch, running)
         groups: dict[bool, list[int]] = {False: [], True: []}
         for i, (arm, _) in enumerate(assignments):
             groups[arm is Arm.CANDIDATE].append(i)
@@ -125,6 +118,18 @@ class Router:
         if self._telemetry.enabled:
             self._telemetry.decisions((name, d.version, _ARM_LABEL[d.arm], d.path, d.default_rule_used) for d in done)
         return done
+
+
+def _assign(batch: list[dict[str, Any]], running: Experiment | None) -> list[tuple[Arm | None, str]]:
+    """(arm, unit) per order: no arm outside a running experiment."""
+    if running is None:
+        return [(None, "")] * len(batch)
+    out: list[tuple[Arm | None, str]] = []
+    for facts in batch:
+        unit = _unit(facts, running.unit)
+        # An order without the unit key cannot be assigned stickily: it stays on the baseline.
+        out.append((assign(running.salt, unit, running.share_bp) if unit else Arm.BASELINE, unit))
+    return out
 
 
 def _unit(facts: dict[str, Any], unit: Unit) -> str:
