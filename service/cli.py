@@ -74,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, help="gRPC worker threads (default 4)")
     s.add_argument("--no-seed", action="store_true", help="do not publish the examples into an empty store")
     s.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port (path /metrics)")
+    s.add_argument("--workers", type=int, default=1, help="server processes sharing the port (default 1)")
+    s.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     s.set_defaults(run=_serve)
 
     r = sub.add_parser("rules", help="validate, test, publish and activate rule sets").add_subparsers(metavar="ACTION")
@@ -228,7 +230,12 @@ def _serve(args: argparse.Namespace) -> int:
         threads=args.threads,
         seed_examples=False if args.no_seed else None,
         metrics_port=args.metrics_port,
+        reuse_port=args.reuse_port or None,
     )
+    if args.workers > 1:
+        from service.workers import serve_workers
+
+        return serve_workers(settings, args.workers)
     serve(settings)
     return 0
 

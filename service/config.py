@@ -25,6 +25,8 @@ class Settings:
     decision_ttl_days: float = 30.0
     """How long decision records (and so the window for reporting outcomes) are kept."""
     supervise_seconds: float = 1.0
+    reuse_port: bool = False
+    """Let several processes bind the same port (serve --workers)."""
     metrics_port: int | None = None
     """Serve Prometheus metrics on this port (0: any free port); None: no endpoint."""
     """How often a replica picks up others' changes and checks guardrails."""

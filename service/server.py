@@ -91,7 +91,7 @@ def create_server(settings: Settings, app: App) -> tuple[grpc.Server, int, healt
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.so_reuseport", 0),
+            ("grpc.so_reuseport", 1 if settings.reuse_port else 0),
         ],
     )
     telemetry = app.telemetry

@@ -4,11 +4,18 @@ the CLI against it, and publish -> activate -> rollback surviving restarts."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import grpc
 import pytest
 from orderroute.v1 import orderroute_pb2 as pb
+from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from service.local_redis import free_port
 from tests.conftest import EXAMPLES
@@ -156,3 +163,45 @@ def test_cli_gray_release_loop(server: Server) -> None:
     assert bad.returncode == 2 and "steps of 0.01%" in bad.stderr
     aborted = cli("experiments", "abort", "exp-2", "--reason", "done", "--server", server.address)
     assert aborted.returncode == 0 and "aborted" in aborted.stdout
+
+
+def test_workers_share_one_port_and_stop_together(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "serve",
+            "--workers",
+            "2",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        prefixes: set[str] = set()
+        deadline = time.monotonic() + 60
+        while len(prefixes) < 2 and time.monotonic() < deadline:
+            # A fresh connection per call: the kernel spreads connections over the workers.
+            with grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.use_local_subchannel_pool", 1)]) as ch:
+                try:
+                    decision = (
+                        pb_grpc.RoutingServiceStub(ch)
+                        .Route(pb.RouteRequest(order=pb.Order(order_id="w")), timeout=2)
+                        .decision
+                    )
+                except grpc.RpcError:
+                    time.sleep(0.2)
+                    continue
+                prefixes.add(decision.decision_id.split("-")[0])
+        assert len(prefixes) == 2
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
