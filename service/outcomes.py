@@ -70,7 +70,9 @@ class OutcomeRecorder:
         self._telemetry.outcomes(
             ((str(record.arm) if record.arm else "none", record.version, values[i]) for i, record in found), RATES
         )
-        return [r if r is not None else NotFound("unreachable") for r in results]
+        done = [r for r in results if r is not None]
+        assert len(done) == len(outcomes), "every outcome gets a result"
+        return done
 
     def _lookup(self, decision_ids: list[str]) -> list[DecisionRecord | None]:
         if not decision_ids:
