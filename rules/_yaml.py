@@ -44,7 +44,7 @@ def load_yaml(text: str) -> Any:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 line = event.start_mark.line + 1 if event.start_mark else 0
-                raise YamlError("anchors and aliases (&name, *name) are not allowed in rule sets", line)
+                raise YamlError("anchors and aliases (&name, *name) are not allowed", line)
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()

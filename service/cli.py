@@ -33,7 +33,8 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 import rules
 from experiments.simulation import OutcomeModel
 from rules._yaml import YamlError, load_yaml
-from service.config import DEFAULT_PORT, Settings
+from service.client import ClientOptions, open_channel
+from service.config import DEFAULT_PORT, ConfigError, Settings
 from service.convert import order_from_document
 from service.report import experiments_table, results_text, state_name
 from service.simulate import Simulation, simulate
@@ -53,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args) or 0)
-    except CliError as exc:
+    except (CliError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except grpc.RpcError as exc:
@@ -76,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port (path /metrics)")
     s.add_argument("--workers", type=int, default=1, help="server processes sharing the port (default 1)")
     s.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
+    s.add_argument("--auth-file", type=Path, help="bearer tokens and roles (or ORDERROUTE_AUTH_FILE)")
+    s.add_argument("--insecure", action="store_true", help="allow a non-loopback --host without authentication")
+    s.add_argument("--tls-cert", type=Path, help="server certificate chain, PEM (with --tls-key: serve TLS)")
+    s.add_argument("--tls-key", type=Path, help="server private key, PEM")
+    s.add_argument("--tls-client-ca", type=Path, help="require client certificates from this CA (mutual TLS)")
     s.set_defaults(run=_serve)
 
     r = sub.add_parser("rules", help="validate, test, publish and activate rule sets").add_subparsers(metavar="ACTION")
@@ -211,6 +217,10 @@ def _remote(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--server", default=DEFAULT_SERVER, help=f"HOST:PORT (default {DEFAULT_SERVER})")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per call")
+    p.add_argument("--token", help="bearer token (default: ORDERROUTE_TOKEN)")
+    p.add_argument("--tls-ca", type=Path, help="CA of the server's certificate: connect with TLS (ORDERROUTE_TLS_CA)")
+    p.add_argument("--tls-cert", type=Path, help="client certificate, PEM, for mutual TLS")
+    p.add_argument("--tls-key", type=Path, help="client private key, PEM, for mutual TLS")
     return p
 
 
@@ -231,6 +241,11 @@ def _serve(args: argparse.Namespace) -> int:
         seed_examples=False if args.no_seed else None,
         metrics_port=args.metrics_port,
         reuse_port=args.reuse_port or None,
+        auth_file=args.auth_file,
+        insecure=args.insecure or None,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        tls_client_ca=args.tls_client_ca,
     )
     if args.workers > 1:
         from service.workers import serve_workers
@@ -315,8 +330,16 @@ def _check_json(result: rules.CheckResult) -> dict[str, Any]:
 # ---------------------------------------------------------------- remote
 
 
+def _channel(args: argparse.Namespace) -> grpc.Channel:
+    options = ClientOptions.from_env(token=args.token, tls_ca=args.tls_ca, tls_cert=args.tls_cert, tls_key=args.tls_key)
+    try:
+        return open_channel(args.server, options)
+    except OSError as exc:
+        raise CliError(f"{exc.filename}: cannot read: {exc.strerror}") from None
+
+
 def _call(args: argparse.Namespace, stub_type: Callable[[grpc.Channel], Any], method: str, request: Any) -> Any:
-    with grpc.insecure_channel(args.server) as channel:
+    with _channel(args) as channel:
         return getattr(stub_type(channel), method)(request, timeout=args.timeout)
 
 
@@ -555,7 +578,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    with grpc.insecure_channel(args.server) as channel:
+    with _channel(args) as channel:
         baseline = OutcomeModel()
         effects = _pairs(args.effect, "effect")
         ramp_at, ramp_to, promote = args.ramp_at, args.ramp_to, args.promote_when_better

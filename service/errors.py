@@ -4,6 +4,8 @@
     ├── NotFound             -> NOT_FOUND
     ├── FailedPrecondition   -> FAILED_PRECONDITION
     ├── InvalidArgument      -> INVALID_ARGUMENT (names the field)
+    ├── Unauthenticated      -> UNAUTHENTICATED (no or unknown bearer token)
+    ├── PermissionDenied     -> PERMISSION_DENIED (the caller's roles do not allow the call)
     └── StorageError         -> INTERNAL (a bug: Redis rejected a command)
         └── StorageUnavailable -> UNAVAILABLE (Redis unreachable or timing out)
 
@@ -43,6 +45,14 @@ class InvalidArgument(ServiceError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+
+
+class Unauthenticated(ServiceError):
+    status = grpc.StatusCode.UNAUTHENTICATED
+
+
+class PermissionDenied(ServiceError):
+    status = grpc.StatusCode.PERMISSION_DENIED
 
 
 class StorageError(ServiceError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from experiments import Experiment
 from rules import CheckResult, Diagnostic, Severity, TestResult
+from service.auth import CURRENT_CALLER, Authenticator, actor_for
 from service.catalog import Activated, RuleSetCatalog
 from service.convert import timestamp
 from service.errors import InvalidArgument, StorageError, status_of
@@ -40,24 +42,43 @@ F = TypeVar("F", bound=Callable[..., Any])
 FIELD_METADATA = "orderroute-field"
 
 
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """What every servicer does around a call: telemetry, and authentication when configured."""
+
+    telemetry: Telemetry
+    auth: Authenticator | None = None
+
+
 def handled(method: F) -> F:
-    """Turns any error into the right status; logs what is a bug."""
+    """Checks the caller, turns any error into the right status, logs what is a bug."""
+    name = method.__name__
 
     @functools.wraps(method)
     def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
-        telemetry: Telemetry = self.telemetry
+        edge: Edge = self.edge
+        telemetry = edge.telemetry
         try:
-            with telemetry.rpc(method.__name__, getattr(request, "rule_set", "")) as span:
-                reply = method(self, request, context)
+            with telemetry.rpc(name, getattr(request, "rule_set", "")) as span:
+                if edge.auth is None:
+                    reply = method(self, request, context)
+                else:
+                    caller = edge.auth.authenticate(context.invocation_metadata())
+                    edge.auth.authorize(caller, name)
+                    token = CURRENT_CALLER.set(caller)
+                    try:
+                        reply = method(self, request, context)
+                    finally:
+                        CURRENT_CALLER.reset(token)
                 if span.is_recording():
                     _describe(span, reply)
                 return reply
         except Exception as exc:
             if isinstance(exc, StorageError):
-                telemetry.redis_error(method.__name__)
+                telemetry.redis_error(name)
             code, message = status_of(exc)
             if code is grpc.StatusCode.INTERNAL:
-                log.exception("bug in %s", method.__name__)
+                log.exception("bug in %s", name)
             field = getattr(exc, "field", None)
             if field:
                 context.set_trailing_metadata(((FIELD_METADATA, field),))
@@ -89,10 +110,15 @@ def _require(value: str, field: str) -> str:
     return value
 
 
+def _actor(requested: str, field: str = "actor") -> str:
+    """Who the audit entry names: the authenticated caller, or the request's field without auth."""
+    return _require(actor_for(requested), field)
+
+
 class RoutingServicer(pb_grpc.RoutingServiceServicer):
-    def __init__(self, router: Router, telemetry: Telemetry) -> None:
+    def __init__(self, router: Router, edge: Edge) -> None:
         self._router = router
-        self.telemetry = telemetry
+        self.edge = edge
 
     @handled
     def Route(self, request: pb.RouteRequest, context: grpc.ServicerContext) -> pb.RouteResponse:
@@ -104,9 +130,9 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
 
 
 class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
-    def __init__(self, catalog: RuleSetCatalog, telemetry: Telemetry) -> None:
+    def __init__(self, catalog: RuleSetCatalog, edge: Edge) -> None:
         self._catalog = catalog
-        self.telemetry = telemetry
+        self.edge = edge
 
     @handled
     def ValidateRuleSet(self, request: pb.ValidateRuleSetRequest, context: grpc.ServicerContext) -> Any:
@@ -122,7 +148,7 @@ class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
     @handled
     def PublishRuleSet(self, request: pb.PublishRuleSetRequest, context: grpc.ServicerContext) -> Any:
         published = self._catalog.publish(
-            _require(request.source, "source"), request.file_name, _require(request.author, "author"), request.comment
+            _require(request.source, "source"), request.file_name, _actor(request.author, "author"), request.comment
         )
         return pb.PublishRuleSetResponse(
             version=version_to_proto(published.record, active=False),
@@ -154,7 +180,7 @@ class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
         done = self._catalog.activate(
             _require(request.name, "name"),
             request.version,
-            _require(request.actor, "actor"),
+            _actor(request.actor),
             _require(request.reason, "reason"),
         )
         return pb.ActivateRuleSetResponse(activation=activation_to_proto(done))
@@ -195,16 +221,16 @@ class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
 
 
 class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
-    def __init__(self, gray: GrayReleases, telemetry: Telemetry) -> None:
+    def __init__(self, gray: GrayReleases, edge: Edge) -> None:
         self._gray = gray
-        self.telemetry = telemetry
+        self.edge = edge
 
     @handled
     def StartExperiment(self, request: pb.StartExperimentRequest, context: grpc.ServicerContext) -> Any:
         experiment = self._gray.start(
             rule_set=_require(request.rule_set, "rule_set"),
             candidate_version=request.candidate_version,
-            actor=_require(request.actor, "actor"),
+            actor=_actor(request.actor),
             reason=_require(request.reason, "reason"),
             share_bp=request.traffic_bp,
             unit=unit_from_proto(request.unit),
@@ -234,7 +260,7 @@ class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
         experiment = self._gray.ramp(
             _require(request.id, "id"),
             request.traffic_bp,
-            _require(request.actor, "actor"),
+            _actor(request.actor),
             _require(request.reason, "reason"),
         )
         return pb.RampExperimentResponse(experiment=experiment_to_proto(experiment))
@@ -258,7 +284,7 @@ class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
     @handled
     def PromoteExperiment(self, request: pb.PromoteExperimentRequest, context: grpc.ServicerContext) -> Any:
         experiment, done = self._gray.promote(
-            _require(request.id, "id"), _require(request.actor, "actor"), _require(request.reason, "reason")
+            _require(request.id, "id"), _actor(request.actor), _require(request.reason, "reason")
         )
         return pb.PromoteExperimentResponse(
             experiment=experiment_to_proto(experiment), activation=activation_to_proto(done)
@@ -270,16 +296,14 @@ class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
         return results_to_proto(experiment, results)
 
     def _change(self, action: Callable[[str, str, str], Experiment], request: Any) -> pb.Experiment:
-        experiment = action(
-            _require(request.id, "id"), _require(request.actor, "actor"), _require(request.reason, "reason")
-        )
+        experiment = action(_require(request.id, "id"), _actor(request.actor), _require(request.reason, "reason"))
         return experiment_to_proto(experiment)
 
 
 class OutcomeServicer(pb_grpc.OutcomeServiceServicer):
-    def __init__(self, recorder: OutcomeRecorder, max_batch: int, telemetry: Telemetry) -> None:
+    def __init__(self, recorder: OutcomeRecorder, max_batch: int, edge: Edge) -> None:
         self._recorder = recorder
-        self.telemetry = telemetry
+        self.edge = edge
         self._max_batch = max_batch
 
     @handled

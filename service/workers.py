@@ -62,6 +62,14 @@ def serve_workers(settings: Settings, workers: int) -> int:
         "--default-rule-set",
         settings.default_rule_set,
     ]
+    for flag, value in (
+        ("--auth-file", settings.auth_file),
+        ("--tls-cert", settings.tls_cert),
+        ("--tls-key", settings.tls_key),
+        ("--tls-client-ca", settings.tls_client_ca),
+    ):
+        command += [flag, str(value)] if value is not None else []
+    command += ["--insecure"] if settings.insecure else []
     children = []
     for index in range(workers):
         extra = ["--metrics-port", str(settings.metrics_port + index)] if settings.metrics_port else []
