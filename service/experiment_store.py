@@ -30,12 +30,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-import redis
-
 from experiments import Arm, ArmData, Experiment, Guardrail, State, Transition, Unit
 from experiments.statistics import Moments
 from service.errors import FailedPrecondition, NotFound
-from service.storage import translated_errors
+from service.redis_conn import RedisClient, is_cluster, mget, send_commands
+from service.storage import announce, translated_errors
 
 T = TypeVar("T")
 PREFIX = "orderroute"
@@ -172,8 +171,9 @@ def _text(value: object) -> str:
 
 
 class RedisExperimentStore:
-    def __init__(self, client: redis.Redis, decision_ttl: timedelta = DEFAULT_DECISION_TTL) -> None:
+    def __init__(self, client: RedisClient, decision_ttl: timedelta = DEFAULT_DECISION_TTL) -> None:
         self._redis = client
+        self._cluster = is_cluster(client)
         self._ttl = int(decision_ttl.total_seconds())
         self._transition: Callable[..., Any] = client.register_script(_TRANSITION)
         self._outcome: Callable[..., Any] = client.register_script(_OUTCOME)
@@ -219,6 +219,7 @@ class RedisExperimentStore:
             self._redis.sadd(f"{PREFIX}:experiments", experiment.id)
 
         self._run(write)
+        announce(self._redis, experiment.rule_set)
 
     def get(self, experiment_id: str) -> Experiment:
         raw = self._run(lambda: self._redis.get(_exp(experiment_id, "meta")))
@@ -240,7 +241,7 @@ class RedisExperimentStore:
     def all(self) -> list[Experiment]:
         def read() -> list[Experiment]:
             ids = sorted((_text(i) for i in self._redis.smembers(f"{PREFIX}:experiments")), reverse=True)
-            raws = self._redis.mget([_exp(i, "meta") for i in ids]) if ids else []
+            raws = mget(self._redis, [_exp(i, "meta") for i in ids])
             return [experiment_from_json(r) for r in raws if r is not None]
 
         experiments = self._run(read)
@@ -282,6 +283,7 @@ class RedisExperimentStore:
                     self._redis.delete(_current_key(after.rule_set))
 
             self._run(release)
+        announce(self._redis, after.rule_set)
 
     def transitions(self, experiment_id: str) -> list[Transition]:
         entries: list[Any] = self._run(lambda: list(self._redis.xrange(_exp(experiment_id, "audit")) or []))
@@ -323,12 +325,7 @@ class RedisExperimentStore:
     # ------------------------------------------------------------ decisions
 
     def write_decisions(self, records: Sequence[DecisionRecord]) -> None:
-        """One round trip for a batch of decisions and their assignment counts.
-
-        The commands are packed by hand and sent on one connection: redis-py's
-        pipeline objects cost several times more CPU per command, and this runs
-        for every order routed.
-        """
+        """One round trip for a batch of decisions and their assignment counts."""
         assigned: Counter[tuple[str, str]] = Counter()
         units: defaultdict[tuple[str, int, str], set[str]] = defaultdict(set)
         commands: list[tuple[Any, ...]] = []
@@ -342,24 +339,11 @@ class RedisExperimentStore:
             commands.append(("HINCRBY", _exp(experiment_id, "assigned"), arm, count))
         for (experiment_id, epoch, arm), members in units.items():
             commands.append(("SADD", _exp(experiment_id, f"units:{epoch}:{arm}"), *members))
-        self._run(lambda: self._send(commands))
-
-    def _send(self, commands: list[tuple[Any, ...]]) -> None:
-        pool = self._redis.connection_pool
-        connection: Any = pool.get_connection()
-        try:
-            connection.send_packed_command(connection.pack_commands(commands))
-            for _ in commands:
-                connection.read_response()
-        except BaseException:
-            connection.disconnect()  # replies may be half read: never reuse it
-            raise
-        finally:
-            pool.release(connection)
+        self._run(lambda: send_commands(self._redis, commands))
 
     def decisions(self, decision_ids: Sequence[str]) -> list[DecisionRecord | None]:
         def read() -> list[DecisionRecord | None]:
-            raws = self._redis.mget([decision_key(i) for i in decision_ids]) if decision_ids else []
+            raws = mget(self._redis, [decision_key(i) for i in decision_ids])
             return [unpack_decision(i, raw) for i, raw in zip(decision_ids, raws, strict=True)]
 
         return self._run(read)
@@ -379,7 +363,10 @@ class RedisExperimentStore:
                         _exp(record.experiment_id, f"clusters:{record.arm}"),
                         _exp(record.experiment_id, f"stats:{record.arm}"),
                     ]
-                    self._outcome(keys=keys, args=args, client=pipe)
+                    if self._cluster:  # EVALSHA in a cluster pipeline cannot load a missing script
+                        pipe.eval(_OUTCOME, len(keys), *keys, *args)
+                    else:
+                        self._outcome(keys=keys, args=args, client=pipe)
                 else:
                     key = outcome_key(record.decision_id)
                     pipe.hgetall(key)

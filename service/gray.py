@@ -50,6 +50,7 @@ class GrayReleases:
         self._clock = clock
         self._live: dict[str, LiveExperiment] = {}
         self._lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
         self.guardrail_states: dict[str, list[tuple[str, bool]]] = {}
         """Experiment id -> (metric, breached) at the last check, for the metrics endpoint."""
         catalog.experiment_of = self._experiment_of
@@ -162,16 +163,20 @@ class GrayReleases:
     # ------------------------------------------------------------ supervision
 
     def refresh(self) -> None:
-        """Reloads active versions and unfinished experiments (changes made by other replicas)."""
-        self._catalog.load_active()
-        live: dict[str, LiveExperiment] = {}
-        for name in self._catalog.names():
-            experiment = self._store.current(name)
-            if experiment is not None:
-                live[name] = LiveExperiment(experiment, self._catalog.compiled(name, experiment.candidate_version))
-        with self._lock:
-            self._live = live
-        self._catalog.retain({(name, item.experiment.candidate_version) for name, item in live.items()})
+        """Reloads active versions and unfinished experiments (changes made by other replicas).
+
+        Called by the change listener and the supervisor; one at a time.
+        """
+        with self._refresh_lock:
+            self._catalog.load_active()
+            live: dict[str, LiveExperiment] = {}
+            for name in self._catalog.names():
+                experiment = self._store.current(name)
+                if experiment is not None:
+                    live[name] = LiveExperiment(experiment, self._catalog.compiled(name, experiment.candidate_version))
+            with self._lock:
+                self._live = live
+            self._catalog.retain({(name, item.experiment.candidate_version) for name, item in live.items()})
 
     def enforce_guardrails(self) -> list[Experiment]:
         """Aborts every running experiment whose guardrail is breached; returns those aborted."""
@@ -236,4 +241,5 @@ class Supervisor:
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join(5)
+        if self._thread.ident is not None:
+            self._thread.join(5)

@@ -17,7 +17,6 @@ from pathlib import Path
 from types import FrameType
 
 import grpc
-import redis
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from orderroute.v1 import orderroute_pb2 as pb
@@ -25,12 +24,14 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from service.auth import Authenticator
 from service.catalog import RuleSetCatalog
+from service.changes import ChangeListener
 from service.config import ConfigError, Settings
 from service.decision_log import DecisionLog
+from service.errors import StorageUnavailable
 from service.experiment_store import RedisExperimentStore
 from service.gray import GrayReleases, Supervisor
 from service.outcomes import OutcomeRecorder
-from service.redis_conn import connect
+from service.redis_conn import RedisClient, connect
 from service.routing import Router
 from service.servicers import Edge, ExperimentServicer, OutcomeServicer, RoutingServicer, RuleSetServicer
 from service.storage import RedisRuleSetStore, translated_errors
@@ -50,41 +51,74 @@ def utc_now() -> datetime:
 class App:
     """The running pieces of one service process."""
 
-    redis: redis.Redis
+    redis: RedisClient
     catalog: RuleSetCatalog
     gray: GrayReleases
     decisions: DecisionLog
     outcomes: OutcomeRecorder
     router: Router
     supervisor: Supervisor
+    changes: ChangeListener
     telemetry: Telemetry
+    seed_examples: bool = False
+
+    def load(self) -> None:
+        """Reads the current state from Redis (seeding the examples into an empty store).
+
+        Raises StorageUnavailable while Redis cannot be reached.
+        """
+        with translated_errors():
+            self.redis.ping()
+        if self.seed_examples:
+            self.catalog.seed_examples()
+        self.gray.refresh()
+
+    def load_when_possible(self, stop: threading.Event) -> bool:
+        """Retries `load` until it succeeds (True) or `stop` is set (False)."""
+        wait = 0.1
+        while not stop.is_set():
+            try:
+                self.load()
+                return True
+            except StorageUnavailable as exc:
+                log.warning("cannot load state yet, retrying in %.1f s: %s", wait, exc.message)
+                stop.wait(wait)
+                wait = min(wait * 2, 2.0)
+        return False
+
+    def follow_changes(self) -> None:
+        """Starts picking up other replicas' changes (pub/sub and periodic reconciliation)."""
+        self.changes.start()
+        self.supervisor.start()
 
     def close(self) -> None:
+        self.changes.close()
         self.supervisor.close()
         self.decisions.close()
         self.telemetry.close()
         self.redis.close()
 
 
-def build_app(settings: Settings) -> App:
-    client = connect(settings.redis_url, settings.data_dir)
-    with translated_errors():
-        client.ping()
+def build_app(settings: Settings, load: bool = True) -> App:
+    """The service's pieces; with `load`, also reads the state and starts following changes."""
+    client = connect(settings.redis_url, settings.data_dir, settings.redis_cluster, settings.redis_timeout)
     catalog = RuleSetCatalog(RedisRuleSetStore(client), utc_now)
-    if settings.seed_examples:
-        catalog.seed_examples()
-    catalog.load_active()
     experiments = RedisExperimentStore(client, timedelta(days=settings.decision_ttl_days))
     gray = GrayReleases(experiments, catalog, utc_now)
-    gray.refresh()
     decisions = DecisionLog(experiments.write_decisions, on_error=lambda: telemetry.redis_error("write_decisions"))
     gauges = Gauges(gray.shares, gray.guardrails, lambda: decisions.depth, lambda: decisions.dropped)
     telemetry = Telemetry(settings.metrics_port, settings.host, gauges)
     router = Router(catalog, gray, decisions, settings.default_rule_set, settings.max_batch, telemetry)
     supervisor = Supervisor(gray, settings.supervise_seconds)
-    supervisor.start()
+    changes = ChangeListener(client, gray.refresh)
     outcomes = OutcomeRecorder(experiments, decisions, telemetry)
-    return App(client, catalog, gray, decisions, outcomes, router, supervisor, telemetry)
+    app = App(
+        client, catalog, gray, decisions, outcomes, router, supervisor, changes, telemetry, settings.seed_examples
+    )
+    if load:
+        app.load()
+        app.follow_changes()
+    return app
 
 
 def create_server(settings: Settings, app: App) -> tuple[grpc.Server, int, health.HealthServicer]:
@@ -177,16 +211,10 @@ def serve(settings: Settings, ready: threading.Event | None = None) -> None:
     """Runs until SIGTERM or SIGINT, then drains in-flight calls for the grace period."""
     checked_authenticator(settings)  # refuse bad security settings before starting anything
     server_credentials(settings)
-    app = build_app(settings)
+    app = build_app(settings, load=False)
     server, port, health_servicer = create_server(settings, app)
+    set_serving(health_servicer, False)  # until the state is loaded: a replica never serves an empty catalog
     server.start()
-    set_serving(health_servicer, True)
-    log.info("orderroute serving on %s:%d (default rule set %r)", settings.host, port, settings.default_rule_set)
-    print(f"orderroute serving on {settings.host}:{port}", flush=True)
-    if settings.auth_file is None and not settings.tokens:
-        print("no authentication configured: any caller that reaches this address may call every method", flush=True)
-    if app.telemetry.metrics_port is not None:
-        print(f"metrics on http://{settings.host}:{app.telemetry.metrics_port}/metrics", flush=True)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -195,6 +223,15 @@ def serve(settings: Settings, ready: threading.Event | None = None) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if app.load_when_possible(stop):
+        app.follow_changes()
+        set_serving(health_servicer, True)
+        log.info("orderroute serving on %s:%d (default rule set %r)", settings.host, port, settings.default_rule_set)
+        print(f"orderroute serving on {settings.host}:{port}", flush=True)
+    if settings.auth_file is None and not settings.tokens:
+        print("no authentication configured: any caller that reaches this address may call every method", flush=True)
+    if app.telemetry.metrics_port is not None:
+        print(f"metrics on http://{settings.host}:{app.telemetry.metrics_port}/metrics", flush=True)
     if ready is not None:
         ready.set()
     stop.wait()

@@ -10,11 +10,16 @@ Redis Cluster slot and its scripts run atomically there:
     orderroute:{rs:NAME}:active    HASH version, actor, reason, at
     orderroute:{rs:NAME}:audit     STREAM of publish / activate entries
     orderroute:rule-sets           SET of rule set names
+
+After every activation (and every experiment change, in experiment_store)
+a message goes to the pub/sub channel `orderroute:changes`, so other
+replicas reload at once instead of at their next reconciliation.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +29,9 @@ from typing import Any, Protocol, TypeVar
 import redis
 
 from service.errors import NotFound, StorageError, StorageUnavailable
+from service.redis_conn import RedisClient
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -114,15 +122,35 @@ def _key(name: str, part: str) -> str:
     return f"orderroute:{{rs:{name}}}:{part}"
 
 
+CHANGES_CHANNEL = "orderroute:changes"
+
+# Redis is away, busy, or a cluster is between topologies: retrying later can work.
+_UNAVAILABLE = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.ClusterError,
+    redis.exceptions.TryAgainError,
+    redis.exceptions.RedisClusterException,
+)
+
+
 @contextmanager
 def translated_errors() -> Iterator[None]:
     """Turns redis-py exceptions into the service's own storage errors."""
     try:
         yield
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError) as exc:
+    except _UNAVAILABLE as exc:
         raise StorageUnavailable(f"storage unavailable: {exc}") from exc
     except redis.exceptions.RedisError as exc:
         raise StorageError(f"storage error: {exc}") from exc
+
+
+def announce(client: RedisClient, rule_set: str) -> None:
+    """Tells every replica that `rule_set` changed. Best effort: reconciliation covers a lost message."""
+    try:
+        client.publish(CHANGES_CHANNEL, rule_set)
+    except (redis.exceptions.RedisError, redis.exceptions.RedisClusterException) as exc:
+        log.warning("change of %s not announced (replicas reconcile within a second): %s", rule_set, exc)
 
 
 def _ms(at: datetime) -> str:
@@ -134,7 +162,7 @@ def _time(ms: Any) -> datetime:
 
 
 class RedisRuleSetStore:
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: RedisClient) -> None:
         # Replies are bytes: the client must not be created with decode_responses.
         self._redis = client
         self._publish: Callable[..., Any] = client.register_script(_PUBLISH)
@@ -196,6 +224,7 @@ class RedisRuleSetStore:
         previous = int(self._run(lambda: self._activate(keys=keys, args=[str(version), actor, reason, _ms(now)])))
         if previous < 0:
             raise NotFound(f"rule set {name!r} has no version {version}")
+        announce(self._redis, name)
         return previous
 
     def audit(self, name: str, limit: int) -> list[AuditRecord]:

@@ -38,10 +38,10 @@ def serve_workers(settings: Settings, workers: int) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    client = connect(settings.redis_url, settings.data_dir)
+    client = connect(settings.redis_url, settings.data_dir, settings.redis_cluster, settings.redis_timeout)
     with translated_errors():
         client.ping()
-    redis_url = settings.redis_url or f"unix://{client.socket_file}"  # type: ignore[attr-defined]
+    redis_url = settings.redis_url or f"unix://{getattr(client, 'socket_file', '')}"
     if settings.seed_examples:
         RuleSetCatalog(RedisRuleSetStore(client), _now).seed_examples()
     command = [
@@ -70,6 +70,7 @@ def serve_workers(settings: Settings, workers: int) -> int:
     ):
         command += [flag, str(value)] if value is not None else []
     command += ["--insecure"] if settings.insecure else []
+    command += ["--redis-cluster"] if settings.redis_cluster else []
     children = []
     for index in range(workers):
         extra = ["--metrics-port", str(settings.metrics_port + index)] if settings.metrics_port else []
