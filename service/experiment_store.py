@@ -363,8 +363,8 @@ class RedisExperimentStore:
                         _exp(record.experiment_id, f"clusters:{record.arm}"),
                         _exp(record.experiment_id, f"stats:{record.arm}"),
                     ]
-                    if self._cluster:  # EVALSHA in a cluster pipeline cannot load a missing script
-                        pipe.eval(_OUTCOME, len(keys), *keys, *args)
+                    if self._cluster:  # a cluster pipeline can neither load a script nor call eval()
+                        pipe.execute_command("EVAL", _OUTCOME, len(keys), *keys, *args)
                     else:
                         self._outcome(keys=keys, args=args, client=pipe)
                 else:

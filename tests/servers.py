@@ -60,3 +60,57 @@ class Server:
         if self.process.stdout:
             self.process.stdout.close()
         return code
+
+
+class Replica:
+    """`orderroute serve` on a shared Redis, as one of several replicas; `extra` adds serve flags."""
+
+    def __init__(self, redis_url: str, data_dir: Path, *extra: str) -> None:
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        command = [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "serve",
+            "--port",
+            str(self.port),
+            "--redis-url",
+            redis_url,
+            "--data-dir",
+            str(data_dir),
+            *extra,
+        ]
+        self.process = subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={k: v for k, v in os.environ.items() if k != "REDIS_URL"},
+        )
+        self.channel = grpc.insecure_channel(self.address)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                status = health_pb2_grpc.HealthStub(self.channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
+                if status.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                time.sleep(0.1)
+        raise TimeoutError("replica did not start")
+
+    def arms(self, customers: list[str], n: int) -> dict[str, tuple[int, str]]:
+        routing = pb_grpc.RoutingServiceStub(self.channel)
+        out = {}
+        for i in range(0, len(customers), 1000):
+            chunk = customers[i : i + 1000]
+            orders = [pb.Order(order_id=f"{c}-{n}", customer=pb.Customer(customer_id=c)) for c in chunk]
+            reply = routing.RouteBatch(pb.RouteBatchRequest(orders=orders))
+            out.update(
+                {c: (r.decision.arm, r.decision.experiment_id) for c, r in zip(chunk, reply.results, strict=True)}
+            )
+        return out
+
+    def stop(self) -> None:
+        self.channel.close()
+        self.process.terminate()
+        self.process.wait(30)

@@ -5,20 +5,17 @@ replicas, restarts and a ramp."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from experiments.simulation import OutcomeModel
 from service.local_redis import free_port, start_redis
 from service.simulate import Simulation, simulate
+from tests.servers import Replica
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "rules" / "examples"
 CANDIDATE = (EXAMPLES / "fulfilment-candidate.yaml").read_text()
@@ -116,57 +113,6 @@ def test_aa_runs_on_redis_are_not_called_better_above_the_nominal_rate(channel) 
         assert pb.VERDICT_INVALID not in report.verdicts
         experiments.RollbackExperiment(pb.RollbackExperimentRequest(id=experiment.id, actor="rev", reason="a/a"))
     assert called_better / runs <= 0.05
-
-
-class Replica:
-    def __init__(self, redis_url: str, data_dir: Path) -> None:
-        self.port = free_port()
-        self.address = f"127.0.0.1:{self.port}"
-        command = [
-            sys.executable,
-            "-m",
-            "service.cli",
-            "serve",
-            "--port",
-            str(self.port),
-            "--redis-url",
-            redis_url,
-            "--data-dir",
-            str(data_dir),
-        ]
-        self.process = subprocess.Popen(
-            command,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={k: v for k, v in os.environ.items() if k != "REDIS_URL"},
-        )
-        self.channel = grpc.insecure_channel(self.address)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                status = health_pb2_grpc.HealthStub(self.channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
-                if status.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                time.sleep(0.1)
-        raise TimeoutError("replica did not start")
-
-    def arms(self, customers: list[str], n: int) -> dict[str, tuple[int, str]]:
-        routing = pb_grpc.RoutingServiceStub(self.channel)
-        out = {}
-        for i in range(0, len(customers), 1000):
-            chunk = customers[i : i + 1000]
-            orders = [pb.Order(order_id=f"{c}-{n}", customer=pb.Customer(customer_id=c)) for c in chunk]
-            reply = routing.RouteBatch(pb.RouteBatchRequest(orders=orders))
-            out.update(
-                {c: (r.decision.arm, r.decision.experiment_id) for c, r in zip(chunk, reply.results, strict=True)}
-            )
-        return out
-
-    def stop(self) -> None:
-        self.channel.close()
-        self.process.terminate()
-        self.process.wait(30)
 
 
 def wait_for(predicate, seconds: float = 10.0) -> None:
