@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
@@ -40,6 +41,7 @@ from service.local_redis import free_port, start_redis
 
 ROOT = Path(__file__).resolve().parents[1]
 CANDIDATE = ROOT / "rules" / "examples" / "fulfilment-candidate.yaml"
+SERVING = health_pb2.HealthCheckResponse.SERVING
 
 
 @dataclass
@@ -69,18 +71,23 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Process:
+    """A server process, started and waited for until its health check says SERVING."""
+
     def __init__(self, command: list[str], address: str) -> None:
         self.address = address
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         with grpc.insecure_channel(address) as channel:
+            health = health_pb2_grpc.HealthStub(channel)
             while True:
                 try:
-                    grpc.channel_ready_future(channel).result(timeout=1)
-                    break
-                except grpc.FutureTimeoutError:
-                    if time.monotonic() > deadline or self.process.poll() is not None:
-                        raise RuntimeError(f"{command[:4]} did not start") from None
+                    if health.Check(health_pb2.HealthCheckRequest(), timeout=1).status == SERVING:
+                        break
+                except grpc.RpcError:
+                    pass
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError(f"{command[:4]} did not start")
+                time.sleep(0.05)
 
     def stop(self) -> None:
         self.process.terminate()

@@ -17,6 +17,7 @@ import threading
 from concurrent import futures
 
 import grpc
+from grpc_health.v1 import health, health_pb2_grpc
 from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
@@ -79,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=args.threads))
     pb_grpc.add_RoutingServiceServicer_to_server(Echo(), server)
+    health_servicer = health.HealthServicer()  # SERVING: what the harness waits for, as with the service
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     server.add_insecure_port(f"127.0.0.1:{args.port}")
     server.start()
     print(f"echo serving on 127.0.0.1:{args.port}", flush=True)

@@ -348,6 +348,18 @@ class RedisExperimentStore:
 
         return self._run(read)
 
+    def stored_outcome(self, decision_id: str, experiment_id: str) -> dict[str, float]:
+        """The metric values stored for a decision (empty: none)."""
+
+        def read() -> dict[str, float]:
+            if experiment_id:
+                raw = self._redis.hget(_exp(experiment_id, "outcomes"), decision_id)
+                return {m: float(v) for m, v in json.loads(raw).items()} if raw else {}
+            fields: dict[Any, Any] = self._redis.hgetall(outcome_key(decision_id))
+            return {_text(m): float(v) for m, v in fields.items()}
+
+        return self._run(read)
+
     def apply_outcomes(self, items: Sequence[tuple[DecisionRecord, Mapping[str, float]]]) -> list[list[str]]:
         """Applies outcome values; returns, per item, the metrics that replaced earlier reports."""
 

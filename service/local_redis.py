@@ -11,6 +11,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -83,12 +84,12 @@ def start_cluster(data_dir: Path, nodes: int = 3) -> tuple[list[subprocess.Popen
         clients = [redis.Redis(port=port) for port in ports]
         for index, client in enumerate(clients):
             first, last = index * 16384 // nodes, (index + 1) * 16384 // nodes
-            client.execute_command("CLUSTER ADDSLOTS", *range(first, last))
+            _command(client, "CLUSTER ADDSLOTS", *range(first, last))
             if index:
-                client.execute_command("CLUSTER MEET", "127.0.0.1", ports[0])
+                _command(client, "CLUSTER MEET", "127.0.0.1", ports[0])
         for _ in range(500):
-            infos = [c.execute_command("CLUSTER INFO") for c in clients]
-            known = [len(c.execute_command("CLUSTER NODES")) for c in clients]
+            infos = [_command(c, "CLUSTER INFO") for c in clients]
+            known = [len(_command(c, "CLUSTER NODES")) for c in clients]
             if all(i.get("cluster_state") == "ok" for i in infos) and known == [nodes] * nodes:
                 break
             time.sleep(0.02)
@@ -102,3 +103,7 @@ def start_cluster(data_dir: Path, nodes: int = 3) -> tuple[list[subprocess.Popen
             process.kill()
             process.wait(10)
         raise
+
+
+def _command(client: redis.Redis, *args: Any) -> Any:
+    return client.execute_command(*args)  # type: ignore[no-untyped-call]

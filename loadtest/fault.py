@@ -1,0 +1,315 @@
+"""Fault drill: steady Route + RecordOutcome load on two replicas sharing one Redis, while Redis
+is stopped and restarted and then one replica is killed with SIGKILL.
+
+    python -m loadtest.fault [--outage 10] [--steady 3] [--clients 4] [--json PATH]
+
+The clients behave as an OMS should: one channel over both replicas
+(round robin, retrying UNAVAILABLE on the other), and an outcome the
+service refused is kept and reported again later. At the end every
+acknowledged outcome is looked up in Redis. Figures:
+
+- routes served and failed, by phase and status code (no Route may fail while Redis is down);
+- outcomes acknowledged, and how many of them Redis holds (must be all);
+- refusals by code (UNAVAILABLE while Redis was down: not acknowledged, retried later);
+- outcomes given up as NOT_FOUND: decisions whose record was still in the killed replica's buffer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import grpc
+from orderroute.v1 import orderroute_pb2 as pb
+from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
+
+from experiments.simulation import customer_pool, pick_customer, synthetic_order
+from loadtest.bench import Process, start_experiment
+from service.convert import order_from_document
+from service.experiment_store import RedisExperimentStore
+from service.local_redis import free_port, start_redis
+from service.redis_conn import connect
+
+# Route and outcomes are safe to repeat (an outcome replaces the same metric of the same decision),
+# so a call that found a replica gone is retried on the other one.
+SERVICE_CONFIG = json.dumps(
+    {
+        "loadBalancingConfig": [{"round_robin": {}}],
+        "methodConfig": [
+            {
+                "name": [{"service": "orderroute.v1.RoutingService"}, {"service": "orderroute.v1.OutcomeService"}],
+                "retryPolicy": {
+                    "maxAttempts": 4,
+                    "initialBackoff": "0.02s",
+                    "maxBackoff": "0.2s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                },
+            }
+        ],
+    }
+)
+REDIS_DURABLE = ("--appendonly", "yes", "--appendfsync", "always")
+BATCH = 100
+STATUS_BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}
+NOT_FOUND_PATIENCE = 2.0
+"""Seconds an outcome keeps being retried on NOT_FOUND (records are written every few ms)."""
+
+
+@dataclass
+class Report:
+    phases: dict[str, float] = field(default_factory=dict)
+    """Phase -> seconds it lasted."""
+    routes_ok: dict[str, int] = field(default_factory=dict)
+    route_errors: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Phase -> status code -> count."""
+    outcomes_acknowledged: int = 0
+    outcomes_stored: int = 0
+    outcomes_missing: int = 0
+    outcome_refusals: dict[str, int] = field(default_factory=dict)
+    """Status codes of refused attempts (each later retried)."""
+    outcomes_not_found: int = 0
+    """Given up: the decision record never reached Redis (lost with the killed replica)."""
+    outcomes_unresolved: int = 0
+    experiment_outcomes_counted: int = 0
+    experiment_outcomes_acknowledged: int = 0
+
+
+@dataclass
+class _Pending:
+    outcome: pb.Outcome
+    first_refused: float = 0.0
+    not_before: float = 0.0
+
+
+class Load:
+    """Client threads routing orders; reporter threads sending each order's outcome from an outbox,
+    as an OMS would, so a refused outcome waits and is sent again without holding up routing."""
+
+    def __init__(self, target: str, clients: int, seed: int = 11) -> None:
+        self._channel = grpc.insecure_channel(target, options=[("grpc.service_config", SERVICE_CONFIG)])
+        self._routing = pb_grpc.RoutingServiceStub(self._channel)
+        self._outcomes = pb_grpc.OutcomeServiceStub(self._channel)
+        rng = random.Random(seed)
+        pool = customer_pool(3_000, "drill")
+        self._orders = [
+            order_from_document(synthetic_order(f"d-{i}", pick_customer(pool, rng), rng)) for i in range(3_000)
+        ]
+        self.phase = "steady"
+        self._lock = threading.Lock()
+        self.routes_ok: Counter[str] = Counter()
+        self.route_errors: Counter[tuple[str, str]] = Counter()
+        self.refusals: Counter[str] = Counter()
+        self.acknowledged: dict[str, tuple[str, dict[str, float]]] = {}
+        self.not_found: set[str] = set()
+        self._outbox: deque[_Pending] = deque()
+        self._stop_routing = threading.Event()
+        self._stop_reporting = threading.Event()
+        self._routers = [threading.Thread(target=self._route, args=(i,), daemon=True) for i in range(clients)]
+        self._reporters = [threading.Thread(target=self._report, daemon=True) for _ in range(2)]
+
+    def start(self) -> None:
+        for thread in (*self._routers, *self._reporters):
+            thread.start()
+
+    def stop_routing(self) -> None:
+        self._stop_routing.set()
+        for thread in self._routers:
+            thread.join(30)
+
+    def drain(self, seconds: float) -> int:
+        """Lets the reporters empty the outbox; returns how many outcomes are still unsettled."""
+        deadline = time.monotonic() + seconds
+        while self.outbox_depth and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self._stop_reporting.set()
+        for thread in self._reporters:
+            thread.join(30)
+        return self.outbox_depth
+
+    @property
+    def outbox_depth(self) -> int:
+        with self._lock:
+            return len(self._outbox)
+
+    def _route(self, index: int) -> None:
+        rng = random.Random(index)
+        while not self._stop_routing.is_set():
+            order = self._orders[rng.randrange(len(self._orders))]
+            phase = self.phase
+            try:
+                decision = self._routing.Route(pb.RouteRequest(order=order), timeout=5).decision
+            except grpc.RpcError as error:
+                with self._lock:
+                    self.route_errors[(phase, error.code().name)] += 1
+                continue
+            outcome = pb.Outcome(
+                decision_id=decision.decision_id, on_time=rng.random() < 0.9, exception=rng.random() < 0.02
+            )
+            with self._lock:
+                self.routes_ok[phase] += 1
+                self._outbox.append(_Pending(outcome))
+
+    def _report(self) -> None:
+        """Sends outcomes one by one, or 100 per RecordOutcomes call while there is a backlog."""
+        while not self._stop_reporting.is_set():
+            now = time.monotonic()
+            with self._lock:
+                size = BATCH if len(self._outbox) > BATCH else 1
+                items = [self._outbox.popleft() for _ in range(min(size, len(self._outbox)))]
+                waiting = [i for i in items if i.not_before > now]
+                self._outbox.extend(waiting)
+            ready = [i for i in items if i.not_before <= now]
+            if not ready:
+                time.sleep(0.005)
+                continue
+            try:
+                if len(ready) == 1:
+                    reply = self._outcomes.RecordOutcome(pb.RecordOutcomeRequest(outcome=ready[0].outcome), timeout=5)
+                    self._settle(ready[0], reply, None)
+                else:
+                    request = pb.RecordOutcomesRequest(outcomes=[i.outcome for i in ready])
+                    for item, result in zip(
+                        ready, self._outcomes.RecordOutcomes(request, timeout=10).results, strict=True
+                    ):
+                        if result.WhichOneof("result") == "recorded":
+                            self._settle(item, result.recorded, None)
+                        else:
+                            self._settle(item, None, STATUS_BY_NUMBER.get(result.error.code))
+            except grpc.RpcError as error:
+                for item in ready:
+                    self._settle(item, None, error.code())
+
+    def _settle(self, item: _Pending, reply: pb.RecordOutcomeResponse | None, refused: grpc.StatusCode | None) -> None:
+        """Records an acknowledgement, or puts a refused outcome back to be sent again a little later."""
+        now = time.monotonic()
+        with self._lock:
+            if reply is not None:
+                values = {"on_time": float(item.outcome.on_time), "exception": float(item.outcome.exception)}
+                self.acknowledged[reply.decision_id] = (reply.experiment_id, values)
+                return
+            code = refused or grpc.StatusCode.UNKNOWN
+            self.refusals[code.name] += 1
+            item.first_refused = item.first_refused or now
+            item.not_before = now + 0.1
+            if code is grpc.StatusCode.NOT_FOUND and now - item.first_refused > NOT_FOUND_PATIENCE:
+                self.not_found.add(item.outcome.decision_id)
+            else:
+                self._outbox.append(item)
+
+    def close(self) -> None:
+        self._channel.close()
+
+
+def start_replica(redis_url: str, data_dir: Path, seed: bool) -> Process:
+    port = free_port()
+    command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--redis-url", redis_url]
+    command += ["--data-dir", str(data_dir), "--threads", "4", *([] if seed else ["--no-seed"])]
+    return Process(command, f"127.0.0.1:{port}")
+
+
+def run_drill(work_dir: Path, outage: float = 10.0, steady: float = 3.0, clients: int = 4) -> Report:
+    redis_port = free_port()
+    redis_dir = work_dir / "redis"
+    redis_process = start_redis(redis_dir, redis_port, *REDIS_DURABLE)
+    redis_url = f"redis://127.0.0.1:{redis_port}/0"
+    first = start_replica(redis_url, work_dir / "a", seed=True)
+    second = start_replica(redis_url, work_dir / "b", seed=False)
+    start_experiment(first.address)
+    load = Load(f"ipv4:{first.address},{second.address}", clients)
+    report = Report()
+    marks: list[tuple[str, float]] = []
+
+    def enter(phase: str) -> None:
+        load.phase = phase
+        marks.append((phase, time.monotonic()))
+
+    try:
+        enter("steady")
+        load.start()
+        time.sleep(steady)
+        enter("redis-down")
+        redis_process.terminate()
+        redis_process.wait(30)
+        time.sleep(outage)
+        enter("redis-back")
+        redis_process = start_redis(redis_dir, redis_port, *REDIS_DURABLE)
+        time.sleep(steady)
+        enter("replica-killed")
+        os.kill(first.process.pid, signal.SIGKILL)
+        first.process.wait(10)
+        time.sleep(steady)
+        enter("end")
+        load.stop_routing()
+        report.outcomes_unresolved = load.drain(20.0)
+        _fill(report, load, marks)
+        _verify(report, load, redis_url)
+    finally:
+        load.close()
+        for replica in (second, first):
+            if replica.process.poll() is None:
+                replica.stop()
+        redis_process.terminate()
+        redis_process.wait(30)
+    return report
+
+
+def _fill(report: Report, load: Load, marks: list[tuple[str, float]]) -> None:
+    report.phases = {name: round(marks[i + 1][1] - at, 2) for i, (name, at) in enumerate(marks[:-1])}
+    report.routes_ok = dict(load.routes_ok)
+    for (phase, code), count in load.route_errors.items():
+        report.route_errors.setdefault(phase, {})[code] = count
+    report.outcome_refusals = dict(load.refusals)
+    report.outcomes_not_found = len(load.not_found)
+    report.outcomes_acknowledged = len(load.acknowledged)
+
+
+def _verify(report: Report, load: Load, redis_url: str) -> None:
+    """Every acknowledged outcome is in Redis with its values; experiment sums count each once."""
+    client = connect(redis_url, Path("."))
+    try:
+        store = RedisExperimentStore(client)
+        experiments: Counter[str] = Counter()
+        for decision_id, (experiment_id, values) in load.acknowledged.items():
+            stored = store.stored_outcome(decision_id, experiment_id)
+            if all(stored.get(metric) == value for metric, value in values.items()):
+                report.outcomes_stored += 1
+            if experiment_id:
+                experiments[experiment_id] += 1
+        report.outcomes_missing = report.outcomes_acknowledged - report.outcomes_stored
+        for experiment_id, acknowledged in experiments.items():
+            experiment = store.get(experiment_id)
+            report.experiment_outcomes_acknowledged += acknowledged
+            report.experiment_outcomes_counted += sum(d.outcomes for d in store.arm_data(experiment).values())
+    finally:
+        client.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--outage", type=float, default=10.0, help="seconds Redis stays down")
+    parser.add_argument("--steady", type=float, default=3.0, help="seconds of load between faults")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--json", help="also write the report here")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="orderroute-fault-") as work:
+        report = run_drill(Path(work), args.outage, args.steady, args.clients)
+    text = json.dumps(asdict(report), indent=2)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text + "\n")
+    return 0 if report.outcomes_missing == 0 and "redis-down" not in report.route_errors else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
