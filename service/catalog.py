@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -86,6 +86,11 @@ class RuleSetCatalog:
 
     def names(self) -> list[str]:
         return list(self._active)
+
+    @property
+    def active_names(self) -> Container[str]:
+        """A live view of the names of rule sets with an active version."""
+        return self._active.keys()
 
     def retain(self, keep: set[tuple[str, int]]) -> None:
         """Forgets compiled versions that are neither active nor in `keep` (requests still using

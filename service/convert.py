@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -19,6 +19,10 @@ from rules.facts import LINE_FACTS, ORDER_FACTS, WAREHOUSE_FIELDS, FactSpec, Fac
 
 MAX_LINES = 1_000
 MAX_WAREHOUSES = 200
+MAX_TEXT = 256
+"""Characters in any text field: ids, codes, tags, attribute keys and values."""
+MAX_ENTRIES = 64
+"""Entries in a list of texts (tags, segments) or the attributes map."""
 
 
 def _enum_names(enum: Any) -> dict[int, str]:
@@ -70,6 +74,8 @@ class _Converter:
                 self.handlers[field.number] = ("map", name, None)
             elif field.is_repeated:
                 self.handlers[field.number] = ("list", name, None)
+            elif field.type == field.TYPE_STRING:
+                self.handlers[field.number] = ("text", name, None)
             else:
                 spec = specs.get(name)
                 if spec is not None and (
@@ -90,6 +96,10 @@ class _Converter:
             kind, name, extra = self.handlers[field.number]
             if kind == "plain":
                 out[name] = value
+            elif kind == "text":
+                if len(value) > MAX_TEXT:
+                    raise InvalidOrder(f"{where}.{name}", f"at most {MAX_TEXT} characters, got {len(value)}")
+                out[name] = value
             elif kind == "checked":
                 low, high = extra
                 # NaN fails both comparisons, so it is caught by `not (low <= value)`.
@@ -109,10 +119,21 @@ class _Converter:
                     raise InvalidOrder(f"{where}.{name}", f"at most {limit} entries, got {len(value)}")
                 out[name] = [converter.convert(item, f"{where}.{name}[{i}]") for i, item in enumerate(value)]
             elif kind == "map":
+                _check_texts(value.keys(), f"{where}.{name}")
+                _check_texts(value.values(), f"{where}.{name}")
                 out[name] = dict(value)
             else:
+                _check_texts(value, f"{where}.{name}")
                 out[name] = list(value)
         return out
+
+
+def _check_texts(values: Collection[str], where: str) -> None:
+    if len(values) > MAX_ENTRIES:
+        raise InvalidOrder(where, f"at most {MAX_ENTRIES} entries, got {len(values)}")
+    for value in values:
+        if len(value) > MAX_TEXT:
+            raise InvalidOrder(where, f"at most {MAX_TEXT} characters per entry, got {len(value)}")
 
 
 def _out_of_range(low: float, high: float, value: float) -> str:

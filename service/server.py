@@ -20,7 +20,6 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from orderroute.v1 import orderroute_pb2 as pb
-from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from service.auth import Authenticator
 from service.catalog import RuleSetCatalog
@@ -33,7 +32,7 @@ from service.gray import GrayReleases, Supervisor
 from service.outcomes import OutcomeRecorder
 from service.redis_conn import RedisClient, connect
 from service.routing import Router
-from service.servicers import Edge, ExperimentServicer, OutcomeServicer, RoutingServicer, RuleSetServicer
+from service.servicers import Edge, ExperimentServicer, OutcomeServicer, RoutingServicer, RuleSetServicer, add_service
 from service.storage import RedisRuleSetStore, translated_errors
 from service.telemetry import Gauges, Telemetry
 
@@ -138,11 +137,12 @@ def create_server(settings: Settings, app: App) -> tuple[grpc.Server, int, healt
         # Beyond this many calls in progress gRPC answers RESOURCE_EXHAUSTED: no unbounded queue.
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
     )
-    edge = Edge(app.telemetry, auth)
-    pb_grpc.add_RoutingServiceServicer_to_server(RoutingServicer(app.router, edge), server)
-    pb_grpc.add_RuleSetServiceServicer_to_server(RuleSetServicer(app.catalog, edge), server)
-    pb_grpc.add_ExperimentServiceServicer_to_server(ExperimentServicer(app.gray, edge), server)
-    pb_grpc.add_OutcomeServiceServicer_to_server(OutcomeServicer(app.outcomes, settings.max_batch, edge), server)
+    edge = Edge(app.telemetry, auth, app.catalog.active_names)
+    services = pb.DESCRIPTOR.services_by_name
+    add_service(server, RoutingServicer(app.router, edge), services["RoutingService"])
+    add_service(server, RuleSetServicer(app.catalog, edge), services["RuleSetService"])
+    add_service(server, ExperimentServicer(app.gray, edge), services["ExperimentService"])
+    add_service(server, OutcomeServicer(app.outcomes, settings.max_batch, edge), services["OutcomeService"])
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -48,6 +48,45 @@ class Edge:
 
     telemetry: Telemetry
     auth: Authenticator | None = None
+    rule_sets: Container[str] = ()
+    """Names that may label metrics; any other requested name is labelled "other" (labels stay bounded)."""
+
+    def label(self, rule_set: str) -> str:
+        return rule_set if not rule_set or rule_set in self.rule_sets else "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    """A request body that does not parse as its message type (handled answers INVALID_ARGUMENT)."""
+
+    type_name: str
+    reason: str
+
+
+def lenient(message_type: Any) -> Callable[[bytes], Any]:
+    """A request deserializer that never raises: gRPC itself would answer INTERNAL for bad bytes."""
+
+    def parse(data: bytes) -> Any:
+        try:
+            return message_type.FromString(data)
+        except Exception as exc:  # noqa: BLE001 - any decoding failure is the caller's bad input
+            return Malformed(message_type.DESCRIPTOR.name, str(exc) or type(exc).__name__)
+
+    return parse
+
+
+def add_service(server: grpc.Server, servicer: Any, service: Any) -> None:
+    """Registers every method of `service` (a descriptor) on `servicer`, with lenient request parsing."""
+    handlers = {
+        method.name: grpc.unary_unary_rpc_method_handler(
+            getattr(servicer, method.name),
+            request_deserializer=lenient(getattr(pb, method.input_type.name)),
+            response_serializer=getattr(pb, method.output_type.name).SerializeToString,
+        )
+        for method in service.methods
+    }
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service.full_name, handlers),))
+    server.add_registered_method_handlers(service.full_name, handlers)
 
 
 def handled(method: F) -> F:
@@ -59,12 +98,13 @@ def handled(method: F) -> F:
         edge: Edge = self.edge
         telemetry = edge.telemetry
         try:
-            with telemetry.rpc(name, getattr(request, "rule_set", "")) as span:
+            with telemetry.rpc(name, edge.label(getattr(request, "rule_set", ""))) as span:
                 if edge.auth is None:
-                    reply = method(self, request, context)
+                    reply = method(self, _parsed(request), context)
                 else:
                     caller = edge.auth.authenticate(context.invocation_metadata())
                     edge.auth.authorize(caller, name)
+                    request = _parsed(request)
                     token = CURRENT_CALLER.set(caller)
                     try:
                         reply = method(self, request, context)
@@ -85,6 +125,12 @@ def handled(method: F) -> F:
         context.abort(code, message)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _parsed(request: Any) -> Any:
+    if type(request) is Malformed:
+        raise InvalidArgument("request", f"not a valid {request.type_name} message: {request.reason}")
+    return request
 
 
 def _describe(span: Any, reply: Any) -> None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import grpc
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from orderroute.v1 import orderroute_pb2 as pb
+
+from tests.fuzzing import fuzz_settings
 
 ints = st.one_of(st.integers(-(2**31), 2**31 - 1), st.sampled_from([0, 1, -1, 3]))
 int64s = st.one_of(st.integers(-(2**63), 2**63 - 1), st.sampled_from([0, 1, -1, 10**12]))
 floats = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, 0.5, 0.93, 1.0, -0.1]))
-texts = st.text(max_size=20)
+texts = st.one_of(st.text(max_size=20), st.text(min_size=250, max_size=300))
 enums = st.integers(0, 9)
 
 
@@ -83,7 +85,7 @@ orders = st.builds(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@fuzz_settings(300)
 @given(order=orders)
 def test_route_never_fails_internally(routing, order) -> None:
     try:
@@ -95,7 +97,7 @@ def test_route_never_fails_internally(routing, order) -> None:
     assert decision.path and decision.rule_set == "fulfilment"
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@fuzz_settings(50)
 @given(batch=st.lists(orders, max_size=6))
 def test_route_batch_never_fails_internally(routing, batch) -> None:
     results = routing.RouteBatch(pb.RouteBatchRequest(orders=batch)).results
