@@ -21,7 +21,7 @@ from rules import CheckResult, Diagnostic, Severity, TestResult
 from service.auth import CURRENT_CALLER, Authenticator, actor_for
 from service.catalog import Activated, RuleSetCatalog
 from service.convert import timestamp
-from service.errors import InvalidArgument, StorageError, status_of
+from service.errors import DeadlineExceeded, InvalidArgument, StorageError, status_of
 from service.experiment_convert import (
     ARM,
     experiment_to_proto,
@@ -98,6 +98,10 @@ def handled(method: F) -> F:
         edge: Edge = self.edge
         telemetry = edge.telemetry
         try:
+            remaining = context.time_remaining()
+            if remaining is not None and remaining <= 0:
+                # Queued behind other calls until the caller gave up: doing the work now helps no one.
+                raise DeadlineExceeded(f"the deadline passed before {name} began")
             with telemetry.rpc(name, edge.label(getattr(request, "rule_set", ""))) as span:
                 if edge.auth is None:
                     reply = method(self, _parsed(request), context)
