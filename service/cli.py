@@ -80,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, help="gRPC worker threads (default 4)")
     s.add_argument("--no-seed", action="store_true", help="do not publish the examples into an empty store")
     s.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port (path /metrics)")
+    s.add_argument("--grace", type=float, help="seconds in-flight calls get to finish on SIGTERM (default 5)")
     s.add_argument("--workers", type=int, default=1, help="server processes sharing the port (default 1)")
     s.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     s.add_argument("--auth-file", type=Path, help="bearer tokens and roles (or ORDERROUTE_AUTH_FILE)")
@@ -244,6 +245,7 @@ def _serve(args: argparse.Namespace) -> int:
         redis_cluster=args.redis_cluster or None,
         default_rule_set=args.default_rule_set,
         threads=args.threads,
+        grace_seconds=args.grace,
         seed_examples=False if args.no_seed else None,
         metrics_port=args.metrics_port,
         reuse_port=args.reuse_port or None,

@@ -59,6 +59,8 @@ def serve_workers(settings: Settings, workers: int) -> int:
         redis_url,
         "--threads",
         str(settings.threads),
+        "--grace",
+        str(settings.grace_seconds),
         "--default-rule-set",
         settings.default_rule_set,
     ]
