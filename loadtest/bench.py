@@ -299,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     figures["engine_us"] = engine["engine_batch_us"]
     figures["engine_single_us"] = engine["engine_us"]
     figures["reference_us"] = engine["reference_us"]
+    figures["zen_us"] = engine["zen_us"]
     figures["mem_growth_pct"] = memory_growth(100_000 if args.quick else 1_000_000)
     emit(figures, args.json)
     return 0

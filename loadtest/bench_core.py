@@ -4,7 +4,9 @@
 
 - engine: µs per order through durable_rules, one order per engine call
   (CompiledRuleSet.evaluate) and 100 per call (evaluate_many), beside the
-  reference interpreter + the same combination step, on the sample orders;
+  reference interpreter + the same combination step, and beside zen-engine's
+  batch mode on an equivalent decision table (loadtest.zen_peer), on the
+  sample orders;
 - Route: round-trip latency at 1 call in flight over loopback gRPC, against the
   real service (on a real redis-server on loopback) beside loadtest.echo,
   which answers a prebuilt decision of the same size, same server setup.
@@ -30,6 +32,7 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 import rules
 from loadtest._figures import emit
 from loadtest.echo import Echo
+from loadtest.zen_peer import ZenPeer, check_equivalent, zen_batch_us
 from rules import reference
 from rules.combine import combine
 from service.config import Settings
@@ -76,12 +79,18 @@ def bench_engine(seconds: float) -> dict[str, float]:
     engine_us = per_call_us(engine, seconds) / len(facts)
     batch_us = per_call_us(engine_batch, seconds) / len(batch)
     reference_us = per_call_us(interpreter, seconds) / len(facts)
+    # The peer: the same rules as a zen-engine decision table, proven to match the same rules first.
+    peer = ZenPeer()
+    check_equivalent(compiled, peer, batch)
+    zen_us = zen_batch_us(peer, batch, seconds)
     compiled.close()
     return {
         "engine_us": engine_us,
         "engine_batch_us": batch_us,
         "reference_us": reference_us,
+        "zen_us": zen_us,
         "engine_vs_reference": engine_us / reference_us,
+        "engine_batch_vs_zen": batch_us / zen_us,
     }
 
 

@@ -16,7 +16,9 @@ def test_quick_run_reports_ratios(tmp_path: Path, redis_client) -> None:
         "engine_us",
         "engine_batch_us",
         "reference_us",
+        "zen_us",
         "engine_vs_reference",
+        "engine_batch_vs_zen",
         "route_p50_ms",
         "route_p99_ms",
         "echo_p50_ms",
@@ -56,6 +58,7 @@ def test_harness_smoke_reports_every_figure(tmp_path: Path) -> None:
         "echo_p99_ms",
         "engine_us",
         "reference_us",
+        "zen_us",
         "mem_growth_pct",
         "telemetry_overhead_pct",
     ):
