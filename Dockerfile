@@ -1,6 +1,8 @@
 # orderroute: slim runtime image, non-root, gRPC health check.
 #   docker build -t orderroute .
-#   docker run -p 50051:50051 -e REDIS_URL=redis://redis:6379/0 orderroute
+#   docker run -p 50051:50051 -e REDIS_URL=redis://redis:6379/0 -e ORDERROUTE_TOKENS="$(cat tokens.yaml)" orderroute
+# The container listens on all interfaces, so it refuses to start without tokens
+# (README "Security"); `serve --host 0.0.0.0 --insecure` runs it open on a trusted network.
 # Without REDIS_URL the container runs its embedded Redis under /home/orderroute/data
 # (mount a volume there to keep versions across container restarts).
 FROM python:3.11-slim AS build
