@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,13 +20,14 @@ import durable_rules_engine as _engine
 import orjson
 
 from rules._errors import EngineRejected
-from rules.combine import Combined, Decision, Provenance, combine_outputs, decide
+from rules.combine import Combined, Decision, Provenance, combine_outputs, decide, resolve_warehouse
 from rules.compile import to_durable
 from rules.facts import FactType, OrderFacts, fact_spec
 from rules.model import AllOf, AnyOf, Compare, Condition, LineScope, Not, Rule, RuleSet
 
 _names = itertools.count(1)
 _MAX_CACHED_COMBINATIONS = 4096
+_MAX_CACHED_DECISIONS = 16384
 
 
 class CompiledRuleSet:
@@ -37,7 +38,9 @@ class CompiledRuleSet:
         self.provenance = Provenance(rule_set.name, version, content_hash)
         self._rules = rule_set.rules
         self._plan = DocumentPlan.of(rule_set)
+        self._document = self._plan.builder()
         self._combined: dict[tuple[int, ...], Combined] = {}
+        self._decisions: dict[tuple[tuple[int, ...], tuple[str, ...], str], Decision] = {}
         self._lock = threading.Lock()
         definition = orjson.dumps(to_durable(rule_set)).decode()
         self.engine_name = f"{rule_set.name}@{version}#{next(_names)}"
@@ -63,11 +66,25 @@ class CompiledRuleSet:
         """Decisions for several orders with one call into the engine."""
         documents, missing = self._documents(batch)
         matched = self._match(documents)
-        decisions = []
-        for facts, indexes, absent in zip(batch, matched, missing, strict=True):
-            absent.extend(self._missing_line_facts(facts))
-            decisions.append(decide(self._combine(indexes), facts, self.provenance, tuple(absent)))
-        return decisions
+        return [
+            self._decide(indexes, facts, tuple(absent))
+            for facts, indexes, absent in zip(batch, matched, missing, strict=True)
+        ]
+
+    def _decide(self, indexes: tuple[int, ...], facts: OrderFacts, missing: tuple[str, ...]) -> Decision:
+        """decide(), remembered: orders that match the same rules, lack the same facts and get the same
+        warehouse node share one (immutable) Decision, so most orders cost a dict lookup here."""
+        combined = self._combine(indexes)
+        values = combined.values
+        node = resolve_warehouse(values.get("warehouse", ""), values["avoid_warehouse_types"], facts)
+        key = (indexes, missing, node)
+        decision = self._decisions.get(key)
+        if decision is None:
+            if len(self._decisions) >= _MAX_CACHED_DECISIONS:
+                self._decisions.clear()
+            decision = decide(combined, facts, self.provenance, missing)
+            self._decisions[key] = decision
+        return decision
 
     def match(self, facts: OrderFacts) -> list[Rule]:
         """The non-default rules durable_rules fires for this order, in priority order."""
@@ -78,7 +95,7 @@ class CompiledRuleSet:
     def _documents(self, batch: Sequence[OrderFacts]) -> tuple[list[str], list[list[str]]]:
         documents, missing = [], []
         for index, facts in enumerate(batch):
-            document, absent = self._plan.document(facts, index)
+            document, absent = self._document(facts, index)
             documents.append(document)
             missing.append(absent)
         return documents, missing
@@ -113,10 +130,6 @@ class CompiledRuleSet:
             combined = combine_outputs([self._rules[i] for i in indexes], self.rule_set.default)
             self._combined[indexes] = combined
         return combined
-
-    def _missing_line_facts(self, facts: OrderFacts) -> list[str]:
-        lines = facts.get("lines") or ()
-        return [f"lines.{name}" for name in self._plan.line_fields if any(name not in line for line in lines)]
 
     def close(self) -> None:
         with self._lock:
@@ -184,21 +197,32 @@ class DocumentPlan:
         )
 
     def document(self, facts: OrderFacts, index: int) -> tuple[str, list[str]]:
-        """(the JSON the engine sees, the missing order facts).
+        """(the JSON the engine sees, the missing facts of the order and its lines).
 
         The JSON opens with the order's index in its batch, a count per list and
-        the missing facts (see rules.compile), then the facts the rules read.
+        the missing order facts (see rules.compile), then the facts the rules read.
+        This is the readable form; `builder()` generates the same function
+        unrolled for this plan, which the engine uses (tests hold them equal).
         """
-        out: dict[str, Any] = {}
         missing: list[str] = []
+        get = facts.get
+        lines = get("lines") or ()
+        customer = get("customer") or _EMPTY
+        out: dict[str, Any] = {
+            "#i": index,
+            "#lines": len(lines),
+            "#tags": len(get("tags") or ()),
+            "#customer_segments": len(customer.get("segments") or ()),
+            "#missing": missing,
+        }
         for name in self.top:
-            value = facts.get(name)
+            value = get(name)
             if value is None:
                 missing.append(name)
             else:
                 out[name] = value
         for head, fields in self.nested:
-            source = facts.get(head) or {}
+            source = get(head) or _EMPTY
             part = {}
             for name in fields:
                 value = source.get(name)
@@ -210,20 +234,76 @@ class DocumentPlan:
                 out[head] = part
         for path in self.lists:
             head, _, tail = path.partition(".")
-            value = (facts.get(head) or {}).get(tail) if tail else facts.get(head)
+            value = (get(head) or _EMPTY).get(tail) if tail else get(head)
             if value and tail:
                 out.setdefault(head, {})[tail] = value
             elif value:
                 out[head] = value
-        lines = facts.get("lines") or ()
+        line_missing: list[str] = []
         if lines and self.line_fields:
             fields = self.line_fields
             out["lines"] = [{k: line[k] for k in fields if k in line} for line in lines]
-        customer = facts.get("customer")
-        segments = customer.get("segments") if isinstance(customer, Mapping) else None
-        head = (
-            f'{{"#i":{index},"#lines":{len(lines)},"#tags":{len(facts.get("tags") or ())},'
-            f'"#customer_segments":{len(segments or ())},"#missing":{orjson.dumps(missing).decode()}'
-        )
-        body = orjson.dumps(out).decode()
-        return head + ("}" if body == "{}" else "," + body[1:]), missing
+            line_missing = [f"lines.{k}" for k in fields if any(k not in line for line in lines)]
+        return orjson.dumps(out).decode(), missing + line_missing
+
+    def builder(self) -> Callable[[OrderFacts, int], tuple[str, list[str]]]:
+        """`document` generated as straight-line code for this plan: no loops over the plan, one
+        dict lookup per fact. It runs for every order, so its cost is the engine's biggest share."""
+        code = [
+            "def document(facts, index):",
+            "    get = facts.get",
+            "    missing = []",
+            "    lines = get('lines') or ()",
+            "    customer = get('customer') or EMPTY",
+            "    out = {'#i': index, '#lines': len(lines), '#tags': len(get('tags') or ()),",
+            "           '#customer_segments': len(customer.get('segments') or ()), '#missing': missing}",
+        ]
+        for name in self.top:
+            code += [
+                f"    value = get({name!r})",
+                f"    if value is None: missing.append({name!r})",
+                f"    else: out[{name!r}] = value",
+            ]
+        for head, fields in self.nested:
+            code += [f"    source = get({head!r}) or EMPTY", "    part = {}"]
+            for name in fields:
+                code += [
+                    f"    value = source.get({name!r})",
+                    f"    if value is None: missing.append({f'{head}.{name}'!r})",
+                    f"    else: part[{name!r}] = value",
+                ]
+            code += [f"    if part: out[{head!r}] = part"]
+        for path in self.lists:
+            head, _, tail = path.partition(".")
+            if tail:
+                code += [
+                    f"    value = (get({head!r}) or EMPTY).get({tail!r})",
+                    f"    if value: out.setdefault({head!r}, {{}})[{tail!r}] = value",
+                ]
+            else:
+                code += [f"    value = get({head!r})", f"    if value: out[{head!r}] = value"]
+        code += ["    line_missing = []"]
+        if self.line_fields:
+            fields = self.line_fields
+            code += [
+                "    if lines:",
+                "        docs = []",
+                *(f"        absent_{i} = False" for i in range(len(fields))),
+                "        for line in lines:",
+                "            doc = {}",
+            ]
+            for i, name in enumerate(fields):
+                code += [
+                    f"            if {name!r} in line: doc[{name!r}] = line[{name!r}]",
+                    f"            else: absent_{i} = True",
+                ]
+            code += ["            docs.append(doc)", "        out['lines'] = docs"]
+            code += [f"        if absent_{i}: line_missing.append({f'lines.{n}'!r})" for i, n in enumerate(fields)]
+        code += ["    return dumps(out).decode(), missing + line_missing"]
+        namespace: dict[str, Any] = {"EMPTY": _EMPTY, "dumps": orjson.dumps}
+        exec(compile("\n".join(code), f"<document plan {id(self):x}>", "exec"), namespace)  # our own code
+        built: Callable[[OrderFacts, int], tuple[str, list[str]]] = namespace["document"]
+        return built
+
+
+_EMPTY: Mapping[str, Any] = {}

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from rules import CompiledRuleSet, EngineRejected, check_order, reference
+from rules.engine import DocumentPlan
 from rules.model import RuleSet
 from tests.rules.strategies import orders, rule_sets
 
@@ -44,3 +45,11 @@ def test_engine_matches_reference(rule_set: RuleSet, batch: list[dict]) -> None:
         assert [d.matched_rules for d in together] == [compiled.evaluate(f).matched_rules for f in checked]
     finally:
         compiled.close()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rule_set=rule_sets(), order=orders(), index=st.integers(0, 999))
+def test_generated_document_builder_equals_the_readable_one(rule_set: RuleSet, order: dict, index: int) -> None:
+    plan = DocumentPlan.of(rule_set)
+    facts = check_order(order)
+    assert plan.builder()(facts, index) == plan.document(facts, index)
