@@ -175,11 +175,28 @@ def order_to_facts(order: pb.Order, where: str = "order") -> dict[str, Any]:
     return _ORDER.convert(order, where)
 
 
-def decision_to_proto(decision: Decision, decision_id: str, evaluated_ns: int, micros: int) -> pb.Decision:
-    at = Timestamp()
-    at.FromNanoseconds(evaluated_ns)
+class DecisionMessages:
+    """The protobuf form of each Decision, built once: the engine shares one Decision among the
+    orders that match alike, so a response copies a finished message (C code) instead of
+    building ~20 fields in Python per order."""
+
+    def __init__(self, capacity: int = 16_384) -> None:
+        self._capacity = capacity
+        self._by_id: dict[int, tuple[Decision, pb.Decision]] = {}
+
+    def template(self, decision: Decision) -> pb.Decision:
+        entry = self._by_id.get(id(decision))
+        if entry is None or entry[0] is not decision:  # an id can be reused once a decision is gone
+            if len(self._by_id) >= self._capacity:
+                self._by_id.clear()
+            entry = (decision, decision_to_proto(decision))
+            self._by_id[id(decision)] = entry
+        return entry[1]
+
+
+def decision_to_proto(decision: Decision) -> pb.Decision:
+    """The decision's own fields; the router adds id, time, arm and experiment per order."""
     return pb.Decision(
-        decision_id=decision_id,
         path=decision.path,
         risk_review=REVIEW_NUMBER[decision.risk_review],  # type: ignore[arg-type]
         credit_review=REVIEW_NUMBER[decision.credit_review],  # type: ignore[arg-type]
@@ -198,8 +215,6 @@ def decision_to_proto(decision: Decision, decision_id: str, evaluated_ns: int, m
         default_rule_used=decision.default_rule_used,
         missing_facts=decision.missing_facts,
         decided_by=decision.decided_by,
-        evaluated_at=at,
-        evaluation_micros=micros,
     )
 
 

@@ -17,7 +17,7 @@ from orderroute.v1 import orderroute_pb2 as pb
 from experiments import Arm, Experiment, State, Unit, assign
 from rules import InvalidOrder
 from service.catalog import RuleSetCatalog
-from service.convert import decision_to_proto, order_to_facts
+from service.convert import DecisionMessages, order_to_facts
 from service.decision_log import DecisionLog
 from service.errors import InvalidArgument, status_of
 from service.experiment_store import DecisionRecord
@@ -56,33 +56,37 @@ class Router:
         self._default = default_rule_set
         self.max_batch = max_batch
         self._ids = DecisionIds()
+        self._messages = DecisionMessages()
 
-    def route(self, order: pb.Order, rule_set: str) -> pb.Decision:
+    def route(self, order: pb.Order, rule_set: str) -> pb.RouteResponse:
         name = rule_set or self._default
         self._catalog.active(name)  # NOT_FOUND before any order check
-        (decision,) = self._decide(name, [order_to_facts(order, "order")])
-        return decision
+        response = pb.RouteResponse()
+        self._decide(name, [order_to_facts(order, "order")], [response.decision])
+        return response
 
-    def route_batch(self, orders: Sequence[pb.Order], rule_set: str) -> list[pb.RouteResult]:
+    def route_batch(self, orders: Sequence[pb.Order], rule_set: str) -> pb.RouteBatchResponse:
         """One result per order; the valid ones are evaluated with one engine call per version."""
         if len(orders) > self.max_batch:
             raise InvalidArgument("orders", f"at most {self.max_batch} orders per batch, got {len(orders)}")
         name = rule_set or self._default
         self._catalog.active(name)
-        results: list[pb.RouteResult | None] = [None] * len(orders)
-        valid: list[tuple[int, dict[str, Any]]] = []
+        response = pb.RouteBatchResponse()
+        valid: list[dict[str, Any]] = []
+        slots: list[pb.Decision] = []
         for index, order in enumerate(orders):
+            result = response.results.add()
             try:
-                valid.append((index, order_to_facts(order, f"orders[{index}]")))
+                valid.append(order_to_facts(order, f"orders[{index}]"))
+                slots.append(result.decision)
             except InvalidOrder as exc:
                 code, message = status_of(exc)
-                results[index] = pb.RouteResult(error=pb.Error(code=code.value[0], message=message, field=exc.field))
-        decisions = self._decide(name, [facts for _, facts in valid])
-        for (index, _), decision in zip(valid, decisions, strict=True):
-            results[index] = pb.RouteResult(decision=decision)
-        return [r for r in results if r is not None]
+                result.error.code, result.error.message, result.error.field = code.value[0], message, exc.field
+        self._decide(name, valid, slots)
+        return response
 
-    def _decide(self, name: str, batch: list[dict[str, Any]]) -> list[pb.Decision]:
+    def _decide(self, name: str, batch: list[dict[str, Any]], slots: list[pb.Decision]) -> None:
+        """Decides every order of `batch` into the message at the same position of `slots`."""
         compiled = self._catalog.active(name)
         live = self._gray.live(name)
         running = live.experiment if live is not None and live.experiment.state is State.RUNNING else None
@@ -90,7 +94,7 @@ class Router:
         groups: dict[bool, list[int]] = {False: [], True: []}
         for i, (arm, _) in enumerate(assignments):
             groups[arm is Arm.CANDIDATE].append(i)
-        decisions: list[pb.Decision | None] = [None] * len(batch)
+        labels: list[tuple[str, int, str, str, bool]] = []
         for is_candidate, members in groups.items():
             if not members:
                 continue
@@ -102,7 +106,11 @@ class Router:
             for i, decision in zip(members, evaluated, strict=True):
                 arm, unit = assignments[i]
                 decision_id = self._ids.next()
-                message = decision_to_proto(decision, decision_id, now_ns, micros)
+                message = slots[i]
+                message.CopyFrom(self._messages.template(decision))
+                message.decision_id = decision_id
+                message.evaluated_at.FromNanoseconds(now_ns)
+                message.evaluation_micros = micros
                 experiment_id, epoch = "", 0
                 if arm is not None and running is not None:
                     message.arm = ARM_TO_PROTO[arm]
@@ -113,11 +121,11 @@ class Router:
                         decision_id, name, engine.version, now_ns // 1_000_000, experiment_id, arm, unit, epoch
                     )
                 )
-                decisions[i] = message
-        done = [d for d in decisions if d is not None]
+                labels.append(
+                    (name, decision.version, _ARM_LABEL[message.arm], decision.path, decision.default_rule_used)
+                )
         if self._telemetry.enabled:
-            self._telemetry.decisions((name, d.version, _ARM_LABEL[d.arm], d.path, d.default_rule_used) for d in done)
-        return done
+            self._telemetry.decisions(labels)
 
 
 def _assign(batch: list[dict[str, Any]], running: Experiment | None) -> list[tuple[Arm | None, str]]:

@@ -172,11 +172,11 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
 
     @handled
     def Route(self, request: pb.RouteRequest, context: grpc.ServicerContext) -> pb.RouteResponse:
-        return pb.RouteResponse(decision=self._router.route(request.order, request.rule_set))
+        return self._router.route(request.order, request.rule_set)
 
     @handled
     def RouteBatch(self, request: pb.RouteBatchRequest, context: grpc.ServicerContext) -> pb.RouteBatchResponse:
-        return pb.RouteBatchResponse(results=self._router.route_batch(request.orders, request.rule_set))
+        return self._router.route_batch(request.orders, request.rule_set)
 
 
 class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
