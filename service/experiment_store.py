@@ -81,6 +81,12 @@ redis.call('XADD', KEYS[2], '*', 'action', ARGV[4], 'from', ARGV[1], 'to', ARGV[
 return 1
 """
 
+_SET_DECISIONS = """
+local ttl = ARGV[1]
+for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[i + 1], 'EX', ttl) end
+return #KEYS
+"""
+
 _OUTCOME = """
 local old_raw = redis.call('HGET', KEYS[1], ARGV[1])
 local old = {}
@@ -325,12 +331,22 @@ class RedisExperimentStore:
     # ------------------------------------------------------------ decisions
 
     def write_decisions(self, records: Sequence[DecisionRecord]) -> None:
-        """One round trip for a batch of decisions and their assignment counts."""
+        """One round trip for a batch of decisions and their assignment counts.
+
+        On one server the records go in a single EVAL (one command to pack and
+        one reply to read, instead of one per record); on a cluster, where the
+        records spread over every node, as one SET each.
+        """
         assigned: Counter[tuple[str, str]] = Counter()
         units: defaultdict[tuple[str, int, str], set[str]] = defaultdict(set)
-        commands: list[tuple[Any, ...]] = []
+        keys = [decision_key(r.decision_id) for r in records]
+        values = [pack_decision(r) for r in records]
+        commands: list[tuple[Any, ...]]
+        if self._cluster:
+            commands = [("SET", k, v, "EX", self._ttl) for k, v in zip(keys, values, strict=True)]
+        else:
+            commands = [("EVAL", _SET_DECISIONS, len(keys), *keys, self._ttl, *values)] if keys else []
         for r in records:
-            commands.append(("SET", decision_key(r.decision_id), pack_decision(r), "EX", self._ttl))
             if r.experiment_id and r.arm is not None:
                 assigned[(r.experiment_id, str(r.arm))] += 1
                 if r.unit:
