@@ -3,10 +3,11 @@
     python -m loadtest.bench [--quick] [--json PATH]     (also: orderroute bench)
 
 It starts a real redis-server, the real service (`orderroute serve`, with an
-experiment running on 10% of traffic) and the echo server (loadtest/echo.py,
-same server arrangement), each in its own process, and drives both with the
-same client: Route at 1, 16 and 64 calls in flight, and RouteBatch of 100
-orders at 4 in flight. Rounds alternate between the two so machine noise hits
+experiment running on 10% of traffic) and the echo server (loadtest/echo.py),
+each in its fastest arrangement (one process or two workers on the port,
+chosen by measuring Route at 16 in flight), and drives both with the same
+client (calls spread over 8 connections): Route at 1, 16 and 64 calls in
+flight, and RouteBatch of 100 orders at 4 in flight. Rounds alternate between the two so machine noise hits
 both alike. Reported: calls/s, orders/s, p50/p99 latency, server CPU per
 order (from /proc), and the ratios service/echo; then the engine alone
 (µs per order through durable_rules beside the reference interpreter), memory
@@ -66,25 +67,39 @@ class Run:
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time of a process and all its descendants (worker processes included)."""
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:  # exited meanwhile
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        pending.extend(int(child) for child in children)
+    return total
 
 
 class Process:
-    """A server process, started and waited for until its health check says SERVING."""
+    """A server (one process, or a parent with worker processes), started and waited for until its
+    health check says SERVING on fresh connections (so on every worker, whichever answers)."""
 
-    def __init__(self, command: list[str], address: str) -> None:
+    def __init__(self, command: list[str], address: str, workers: int = 1) -> None:
         self.address = address
+        self.workers = workers
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
-        with grpc.insecure_channel(address) as channel:
-            health = health_pb2_grpc.HealthStub(channel)
-            while True:
+        serving_in_a_row = 0
+        while serving_in_a_row < 4 * workers:
+            with grpc.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
                 try:
-                    if health.Check(health_pb2.HealthCheckRequest(), timeout=1).status == SERVING:
-                        break
+                    reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
+                    serving_in_a_row = serving_in_a_row + 1 if reply.status == SERVING else 0
                 except grpc.RpcError:
-                    pass
+                    serving_in_a_row = 0
+            if serving_in_a_row == 0:
                 if time.monotonic() > deadline or self.process.poll() is not None:
                     raise RuntimeError(f"{command[:4]} did not start")
                 time.sleep(0.05)
@@ -97,12 +112,17 @@ class Process:
 def drive(
     address: str, pid: int, requests: list[Any], method: str, in_flight: int, seconds: float, orders_per_call: int
 ) -> Run:
-    """Keeps `in_flight` calls outstanding for `seconds`; latency from send to completion callback."""
-    with grpc.insecure_channel(address) as channel:
-        stub = pb_grpc.RoutingServiceStub(channel)
-        call = getattr(stub, method)
-        for request in requests[:20]:  # warm up
-            call(request)
+    """Keeps `in_flight` calls outstanding for `seconds`; latency from send to completion callback.
+
+    Calls are spread over up to 8 channels, each with its own connection, so
+    a server with several worker processes (SO_REUSEPORT) gets load on each.
+    """
+    options = [("grpc.use_local_subchannel_pool", 1)]
+    channels = [grpc.insecure_channel(address, options=options) for _ in range(min(8, in_flight))]
+    try:
+        stubs = [getattr(pb_grpc.RoutingServiceStub(channel), method) for channel in channels]
+        for index, request in enumerate(requests[:40]):  # warm up every connection
+            stubs[index % len(stubs)](request)
         slots = threading.Semaphore(in_flight)
         latencies: list[float] = []
         errors: list[BaseException] = []
@@ -123,12 +143,15 @@ def drive(
         while time.perf_counter() < deadline:
             slots.acquire()
             started = time.perf_counter()
-            call.future(requests[sent % len(requests)]).add_done_callback(finished(started))
+            stubs[sent % len(stubs)].future(requests[sent % len(requests)]).add_done_callback(finished(started))
             sent += 1
         for _ in range(in_flight):
             slots.acquire()
         elapsed = time.perf_counter() - started_at
         cpu = cpu_seconds(pid) - cpu_before
+    finally:
+        for channel in channels:
+            channel.close()
     if errors:
         raise RuntimeError(f"{len(errors)} calls failed: {errors[0]}")
     return Run(sent, sent * orders_per_call, elapsed, latencies, cpu)
@@ -153,7 +176,7 @@ def requests(count: int, seed: int = 7) -> tuple[list[pb.RouteRequest], list[pb.
     return singles, batches
 
 
-def start_service(redis_url: str, data_dir: Path, metrics: bool) -> tuple[Process, int]:
+def start_service(redis_url: str, data_dir: Path, metrics: bool, workers: int = 1) -> tuple[Process, int]:
     port = free_port()
     command = [
         sys.executable,
@@ -168,10 +191,34 @@ def start_service(redis_url: str, data_dir: Path, metrics: bool) -> tuple[Proces
         str(data_dir),
         "--threads",
         "2",
+        "--workers",
+        str(workers),
     ]
     if metrics:
         command += ["--metrics-port", str(free_port())]
-    return Process(command, f"127.0.0.1:{port}"), port
+    return Process(command, f"127.0.0.1:{port}", workers), port
+
+
+def start_echo(workers: int) -> Process:
+    port = free_port()
+    command = [sys.executable, "-m", "loadtest.echo", "--port", str(port), "--threads", "2", "--workers", str(workers)]
+    return Process(command, f"127.0.0.1:{port}", workers)
+
+
+def fastest(start: Callable[[int], Process], singles: list[Any], seconds: float, choices: tuple[int, ...]) -> Process:
+    """Starts the server with each worker count, measures Route at 16 in flight, keeps the fastest running."""
+    best: tuple[float, Process] | None = None
+    for workers in choices:
+        process = start(workers)
+        rate = drive(process.address, process.process.pid, singles, "Route", 16, seconds, 1).calls_per_s
+        if best is None or rate > best[0]:
+            if best is not None:
+                best[1].stop()
+            best = (rate, process)
+        else:
+            process.stop()
+    assert best is not None
+    return best[1]
 
 
 def start_experiment(address: str) -> None:
@@ -263,17 +310,20 @@ def main(argv: list[str] | None = None) -> int:
         redis_port = free_port()
         redis_process = start_redis(Path(tmp) / "redis", redis_port)
         redis_url = f"redis://127.0.0.1:{redis_port}/0"
-        echo_port = free_port()
-        echo = Process(
-            [sys.executable, "-m", "loadtest.echo", "--port", str(echo_port), "--threads", "2"],
-            f"127.0.0.1:{echo_port}",
-        )
-        service, _ = start_service(redis_url, Path(tmp) / "a", metrics=False)
+        # The experiment lives in Redis: every service process started from here on runs it.
+        first, _ = start_service(redis_url, Path(tmp) / "a", metrics=False)
+        start_experiment(first.address)
+        first.stop()
+        # Each side in its fastest arrangement: one process, or two sharing the port.
+        choices = (1,) if args.quick else (1, 2)
+        echo = fastest(start_echo, singles, seconds, choices)
+        service = fastest(lambda w: start_service(redis_url, Path(tmp) / "a", False, w)[0], singles, seconds, choices)
+        figures["echo_workers"] = echo.workers
+        figures["service_workers"] = service.workers
         try:
-            start_experiment(service.address)
             compare(figures, service, echo, singles, batches, seconds, rounds)
             # Telemetry cost: the same load on a service with its metrics endpoint on.
-            metered, _ = start_service(redis_url, Path(tmp) / "b", metrics=True)
+            metered, _ = start_service(redis_url, Path(tmp) / "b", True, service.workers)
             try:
                 on: list[Run] = []
                 off: list[Run] = []

@@ -5,13 +5,18 @@ size as the service's (a real decision), doing nothing else: what is left is
 the cost of gRPC and Python themselves. Same server arrangement as the
 service (synchronous, the same number of worker threads).
 
-    python -m loadtest.echo --port 50061 [--threads 2]
+    python -m loadtest.echo --port 50061 [--threads 2] [--workers N]
+
+With --workers N it runs N processes on the port (SO_REUSEPORT), like
+`orderroute serve --workers N`, so each side can be measured in its fastest
+arrangement.
 """
 
 from __future__ import annotations
 
 import argparse
 import signal
+import subprocess
 import sys
 import threading
 from concurrent import futures
@@ -77,8 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=args.threads))
+    command = [sys.executable, "-m", "loadtest.echo", "--port", str(args.port), "--threads", str(args.threads)]
+    children = [subprocess.Popen(command) for _ in range(args.workers - 1)]
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=args.threads), options=[("grpc.so_reuseport", 1)])
     pb_grpc.add_RoutingServiceServicer_to_server(Echo(), server)
     health_servicer = health.HealthServicer()  # SERVING: what the harness waits for, as with the service
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -89,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
+    for child in children:
+        child.terminate()
     server.stop(0)
+    for child in children:
+        child.wait(10)
     return 0
 
 

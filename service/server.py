@@ -212,9 +212,6 @@ def serve(settings: Settings, ready: threading.Event | None = None) -> None:
     checked_authenticator(settings)  # refuse bad security settings before starting anything
     server_credentials(settings)
     app = build_app(settings, load=False)
-    server, port, health_servicer = create_server(settings, app)
-    set_serving(health_servicer, False)  # until the state is loaded: a replica never serves an empty catalog
-    server.start()
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -223,7 +220,13 @@ def serve(settings: Settings, ready: threading.Event | None = None) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    if app.load_when_possible(stop):
+    # A worker sharing the port (--workers) binds only once loaded: the kernel hands it connections
+    # as soon as it binds, whatever its health says. A lone server binds at once, NOT_SERVING until loaded.
+    loaded = settings.reuse_port and app.load_when_possible(stop)
+    server, port, health_servicer = create_server(settings, app)
+    set_serving(health_servicer, False)
+    server.start()
+    if loaded or app.load_when_possible(stop):
         app.follow_changes()
         set_serving(health_servicer, True)
         log.info("orderroute serving on %s:%d (default rule set %r)", settings.host, port, settings.default_rule_set)
