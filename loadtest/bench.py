@@ -9,10 +9,13 @@ chosen by measuring Route at 16 in flight), and drives both with the same
 client (calls spread over 8 connections): Route at 1, 16 and 64 calls in
 flight, and RouteBatch of 100 orders at 4 in flight. Rounds alternate between the two so machine noise hits
 both alike. Reported: calls/s, orders/s, p50/p99 latency, server CPU per
-order (from /proc), and the ratios service/echo; then the engine alone
-(µs per order through durable_rules beside the reference interpreter), memory
-growth over many evaluations, and the cost of telemetry (the service with its
-metrics endpoint on, against the same service with it off).
+order (from /proc, worker processes included), and the ratios service/echo;
+then the cost of telemetry (the service with its metrics endpoint on against
+the same service with it off, in short alternating pairs), the engine alone
+(µs per order through durable_rules beside the reference interpreter and
+zen-engine), memory growth over many evaluations, and (full runs) the share
+of the echo's rate an echo reaches when it spends 50 / 100 / 150 µs of
+Python per call: the ceiling for a handler of that cost.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -89,6 +93,8 @@ class Process:
     def __init__(self, command: list[str], address: str, workers: int = 1) -> None:
         self.address = address
         self.workers = workers
+        self.connections = 1
+        """How many client connections drive it (set by `fastest`)."""
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         serving_in_a_row = 0
@@ -110,15 +116,16 @@ class Process:
 
 
 def drive(
-    address: str, pid: int, requests: list[Any], method: str, in_flight: int, seconds: float, orders_per_call: int
+    server: Process, requests: list[Any], method: str, in_flight: int, seconds: float, orders_per_call: int
 ) -> Run:
     """Keeps `in_flight` calls outstanding for `seconds`; latency from send to completion callback.
 
-    Calls are spread over up to 8 channels, each with its own connection, so
-    a server with several worker processes (SO_REUSEPORT) gets load on each.
+    Calls are spread over `server.connections` channels, each with its own
+    connection (a server with worker processes sharing the port gets load on
+    each only that way).
     """
     options = [("grpc.use_local_subchannel_pool", 1)]
-    channels = [grpc.insecure_channel(address, options=options) for _ in range(min(8, in_flight))]
+    channels = [grpc.insecure_channel(server.address, options=options) for _ in range(server.connections)]
     try:
         stubs = [getattr(pb_grpc.RoutingServiceStub(channel), method) for channel in channels]
         for index, request in enumerate(requests[:40]):  # warm up every connection
@@ -136,7 +143,7 @@ def drive(
 
             return done
 
-        cpu_before = cpu_seconds(pid)
+        cpu_before = cpu_seconds(server.process.pid)
         started_at = time.perf_counter()
         deadline = started_at + seconds
         sent = 0
@@ -148,7 +155,7 @@ def drive(
         for _ in range(in_flight):
             slots.acquire()
         elapsed = time.perf_counter() - started_at
-        cpu = cpu_seconds(pid) - cpu_before
+        cpu = cpu_seconds(server.process.pid) - cpu_before
     finally:
         for channel in channels:
             channel.close()
@@ -199,26 +206,49 @@ def start_service(redis_url: str, data_dir: Path, metrics: bool, workers: int = 
     return Process(command, f"127.0.0.1:{port}", workers), port
 
 
-def start_echo(workers: int) -> Process:
+def start_echo(workers: int, burn_us: float = 0.0) -> Process:
     port = free_port()
     command = [sys.executable, "-m", "loadtest.echo", "--port", str(port), "--threads", "2", "--workers", str(workers)]
-    return Process(command, f"127.0.0.1:{port}", workers)
+    return Process([*command, "--burn-us", str(burn_us)], f"127.0.0.1:{port}", workers)
 
 
-def fastest(start: Callable[[int], Process], singles: list[Any], seconds: float, choices: tuple[int, ...]) -> Process:
-    """Starts the server with each worker count, measures Route at 16 in flight, keeps the fastest running."""
-    best: tuple[float, Process] | None = None
-    for workers in choices:
-        process = start(workers)
-        rate = drive(process.address, process.process.pid, singles, "Route", 16, seconds, 1).calls_per_s
-        if best is None or rate > best[0]:
-            if best is not None:
-                best[1].stop()
-            best = (rate, process)
-        else:
-            process.stop()
-    assert best is not None
-    return best[1]
+def handler_cost_curve(singles: list[Any], seconds: float, burns: tuple[float, ...]) -> dict[str, float]:
+    """Route at 16 in flight against the echo server spending `burn` µs of Python per call, as a share
+    of the plain echo: how much per-call work a Python gRPC server can afford for a given ratio."""
+    rates = {}
+    for burn in (0.0, *burns):
+        server = start_echo(1, burn)
+        try:
+            rates[burn] = drive(server, singles, "Route", 16, seconds, 1).calls_per_s
+        finally:
+            server.stop()
+    return {f"echo_burn_{burn:g}us_vs_echo": rate / rates[0.0] for burn, rate in rates.items() if burn}
+
+
+ARRANGEMENTS = ((1, 1), (1, 8), (2, 8))
+"""(server processes, client connections) tried for each side."""
+
+
+def fastest(
+    start: Callable[[int], Process], singles: list[Any], seconds: float, choices: tuple[tuple[int, int], ...]
+) -> tuple[Process, dict[str, float]]:
+    """Measures Route at 16 in flight in each arrangement, then starts the server in the fastest.
+
+    Each side gets its own best, so neither is hobbled by an arrangement that
+    suits only the other. Returns the running server and calls/s per arrangement.
+    """
+    rates: dict[tuple[int, int], float] = {}
+    for workers, connections in choices:
+        server = start(workers)
+        server.connections = connections
+        try:
+            rates[(workers, connections)] = drive(server, singles, "Route", 16, seconds, 1).calls_per_s
+        finally:
+            server.stop()
+    workers, connections = max(rates, key=lambda arrangement: rates[arrangement])
+    server = start(workers)
+    server.connections = connections
+    return server, {f"{w}x{c}": rate for (w, c), rate in rates.items()}
 
 
 def start_experiment(address: str) -> None:
@@ -251,8 +281,8 @@ def compare(
         mine: list[Run] = []
         theirs: list[Run] = []
         for _ in range(rounds):
-            theirs.append(drive(echo.address, echo.process.pid, singles, "Route", in_flight, seconds, 1))
-            mine.append(drive(service.address, service.process.pid, singles, "Route", in_flight, seconds, 1))
+            theirs.append(drive(echo, singles, "Route", in_flight, seconds, 1))
+            mine.append(drive(service, singles, "Route", in_flight, seconds, 1))
         m, e = merge(mine), merge(theirs)
         figures[f"route_rps_{in_flight}"] = m.calls_per_s
         figures[f"echo_rps_{in_flight}"] = e.calls_per_s
@@ -264,8 +294,8 @@ def compare(
         figures[f"echo_cpu_us_per_order_{in_flight}"] = e.cpu_seconds / e.orders * 1e6
     mine, theirs = [], []
     for _ in range(rounds):
-        theirs.append(drive(echo.address, echo.process.pid, batches, "RouteBatch", 4, seconds, 100))
-        mine.append(drive(service.address, service.process.pid, batches, "RouteBatch", 4, seconds, 100))
+        theirs.append(drive(echo, batches, "RouteBatch", 4, seconds, 100))
+        mine.append(drive(service, batches, "RouteBatch", 4, seconds, 100))
     m, e = merge(mine), merge(theirs)
     figures["batch_orders_per_s"] = m.orders_per_s
     figures["echo_batch_orders_per_s"] = e.orders_per_s
@@ -315,22 +345,31 @@ def main(argv: list[str] | None = None) -> int:
         start_experiment(first.address)
         first.stop()
         # Each side in its fastest arrangement: one process, or two sharing the port.
-        choices = (1,) if args.quick else (1, 2)
-        echo = fastest(start_echo, singles, seconds, choices)
-        service = fastest(lambda w: start_service(redis_url, Path(tmp) / "a", False, w)[0], singles, seconds, choices)
-        figures["echo_workers"] = echo.workers
-        figures["service_workers"] = service.workers
+        choices = ARRANGEMENTS[:1] if args.quick else ARRANGEMENTS
+        echo, echo_rates = fastest(start_echo, singles, seconds, choices)
+        service, service_rates = fastest(
+            lambda w: start_service(redis_url, Path(tmp) / "a", False, w)[0], singles, seconds, choices
+        )
+        figures.update({f"echo_rps_16_arrangement_{k}": v for k, v in echo_rates.items()})
+        figures.update({f"route_rps_16_arrangement_{k}": v for k, v in service_rates.items()})
+        figures["echo_workers"], figures["echo_connections"] = echo.workers, echo.connections
+        figures["service_workers"], figures["service_connections"] = service.workers, service.connections
         try:
             compare(figures, service, echo, singles, batches, seconds, rounds)
             # Telemetry cost: the same load on a service with its metrics endpoint on.
             metered, _ = start_service(redis_url, Path(tmp) / "b", True, service.workers)
+            metered.connections = service.connections
             try:
-                on: list[Run] = []
-                off: list[Run] = []
-                for _ in range(rounds):
-                    off.append(drive(service.address, service.process.pid, singles, "Route", 16, seconds, 1))
-                    on.append(drive(metered.address, metered.process.pid, singles, "Route", 16, seconds, 1))
-                figures["telemetry_overhead_pct"] = (1 - merge(on).calls_per_s / merge(off).calls_per_s) * 100
+                # Short pairs, alternating which goes first; the median pair ratio resists the
+                # machine's bursts of noise better than one long run each.
+                ratios = []
+                for index in range(3 * rounds):
+                    pair = [(service, "off"), (metered, "on")][:: 1 if index % 2 else -1]
+                    rate = {
+                        label: drive(server, singles, "Route", 16, seconds / 2, 1).calls_per_s for server, label in pair
+                    }
+                    ratios.append(rate["on"] / rate["off"])
+                figures["telemetry_overhead_pct"] = (1 - statistics.median(ratios)) * 100
             finally:
                 metered.stop()
         finally:
@@ -351,6 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     figures["reference_us"] = engine["reference_us"]
     figures["zen_us"] = engine["zen_us"]
     figures["mem_growth_pct"] = memory_growth(100_000 if args.quick else 1_000_000)
+    if not args.quick:
+        figures.update(handler_cost_curve(singles, seconds, (50.0, 100.0, 150.0)))
     emit(figures, args.json)
     return 0
 

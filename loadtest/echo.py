@@ -9,7 +9,8 @@ service (synchronous, the same number of worker threads).
 
 With --workers N it runs N processes on the port (SO_REUSEPORT), like
 `orderroute serve --workers N`, so each side can be measured in its fastest
-arrangement.
+arrangement. With --burn-us it spends that much Python time per Route call:
+the harness uses it to show what a handler of a given cost can reach.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from concurrent import futures
 
 import grpc
@@ -62,11 +64,16 @@ def sample_decision() -> pb.Decision:
 
 
 class Echo(pb_grpc.RoutingServiceServicer):
-    def __init__(self) -> None:
+    def __init__(self, burn_us: float = 0.0) -> None:
         self._route = pb.RouteResponse(decision=sample_decision())
         self._batches: dict[int, pb.RouteBatchResponse] = {}
+        self._burn = burn_us / 1e6
 
     def Route(self, request: pb.RouteRequest, context: grpc.ServicerContext) -> pb.RouteResponse:
+        if self._burn:  # a calibrated amount of Python work per call, holding the GIL like real work
+            end = time.perf_counter() + self._burn
+            while time.perf_counter() < end:
+                pass
         return self._route
 
     def RouteBatch(self, request: pb.RouteBatchRequest, context: grpc.ServicerContext) -> pb.RouteBatchResponse:
@@ -83,11 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--burn-us", type=float, default=0.0, help="Python work per Route call, in µs")
     args = parser.parse_args(argv)
     command = [sys.executable, "-m", "loadtest.echo", "--port", str(args.port), "--threads", str(args.threads)]
+    command += ["--burn-us", str(args.burn_us)]
     children = [subprocess.Popen(command) for _ in range(args.workers - 1)]
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=args.threads), options=[("grpc.so_reuseport", 1)])
-    pb_grpc.add_RoutingServiceServicer_to_server(Echo(), server)
+    pb_grpc.add_RoutingServiceServicer_to_server(Echo(args.burn_us), server)
     health_servicer = health.HealthServicer()  # SERVING: what the harness waits for, as with the service
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     server.add_insecure_port(f"127.0.0.1:{args.port}")
