@@ -183,24 +183,15 @@ def requests(count: int, seed: int = 7) -> tuple[list[pb.RouteRequest], list[pb.
     return singles, batches
 
 
+def serve_command(port: int, redis_url: str, data_dir: Path, *extra: str) -> list[str]:
+    """The command line of `orderroute serve` on a loopback port and a given Redis."""
+    command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--redis-url", redis_url]
+    return [*command, "--data-dir", str(data_dir), *extra]
+
+
 def start_service(redis_url: str, data_dir: Path, metrics: bool, workers: int = 1) -> tuple[Process, int]:
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "service.cli",
-        "serve",
-        "--port",
-        str(port),
-        "--redis-url",
-        redis_url,
-        "--data-dir",
-        str(data_dir),
-        "--threads",
-        "2",
-        "--workers",
-        str(workers),
-    ]
+    command = serve_command(port, redis_url, data_dir, "--threads", "2", "--workers", str(workers))
     if metrics:
         command += ["--metrics-port", str(free_port())]
     return Process(command, f"127.0.0.1:{port}", workers), port

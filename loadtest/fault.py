@@ -34,7 +34,7 @@ from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from experiments.simulation import customer_pool, pick_customer, synthetic_order
-from loadtest.bench import Process, start_experiment
+from loadtest.bench import Process, serve_command, start_experiment
 from service.convert import order_from_document
 from service.experiment_store import RedisExperimentStore
 from service.local_redis import free_port, start_redis
@@ -213,8 +213,7 @@ class Load:
 
 def start_replica(redis_url: str, data_dir: Path, seed: bool) -> Process:
     port = free_port()
-    command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--redis-url", redis_url]
-    command += ["--data-dir", str(data_dir), "--threads", "4", *([] if seed else ["--no-seed"])]
+    command = serve_command(port, redis_url, data_dir, "--threads", "4", *([] if seed else ["--no-seed"]))
     return Process(command, f"127.0.0.1:{port}")
 
 

@@ -14,6 +14,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
+from loadtest.bench import serve_command
 from service.local_redis import free_port
 
 
@@ -68,19 +69,7 @@ class Replica:
     def __init__(self, redis_url: str, data_dir: Path, *extra: str) -> None:
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
-        command = [
-            sys.executable,
-            "-m",
-            "service.cli",
-            "serve",
-            "--port",
-            str(self.port),
-            "--redis-url",
-            redis_url,
-            "--data-dir",
-            str(data_dir),
-            *extra,
-        ]
+        command = serve_command(self.port, redis_url, data_dir, *extra)
         self.process = subprocess.Popen(
             command,
             stdout=subprocess.DEVNULL,
