@@ -120,12 +120,14 @@ def drive(
 ) -> Run:
     """Keeps `in_flight` calls outstanding for `seconds`; latency from send to completion callback.
 
-    Calls are spread over `server.connections` channels, each with its own
-    connection (a server with worker processes sharing the port gets load on
-    each only that way).
+    Calls are spread over `server.connections` channels (at most one per call
+    in flight), each with its own connection: a server with worker processes
+    sharing the port gets load on each only that way.
     """
     options = [("grpc.use_local_subchannel_pool", 1)]
-    channels = [grpc.insecure_channel(server.address, options=options) for _ in range(server.connections)]
+    channels = [
+        grpc.insecure_channel(server.address, options=options) for _ in range(min(server.connections, in_flight))
+    ]
     try:
         stubs = [getattr(pb_grpc.RoutingServiceStub(channel), method) for channel in channels]
         for index, request in enumerate(requests[:40]):  # warm up every connection
@@ -216,7 +218,7 @@ def handler_cost_curve(singles: list[Any], seconds: float, burns: tuple[float, .
     return {f"echo_burn_{burn:g}us_vs_echo": rate / rates[0.0] for burn, rate in rates.items() if burn}
 
 
-ARRANGEMENTS = ((1, 1), (1, 8), (2, 8))
+ARRANGEMENTS = ((1, 1), (1, 8), (2, 8), (2, 16))
 """(server processes, client connections) tried for each side."""
 
 
