@@ -33,6 +33,7 @@ from experiments.simulation import (
     pick_customer,
     synthetic_order,
 )
+from service.client import ClientOptions, open_channel
 from service.convert import order_from_document
 
 grpc_gevent.init_gevent()
@@ -49,7 +50,8 @@ class GrpcUser(User):
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
-        self._channel = grpc.insecure_channel(self.host or "127.0.0.1:50051")
+        # ORDERROUTE_TOKEN (a router token) and ORDERROUTE_TLS_CA apply, as for the CLI.
+        self._channel = open_channel(self.host or "127.0.0.1:50051", ClientOptions.from_env())
         self.routing = pb_grpc.RoutingServiceStub(self._channel)
         self.outcomes = pb_grpc.OutcomeServiceStub(self._channel)
 
