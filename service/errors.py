@@ -6,7 +6,6 @@
     ├── InvalidArgument      -> INVALID_ARGUMENT (names the field)
     ├── Unauthenticated      -> UNAUTHENTICATED (no or unknown bearer token)
     ├── PermissionDenied     -> PERMISSION_DENIED (the caller's roles do not allow the call)
-    ├── DeadlineExceeded     -> DEADLINE_EXCEEDED (the caller's deadline passed before work began)
     └── StorageError         -> INTERNAL (a bug: Redis rejected a command)
         └── StorageUnavailable -> UNAVAILABLE (Redis unreachable or timing out)
 
@@ -54,10 +53,6 @@ class Unauthenticated(ServiceError):
 
 class PermissionDenied(ServiceError):
     status = grpc.StatusCode.PERMISSION_DENIED
-
-
-class DeadlineExceeded(ServiceError):
-    status = grpc.StatusCode.DEADLINE_EXCEEDED
 
 
 class StorageError(ServiceError):

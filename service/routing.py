@@ -25,7 +25,6 @@ from service.gray import GrayReleases
 from service.telemetry import Telemetry
 
 ARM_TO_PROTO = {Arm.BASELINE: pb.ARM_BASELINE, Arm.CANDIDATE: pb.ARM_CANDIDATE}
-_ARM_LABEL = {pb.ARM_UNSPECIFIED: "none", pb.ARM_BASELINE: "baseline", pb.ARM_CANDIDATE: "candidate"}
 
 
 class DecisionIds:
@@ -94,7 +93,7 @@ class Router:
         groups: dict[bool, list[int]] = {False: [], True: []}
         for i, (arm, _) in enumerate(assignments):
             groups[arm is Arm.CANDIDATE].append(i)
-        labels: list[tuple[str, int, str, str, bool]] = []
+        labels: list[tuple[str, int, str, str, bool]] | None = [] if self._telemetry.enabled else None
         for is_candidate, members in groups.items():
             if not members:
                 continue
@@ -121,10 +120,10 @@ class Router:
                         decision_id, name, engine.version, now_ns // 1_000_000, experiment_id, arm, unit, epoch
                     )
                 )
-                labels.append(
-                    (name, decision.version, _ARM_LABEL[message.arm], decision.path, decision.default_rule_used)
-                )
-        if self._telemetry.enabled:
+                if labels is not None:
+                    arm_label = str(arm) if arm is not None else "none"
+                    labels.append((name, decision.version, arm_label, decision.path, decision.default_rule_used))
+        if labels:
             self._telemetry.decisions(labels)
 
 

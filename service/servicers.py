@@ -18,10 +18,10 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from experiments import Experiment
 from rules import CheckResult, Diagnostic, Severity, TestResult
-from service.auth import CURRENT_CALLER, Authenticator, actor_for
+from service.auth import CURRENT_CALLER, Authenticator, Caller, actor_for
 from service.catalog import Activated, RuleSetCatalog
 from service.convert import timestamp
-from service.errors import DeadlineExceeded, InvalidArgument, StorageError, status_of
+from service.errors import InvalidArgument, StorageError, status_of
 from service.experiment_convert import (
     ARM,
     experiment_to_proto,
@@ -53,6 +53,14 @@ class Edge:
 
     def label(self, rule_set: str) -> str:
         return rule_set if not rule_set or rule_set in self.rule_sets else "other"
+
+    def caller(self, method: str, context: grpc.ServicerContext) -> Caller | None:
+        """Who calls, checked against the method's roles; None when authentication is off."""
+        if self.auth is None:
+            return None
+        caller = self.auth.authenticate(context.invocation_metadata())
+        self.auth.authorize(caller, method)
+        return caller
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,22 +106,12 @@ def handled(method: F) -> F:
         edge: Edge = self.edge
         telemetry = edge.telemetry
         try:
-            remaining = context.time_remaining()
-            if remaining is not None and remaining <= 0:
-                # Queued behind other calls until the caller gave up: doing the work now helps no one.
-                raise DeadlineExceeded(f"the deadline passed before {name} began")
             with telemetry.rpc(name, edge.label(getattr(request, "rule_set", ""))) as span:
-                if edge.auth is None:
+                token = CURRENT_CALLER.set(edge.caller(name, context))
+                try:
                     reply = method(self, _parsed(request), context)
-                else:
-                    caller = edge.auth.authenticate(context.invocation_metadata())
-                    edge.auth.authorize(caller, name)
-                    request = _parsed(request)
-                    token = CURRENT_CALLER.set(caller)
-                    try:
-                        reply = method(self, request, context)
-                    finally:
-                        CURRENT_CALLER.reset(token)
+                finally:
+                    CURRENT_CALLER.reset(token)
                 if span.is_recording():
                     _describe(span, reply)
                 return reply

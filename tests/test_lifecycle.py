@@ -1,5 +1,6 @@
 """The life cycle of one `orderroute serve` process: SIGTERM drains in-flight calls and flushes
-buffered decision records before exiting; a caller's deadline is honoured."""
+buffered decision records before exiting; a caller's deadline is honoured (gRPC drops a call whose
+deadline passed while it queued, before the handler runs)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import redis
 from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
+from loadtest.bench import requests
+from service.config import Settings
 from service.experiment_store import decision_key
-from service.server import App
-from service.servicers import Edge, RoutingServicer
+from service.server import App, create_server
 from tests.servers import Replica
 
 
@@ -45,28 +47,24 @@ def test_sigterm_drains_in_flight_calls_and_flushes_decision_records(
     replica.channel.close()
 
 
-class ExpiredContext:
-    """The part of grpc.ServicerContext `handled` reads, for a call whose deadline already passed."""
-
-    def __init__(self) -> None:
-        self.aborted: tuple[grpc.StatusCode, str] | None = None
-
-    def time_remaining(self) -> float:
-        return -0.5
-
-    def set_trailing_metadata(self, _metadata: object) -> None:
-        pass
-
-    def abort(self, code: grpc.StatusCode, details: str) -> None:
-        self.aborted = (code, details)
-        raise RuntimeError("aborted")
-
-
-def test_a_call_whose_deadline_passed_while_queued_is_not_worked_on(app: App) -> None:
-    servicer = RoutingServicer(app.router, Edge(app.telemetry))
-    context = ExpiredContext()
-    written = app.decisions.written + app.decisions.depth
-    with pytest.raises(RuntimeError, match="aborted"):
-        servicer.Route(pb.RouteRequest(order=pb.Order(order_id="o-1")), context)
-    assert context.aborted == (grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed before Route began")
-    assert app.decisions.written + app.decisions.depth == written, "no decision was made"
+def test_a_call_whose_deadline_passed_while_queued_is_not_worked_on(app: App, redis_url: str) -> None:
+    # One server thread, busy with a batch of 1,000 realistic orders (~100 ms): a Route with a
+    # 50 ms deadline sent 30 ms later waits behind it until its caller has given up.
+    server, port, _ = create_server(Settings(redis_url=redis_url, port=0, threads=1), app)
+    server.start()
+    orders = [request.order for request in requests(1_000)[0]]
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            routing = pb_grpc.RoutingServiceStub(channel)
+            routing.Route(pb.RouteRequest(order=orders[0]))
+            made = app.decisions.written + app.decisions.depth
+            busy = routing.RouteBatch.future(pb.RouteBatchRequest(orders=orders))
+            time.sleep(0.03)
+            with pytest.raises(grpc.RpcError) as caught:
+                routing.Route(pb.RouteRequest(order=orders[1]), timeout=0.05)
+            assert caught.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+            assert len(busy.result().results) == 1_000
+            time.sleep(0.1)
+            assert app.decisions.written + app.decisions.depth - made == 1_000, "the expired call made no decision"
+    finally:
+        server.stop(0).wait()
