@@ -41,6 +41,8 @@ from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
+from service.histogram import IncludesHistogram, RpcHistogram
+
 log = logging.getLogger(__name__)
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
@@ -62,20 +64,28 @@ class Telemetry:
     def __init__(self, metrics_port: int | None = None, host: str = "127.0.0.1", gauges: Gauges | None = None) -> None:
         self._server: Any = None
         self.metrics_port: int | None = None
+        # Recorded outside the SDK (see service.histogram); every reader adds it to what it collects.
+        self._duration = RpcHistogram("orderroute.rpc.duration", "Server time per RPC", "s", LATENCY_BUCKETS)
         readers: list[MetricReader] = []
         if metrics_port is not None:
             import prometheus_client
             from opentelemetry.exporter.prometheus import PrometheusMetricReader
 
+            class PrometheusReader(IncludesHistogram, PrometheusMetricReader):
+                histogram = self._duration
+
             self.registry = prometheus_client.CollectorRegistry()
-            readers.append(PrometheusMetricReader(registry=self.registry))
+            readers.append(PrometheusReader(registry=self.registry))
             self._server, _ = prometheus_client.start_http_server(metrics_port, host, registry=self.registry)
             self.metrics_port = int(self._server.server_port)
         if _otlp_configured("METRICS"):
             from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
             from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
-            readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
+            class OtlpReader(IncludesHistogram, PeriodicExportingMetricReader):
+                histogram = self._duration
+
+            readers.append(OtlpReader(OTLPMetricExporter()))
         resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", "orderroute")})
         self.enabled = bool(readers)
         self._meter_provider = MeterProvider(resource=resource, metric_readers=readers) if readers else None
@@ -84,12 +94,6 @@ class Telemetry:
         )
         self._tracer_provider = _tracer_provider(resource)
         self.tracer = self._tracer_provider.get_tracer("orderroute") if self._tracer_provider else trace.NoOpTracer()
-        self._duration = meter.create_histogram(
-            "orderroute.rpc.duration",
-            unit="s",
-            description="Server time per RPC",
-            explicit_bucket_boundaries_advisory=list(LATENCY_BUCKETS),
-        )
         self._decision_tally: Tally[tuple[str, int, str, str, bool]] = Tally()
         self._outcome_tally: Tally[tuple[str, str, str, str]] = Tally()
         self._amount_tally: dict[tuple[str, str, str], float] = {}
@@ -139,7 +143,7 @@ class Telemetry:
                     yield span
         finally:
             if self.enabled:
-                self._duration.record(time.perf_counter() - started, {"rpc": name, "rule_set": rule_set})
+                self._duration.record(time.perf_counter() - started, name, rule_set)
 
     def decisions(self, labels: Iterable[tuple[str, int, str, str, bool]]) -> None:
         """(rule set, version, arm, path, default used) per decision."""

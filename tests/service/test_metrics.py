@@ -75,6 +75,13 @@ def test_metrics_after_real_traffic(metered) -> None:
     series = scrape(app.telemetry.metrics_port)
     rpcs = {labels["rpc"] for labels in labels_of(series, "orderroute_rpc_duration_seconds_count")}
     assert {"Route", "RouteBatch", "RecordOutcomes", "StartExperiment"} <= rpcs
+    route = {
+        name: value
+        for name in ("orderroute_rpc_duration_seconds_count", "orderroute_rpc_duration_seconds_bucket")
+        for labels, value in series[name]
+        if labels["rpc"] == "Route" and labels.get("le", "+Inf") == "+Inf"
+    }
+    assert route == {"orderroute_rpc_duration_seconds_count": 10, "orderroute_rpc_duration_seconds_bucket": 10}
     decisions = series["orderroute_decisions_total"]
     by_arm = {}
     for labels, value in decisions:
