@@ -44,13 +44,15 @@ class DecisionLog:
         self._thread = threading.Thread(target=self._run, name="decision-log", daemon=True)
         self._thread.start()
 
-    def append(self, record: DecisionRecord) -> None:
-        """Hot path: O(1), never blocks on I/O."""
+    def extend(self, records: Sequence[DecisionRecord]) -> None:
+        """Hot path: one lock per call (a whole RouteBatch), never blocks on I/O."""
         with self._lock:
-            if len(self._buffer) >= self._capacity:
-                self._buffer.popleft()
-                self.dropped += 1
-            self._buffer.append(record)
+            self._buffer.extend(records)
+            overflow = len(self._buffer) - self._capacity
+            if overflow > 0:
+                for _ in range(overflow):
+                    self._buffer.popleft()
+                self.dropped += overflow
             if len(self._buffer) >= self._batch:
                 self._wake.set()
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from orderroute.v1 import orderroute_pb2 as pb
 
 from experiments import Arm, Experiment, State, Unit, assign
@@ -102,20 +103,23 @@ class Router:
             evaluated = engine.evaluate_many([batch[i] for i in members])
             micros = (time.perf_counter_ns() - started) // 1000 // len(members)
             now_ns = time.time_ns()
+            stamp = Timestamp()
+            stamp.FromNanoseconds(now_ns)
+            records: list[DecisionRecord] = []
             for i, decision in zip(members, evaluated, strict=True):
                 arm, unit = assignments[i]
                 decision_id = self._ids.next()
                 message = slots[i]
                 message.CopyFrom(self._messages.template(decision))
                 message.decision_id = decision_id
-                message.evaluated_at.FromNanoseconds(now_ns)
+                message.evaluated_at.CopyFrom(stamp)
                 message.evaluation_micros = micros
                 experiment_id, epoch = "", 0
                 if arm is not None and running is not None:
                     message.arm = ARM_TO_PROTO[arm]
                     message.experiment_id = experiment_id = running.id
                     epoch = running.epoch
-                self._decisions.append(
+                records.append(
                     DecisionRecord(
                         decision_id, name, engine.version, now_ns // 1_000_000, experiment_id, arm, unit, epoch
                     )
@@ -123,6 +127,7 @@ class Router:
                 if labels is not None:
                     arm_label = str(arm) if arm is not None else "none"
                     labels.append((name, decision.version, arm_label, decision.path, decision.default_rule_used))
+            self._decisions.extend(records)
         if labels:
             self._telemetry.decisions(labels)
 
