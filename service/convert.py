@@ -63,6 +63,7 @@ class _Converter:
         limits: Mapping[str, int] = {},
     ) -> None:
         self.name = descriptor.name
+        self.descriptor = descriptor
         self.handlers: dict[int, tuple[str, str, Any]] = {}
         for field in descriptor.fields:
             name = field.name
@@ -130,14 +131,22 @@ class _Converter:
 
     def fast(self) -> Callable[[Any], dict[str, Any]]:
         """`convert` generated as straight-line code for this message type (nested types too), for
-        valid input: an integer switch on the field number, and no field paths built. It raises a
-        bare ValueError on bad input; `order_to_facts` then runs `convert` for the error naming
-        the field, so the errors are exactly the readable converter's."""
+        valid input: each field read as an attribute (~25% cheaper than ListFields() on a typical
+        order), no field paths built. It raises a bare ValueError on bad input; `order_to_facts`
+        then runs `convert` for the error naming the field, so the errors are exactly the readable
+        converter's. Presence is ListFields()'s: a field with presence counts when set (a truthy
+        value is set, so HasField is asked only of falsy ones), one without when not its default."""
         namespace: dict[str, Any] = {"MAX_TEXT": MAX_TEXT, "MAX_ENTRIES": MAX_ENTRIES}
-        code = ["def convert(message):", "    out = {}", "    for field, value in message.ListFields():"]
-        code.append("        number = field.number")
-        for position, (number, (kind, name, extra)) in enumerate(sorted(self.handlers.items())):
-            code.append(f"        {'if' if position == 0 else 'elif'} number == {number}:")
+        code = ["def convert(message):", "    out = {}"]
+        fields = {field.number: field for field in self.descriptor.fields}
+        for number, (kind, name, extra) in sorted(self.handlers.items()):
+            field = fields[number]
+            if field.is_repeated or not field.has_presence:
+                code += [f"    value = message.{name}", "    if value:"]
+            elif field.message_type is not None:
+                code += [f"    if message.HasField({name!r}):", f"        value = message.{name}"]
+            else:
+                code += [f"    value = message.{name}", f"    if value or message.HasField({name!r}):"]
             body: list[str]
             if kind == "plain":
                 body = [f"out[{name!r}] = value"]
@@ -155,7 +164,7 @@ class _Converter:
             elif kind == "messages":
                 converter, limit = extra
                 namespace[f"NESTED_{number}"] = converter.fast()
-                body = [f"if {limit} and len(value) > {limit}: raise ValueError"] if limit else []
+                body = [f"if len(value) > {limit}: raise ValueError"] if limit else []
                 body.append(f"out[{name!r}] = [NESTED_{number}(item) for item in value]")
             elif kind == "map":
                 body = [
@@ -171,7 +180,7 @@ class _Converter:
                     "    if len(v) > MAX_TEXT: raise ValueError",
                     f"out[{name!r}] = list(value)",
                 ]
-            code += [f"            {line}" for line in body]
+            code += [f"        {line}" for line in body]
         code.append("    return out")
         exec(compile("\n".join(code), f"<converter {self.name}>", "exec"), namespace)  # our own code
         converted: Callable[[Any], dict[str, Any]] = namespace["convert"]
