@@ -4,11 +4,12 @@
 
 It starts a real redis-server, the real service (`orderroute serve`, with an
 experiment running on 10% of traffic) and the echo server (loadtest/echo.py),
-each in its fastest arrangement (one process or two workers on the port,
-chosen by measuring Route at 16 in flight), and drives both with the same
-client (calls spread over 8 connections): Route at 1, 16 and 64 calls in
-flight, and RouteBatch of 100 orders at 4 in flight. Rounds alternate between the two so machine noise hits
-both alike. Reported: calls/s, orders/s, p50/p99 latency, server CPU per
+and drives both with the same client: RouteBatch of 100 orders at 4 in
+flight, then Route at 1, 16 and 64 calls in flight. For each of the two
+workloads each side runs in its fastest arrangement (one process or two
+workers on the port, on 1 to 16 client connections), chosen by measuring
+that workload (Route at 16 in flight for the Route figures). Rounds
+alternate between the two so machine noise hits both alike. Reported: calls/s, orders/s, p50/p99 latency, server CPU per
 order (from /proc, worker processes included), and the ratios service/echo;
 then the cost of telemetry (the service with its metrics endpoint on against
 the same service with it off, in short alternating pairs), the engine alone
@@ -29,7 +30,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -223,19 +225,19 @@ ARRANGEMENTS = ((1, 1), (1, 8), (2, 8), (2, 16))
 
 
 def fastest(
-    start: Callable[[int], Process], singles: list[Any], seconds: float, choices: tuple[tuple[int, int], ...]
+    start: Callable[[int], Process], measure: Callable[[Process], Run], choices: tuple[tuple[int, int], ...]
 ) -> tuple[Process, dict[str, float]]:
-    """Measures Route at 16 in flight in each arrangement, then starts the server in the fastest.
+    """Measures `measure` in each arrangement, then starts the server in the fastest.
 
     Each side gets its own best, so neither is hobbled by an arrangement that
-    suits only the other. Returns the running server and calls/s per arrangement.
+    suits only the other. Returns the running server and orders/s per arrangement.
     """
     rates: dict[tuple[int, int], float] = {}
     for workers, connections in choices:
         server = start(workers)
         server.connections = connections
         try:
-            rates[(workers, connections)] = drive(server, singles, "Route", 16, seconds, 1).calls_per_s
+            rates[(workers, connections)] = measure(server).orders_per_s
         finally:
             server.stop()
     workers, connections = max(rates, key=lambda arrangement: rates[arrangement])
@@ -261,14 +263,8 @@ def start_experiment(address: str) -> None:
         )
 
 
-def compare(
-    figures: dict[str, float],
-    service: Process,
-    echo: Process,
-    singles: list[Any],
-    batches: list[Any],
-    seconds: float,
-    rounds: int,
+def compare_route(
+    figures: dict[str, float], service: Process, echo: Process, singles: list[Any], seconds: float, rounds: int
 ) -> None:
     for in_flight in (1, 16, 64):
         mine: list[Run] = []
@@ -285,6 +281,11 @@ def compare(
         figures[f"echo_p99_ms_{in_flight}"] = e.percentile(0.99)
         figures[f"route_cpu_us_per_order_{in_flight}"] = m.cpu_seconds / m.orders * 1e6
         figures[f"echo_cpu_us_per_order_{in_flight}"] = e.cpu_seconds / e.orders * 1e6
+
+
+def compare_batch(
+    figures: dict[str, float], service: Process, echo: Process, batches: list[Any], seconds: float, rounds: int
+) -> None:
     mine, theirs = [], []
     for _ in range(rounds):
         theirs.append(drive(echo, batches, "RouteBatch", 4, seconds, 100))
@@ -293,8 +294,54 @@ def compare(
     figures["batch_orders_per_s"] = m.orders_per_s
     figures["echo_batch_orders_per_s"] = e.orders_per_s
     figures["batch_vs_echo"] = m.orders_per_s / e.orders_per_s
+    figures["batch_p99_ms"] = m.percentile(0.99)
+    figures["echo_batch_p99_ms"] = e.percentile(0.99)
     figures["batch_cpu_us_per_order"] = m.cpu_seconds / m.orders * 1e6
     figures["echo_batch_cpu_us_per_order"] = e.cpu_seconds / e.orders * 1e6
+
+
+@contextmanager
+def arranged(
+    figures: dict[str, float],
+    workload: str,
+    start_mine: Callable[[int], Process],
+    measure: Callable[[Process], Run],
+    choices: tuple[tuple[int, int], ...],
+) -> Iterator[tuple[Process, Process]]:
+    """(service, echo), each running in its fastest arrangement for `measure`; the figures say which
+    arrangement (workers, connections) each side got and what each arrangement reached."""
+    echo, echo_rates = fastest(start_echo, measure, choices)
+    try:
+        service, service_rates = fastest(start_mine, measure, choices)
+    except BaseException:
+        echo.stop()
+        raise
+    figures.update({f"echo_{workload}_arrangement_{k}": v for k, v in echo_rates.items()})
+    figures.update({f"service_{workload}_arrangement_{k}": v for k, v in service_rates.items()})
+    figures[f"echo_{workload}_workers"], figures[f"echo_{workload}_connections"] = echo.workers, echo.connections
+    figures[f"service_{workload}_workers"] = service.workers
+    figures[f"service_{workload}_connections"] = service.connections
+    try:
+        yield service, echo
+    finally:
+        service.stop()
+        echo.stop()
+
+
+def telemetry_overhead(service: Process, metered: Process, singles: list[Any], seconds: float, rounds: int) -> float:
+    """Route at 16 in flight on the service with its metrics endpoint on against the same service with
+    it off, in the same arrangement: short pairs, alternating which goes first; the median pair ratio
+    resists the machine's bursts of noise better than one long run each."""
+    metered.connections = service.connections
+    try:
+        ratios = []
+        for index in range(3 * rounds):
+            pair = [(service, "off"), (metered, "on")][:: 1 if index % 2 else -1]
+            rate = {label: drive(server, singles, "Route", 16, seconds / 2, 1).calls_per_s for server, label in pair}
+            ratios.append(rate["on"] / rate["off"])
+        return (1 - statistics.median(ratios)) * 100
+    finally:
+        metered.stop()
 
 
 def memory_growth(evaluations: int) -> float:
@@ -337,37 +384,31 @@ def main(argv: list[str] | None = None) -> int:
         first, _ = start_service(redis_url, Path(tmp) / "a", metrics=False)
         start_experiment(first.address)
         first.stop()
-        # Each side in its fastest arrangement: one process, or two sharing the port.
+        # Each side in its fastest arrangement for each workload: one process, or two sharing the port.
         choices = ARRANGEMENTS[:1] if args.quick else ARRANGEMENTS
-        echo, echo_rates = fastest(start_echo, singles, seconds, choices)
-        service, service_rates = fastest(
-            lambda w: start_service(redis_url, Path(tmp) / "a", False, w)[0], singles, seconds, choices
-        )
-        figures.update({f"echo_rps_16_arrangement_{k}": v for k, v in echo_rates.items()})
-        figures.update({f"route_rps_16_arrangement_{k}": v for k, v in service_rates.items()})
-        figures["echo_workers"], figures["echo_connections"] = echo.workers, echo.connections
-        figures["service_workers"], figures["service_connections"] = service.workers, service.connections
+
+        def start_mine(workers: int) -> Process:
+            return start_service(redis_url, Path(tmp) / "a", False, workers)[0]
+
+        def route_16(server: Process) -> Run:
+            return drive(server, singles, "Route", 16, seconds, 1)
+
+        def batch_4(server: Process) -> Run:
+            return drive(server, batches, "RouteBatch", 4, seconds, 100)
+
         try:
-            compare(figures, service, echo, singles, batches, seconds, rounds)
-            # Telemetry cost: the same load on a service with its metrics endpoint on.
-            metered, _ = start_service(redis_url, Path(tmp) / "b", True, service.workers)
-            metered.connections = service.connections
-            try:
-                # Short pairs, alternating which goes first; the median pair ratio resists the
-                # machine's bursts of noise better than one long run each.
-                ratios = []
-                for index in range(3 * rounds):
-                    pair = [(service, "off"), (metered, "on")][:: 1 if index % 2 else -1]
-                    rate = {
-                        label: drive(server, singles, "Route", 16, seconds / 2, 1).calls_per_s for server, label in pair
-                    }
-                    ratios.append(rate["on"] / rate["off"])
-                figures["telemetry_overhead_pct"] = (1 - statistics.median(ratios)) * 100
-            finally:
-                metered.stop()
+            with arranged(figures, "batch", start_mine, batch_4, choices) as (service, echo):
+                compare_batch(figures, service, echo, batches, seconds, rounds)
+            with arranged(figures, "route", start_mine, route_16, choices) as (service, echo):
+                compare_route(figures, service, echo, singles, seconds, rounds)
+                figures["telemetry_overhead_pct"] = telemetry_overhead(
+                    service,
+                    start_service(redis_url, Path(tmp) / "b", True, service.workers)[0],
+                    singles,
+                    seconds,
+                    rounds,
+                )
         finally:
-            service.stop()
-            echo.stop()
             redis_process.terminate()
             redis_process.wait(10)
     figures["route_rps"] = figures["route_rps_16"]
