@@ -122,14 +122,13 @@ def drive(
 ) -> Run:
     """Keeps `in_flight` calls outstanding for `seconds`; latency from send to completion callback.
 
-    Calls are spread over `server.connections` channels (at most one per call
-    in flight), each with its own connection: a server with worker processes
-    sharing the port gets load on each only that way.
+    Calls go round-robin over `server.connections` channels, each with its own
+    connection: a server with worker processes sharing the port gets load on
+    each only that way (the kernel gives each connection to one worker), and
+    more connections than calls in flight spread the load more evenly.
     """
     options = [("grpc.use_local_subchannel_pool", 1)]
-    channels = [
-        grpc.insecure_channel(server.address, options=options) for _ in range(min(server.connections, in_flight))
-    ]
+    channels = [grpc.insecure_channel(server.address, options=options) for _ in range(server.connections)]
     try:
         stubs = [getattr(pb_grpc.RoutingServiceStub(channel), method) for channel in channels]
         for index, request in enumerate(requests[:40]):  # warm up every connection
