@@ -7,6 +7,9 @@
   reference interpreter + the same combination step, and beside zen-engine's
   batch mode on an equivalent decision table (loadtest.zen_peer), on the
   sample orders;
+- where an order's time goes: protobuf -> facts, the fact document,
+  durable_rules' own calls, the whole evaluation, per order in batches of 100
+  on the harness's synthetic orders;
 - Route: round-trip latency at 1 call in flight over loopback gRPC, against the
   real service (on a real redis-server on loopback) beside loadtest.echo,
   which answers a prebuilt decision of the same size, same server setup.
@@ -15,6 +18,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import sys
 import tempfile
@@ -94,6 +98,38 @@ def bench_engine(seconds: float) -> dict[str, float]:
     }
 
 
+def bench_breakdown(seconds: float) -> dict[str, float]:
+    """Where an order's time goes in process, on the harness's synthetic orders (batches of 100):
+    reading and checking it out of protobuf, its fact document, durable_rules' calls (assert,
+    fired rules, retract), and the whole evaluation (document + engine + decision)."""
+    from loadtest.bench import requests
+
+    check = rules.check((EXAMPLES / "fulfilment.yaml").read_text())
+    assert check.rule_set is not None
+    compiled = rules.CompiledRuleSet(check.rule_set, 1, check.content_hash)
+    orders = [request.order for request in requests(1_000)[0]]
+    facts = [order_to_facts(o) for o in orders]
+    batches = [facts[i : i + 100] for i in range(0, len(facts), 100)]
+    documents = [compiled._documents(batch)[0] for batch in batches]
+
+    def convert() -> None:
+        for order in orders[:100]:
+            order_to_facts(order)
+
+    def each(work: Callable[[Any], Any], items: list[Any]) -> Callable[[], None]:
+        cycle = itertools.cycle(items)
+        return lambda: work(next(cycle))
+
+    figures = {
+        "convert_us": per_call_us(convert, seconds) / 100,
+        "document_us": per_call_us(each(compiled._documents, batches), seconds) / 100,
+        "durable_rules_us": per_call_us(each(compiled._match, documents), seconds) / 100,
+        "evaluate_us": per_call_us(each(compiled.evaluate_many, batches), seconds) / 100,
+    }
+    compiled.close()
+    return figures
+
+
 def latencies_ms(address: str, orders: list[pb.Order], calls: int) -> list[float]:
     with grpc.insecure_channel(address) as channel:
         stub = pb_grpc.RoutingServiceStub(channel)
@@ -154,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
-    figures = {**bench_engine(0.3 if args.quick else 3.0), **bench_route(200 if args.quick else 4000)}
+    seconds = 0.3 if args.quick else 3.0
+    figures = {**bench_engine(seconds), **bench_breakdown(seconds), **bench_route(200 if args.quick else 4000)}
     emit(figures, args.json)
     return 0
 
