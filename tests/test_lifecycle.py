@@ -48,8 +48,8 @@ def test_sigterm_drains_in_flight_calls_and_flushes_decision_records(
 
 
 def test_a_call_whose_deadline_passed_while_queued_is_not_worked_on(app: App, redis_url: str) -> None:
-    # One server thread, busy with a batch of 1,000 realistic orders (~100 ms): a Route with a
-    # 50 ms deadline sent 30 ms later waits behind it until its caller has given up.
+    # One server thread, busy with two batches of 1,000 realistic orders (~100 ms each here): a Route
+    # with a 50 ms deadline sent 30 ms later waits behind them until its caller has given up.
     server, port, _ = create_server(Settings(redis_url=redis_url, port=0, threads=1), app)
     server.start()
     orders = [request.order for request in requests(1_000)[0]]
@@ -59,13 +59,13 @@ def test_a_call_whose_deadline_passed_while_queued_is_not_worked_on(app: App, re
             routing.Route(pb.RouteRequest(order=orders[0]))
             app.decisions.flush()  # waits for a write in flight too, so `written` counts every record
             made = app.decisions.written
-            busy = routing.RouteBatch.future(pb.RouteBatchRequest(orders=orders))
+            busy = [routing.RouteBatch.future(pb.RouteBatchRequest(orders=orders)) for _ in range(2)]
             time.sleep(0.03)
             with pytest.raises(grpc.RpcError) as caught:
                 routing.Route(pb.RouteRequest(order=orders[1]), timeout=0.05)
             assert caught.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
-            assert len(busy.result().results) == 1_000
+            assert [len(call.result().results) for call in busy] == [1_000, 1_000]
             app.decisions.flush()
-            assert app.decisions.written - made == 1_000, "the expired call made no decision"
+            assert app.decisions.written - made == 2_000, "the expired call made no decision"
     finally:
         server.stop(0).wait()
