@@ -16,7 +16,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from orderroute.v1 import orderroute_pb2 as pb
 
 from experiments import Arm, Experiment, State, Unit, assign
-from rules import InvalidOrder
+from rules import CompiledRuleSet, InvalidOrder
 from service.catalog import RuleSetCatalog
 from service.convert import DecisionMessages, order_to_facts
 from service.decision_log import DecisionLog
@@ -60,9 +60,9 @@ class Router:
 
     def route(self, order: pb.Order, rule_set: str) -> pb.RouteResponse:
         name = rule_set or self._default
-        self._catalog.active(name)  # NOT_FOUND before any order check
+        compiled = self._catalog.active(name)  # NOT_FOUND before any order check
         response = pb.RouteResponse()
-        self._decide(name, [order_to_facts(order, "order")], [response.decision])
+        self._decide(name, compiled, [order_to_facts(order, "order")], [response.decision])
         return response
 
     def route_batch(self, orders: Sequence[pb.Order], rule_set: str) -> pb.RouteBatchResponse:
@@ -70,7 +70,7 @@ class Router:
         if len(orders) > self.max_batch:
             raise InvalidArgument("orders", f"at most {self.max_batch} orders per batch, got {len(orders)}")
         name = rule_set or self._default
-        self._catalog.active(name)
+        compiled = self._catalog.active(name)
         response = pb.RouteBatchResponse()
         valid: list[dict[str, Any]] = []
         slots: list[pb.Decision] = []
@@ -82,12 +82,14 @@ class Router:
             except InvalidOrder as exc:
                 code, message = status_of(exc)
                 result.error.code, result.error.message, result.error.field = code.value[0], message, exc.field
-        self._decide(name, valid, slots)
+        self._decide(name, compiled, valid, slots)
         return response
 
-    def _decide(self, name: str, batch: list[dict[str, Any]], slots: list[pb.Decision]) -> None:
-        """Decides every order of `batch` into the message at the same position of `slots`."""
-        compiled = self._catalog.active(name)
+    def _decide(
+        self, name: str, compiled: CompiledRuleSet, batch: list[dict[str, Any]], slots: list[pb.Decision]
+    ) -> None:
+        """Decides every order of `batch` into the message at the same position of `slots`: with the
+        active version `compiled`, or the candidate for the units in a running experiment."""
         live = self._gray.live(name)
         running = live.experiment if live is not None and live.experiment.state is State.RUNNING else None
         assignments = _assign(batch, running)
@@ -103,6 +105,7 @@ class Router:
             evaluated = engine.evaluate_many([batch[i] for i in members])
             micros = (time.perf_counter_ns() - started) // 1000 // len(members)
             now_ns = time.time_ns()
+            at_ms = now_ns // 1_000_000
             stamp = Timestamp()
             stamp.FromNanoseconds(now_ns)
             records: list[DecisionRecord] = []
@@ -120,9 +123,7 @@ class Router:
                     message.experiment_id = experiment_id = running.id
                     epoch = running.epoch
                 records.append(
-                    DecisionRecord(
-                        decision_id, name, engine.version, now_ns // 1_000_000, experiment_id, arm, unit, epoch
-                    )
+                    DecisionRecord(decision_id, name, engine.version, at_ms, experiment_id, arm, unit, epoch)
                 )
                 if labels is not None:
                     arm_label = str(arm) if arm is not None else "none"

@@ -120,13 +120,28 @@ def build_app(settings: Settings, load: bool = True) -> App:
     return app
 
 
-def create_server(settings: Settings, app: App) -> tuple[grpc.Server, int, health.HealthServicer]:
+@dataclass(frozen=True, slots=True)
+class Security:
+    """Who may call (None: anyone) and the TLS credentials (None: plaintext), read and checked once."""
+
+    auth: Authenticator | None
+    credentials: grpc.ServerCredentials | None
+
+    @staticmethod
+    def of(settings: Settings) -> Security:
+        """Raises ConfigError for settings that cannot work or would expose the service."""
+        return Security(checked_authenticator(settings), server_credentials(settings))
+
+
+def create_server(
+    settings: Settings, app: App, security: Security | None = None
+) -> tuple[grpc.Server, int, health.HealthServicer]:
     """A started-but-not-yet-serving gRPC server; bind port 0 to get a free port.
 
     Raises ConfigError for settings that cannot work or would expose the
     service: a non-loopback address without authentication needs `insecure`.
     """
-    auth = checked_authenticator(settings)
+    security = security or Security.of(settings)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="grpc"),
         options=[
@@ -137,7 +152,7 @@ def create_server(settings: Settings, app: App) -> tuple[grpc.Server, int, healt
         # Beyond this many calls in progress gRPC answers RESOURCE_EXHAUSTED: no unbounded queue.
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
     )
-    edge = Edge(app.telemetry, auth, app.catalog.active_names)
+    edge = Edge(app.telemetry, security.auth, app.catalog.active_names)
     services = pb.DESCRIPTOR.services_by_name
     add_service(server, RoutingServicer(app.router, edge), services["RoutingService"])
     add_service(server, RuleSetServicer(app.catalog, edge), services["RuleSetService"])
@@ -147,8 +162,10 @@ def create_server(settings: Settings, app: App) -> tuple[grpc.Server, int, healt
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     address = f"{settings.host}:{settings.port}"
-    credentials = server_credentials(settings)
-    port = server.add_secure_port(address, credentials) if credentials else server.add_insecure_port(address)
+    credentials = security.credentials
+    port = (
+        server.add_secure_port(address, credentials) if credentials is not None else server.add_insecure_port(address)
+    )
     if port == 0:
         raise OSError(f"cannot bind {address}")
     return server, port, health_servicer
@@ -209,8 +226,7 @@ def set_serving(health_servicer: health.HealthServicer, serving: bool) -> None:
 
 def serve(settings: Settings, ready: threading.Event | None = None) -> None:
     """Runs until SIGTERM or SIGINT, then drains in-flight calls for the grace period."""
-    checked_authenticator(settings)  # refuse bad security settings before starting anything
-    server_credentials(settings)
+    security = Security.of(settings)  # refuse bad security settings before starting anything
     app = build_app(settings, load=False)
     stop = threading.Event()
 
@@ -223,7 +239,7 @@ def serve(settings: Settings, ready: threading.Event | None = None) -> None:
     # A worker sharing the port (--workers) binds only once loaded: the kernel hands it connections
     # as soon as it binds, whatever its health says. A lone server binds at once, NOT_SERVING until loaded.
     loaded = settings.reuse_port and app.load_when_possible(stop)
-    server, port, health_servicer = create_server(settings, app)
+    server, port, health_servicer = create_server(settings, app, security)
     set_serving(health_servicer, False)
     server.start()
     if loaded or app.load_when_possible(stop):

@@ -19,9 +19,8 @@ The hot path only bumps in-process tallies (a C-level Counter.update); the
 OpenTelemetry counters observe them at collection time, because an SDK
 counter add or histogram record costs ~20 µs per call here; the latency
 histogram is per-thread buckets added to each collection (service.histogram).
-Spans are only made when a trace
-exporter is configured. Without a metrics port and without OTEL_* exporters,
-telemetry is a no-op.
+Spans are only made when a trace exporter is configured. Without a metrics
+port and without OTEL_* exporters, telemetry is a no-op.
 """
 
 from __future__ import annotations

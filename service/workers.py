@@ -16,12 +16,12 @@ import signal
 import subprocess
 import sys
 import threading
-from datetime import UTC, datetime
 from types import FrameType
 
 from service.catalog import RuleSetCatalog
 from service.config import Settings
 from service.redis_conn import connect
+from service.server import utc_now
 from service.storage import RedisRuleSetStore, translated_errors
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def serve_workers(settings: Settings, workers: int) -> int:
         client.ping()
     redis_url = settings.redis_url or f"unix://{getattr(client, 'socket_file', '')}"
     if settings.seed_examples:
-        RuleSetCatalog(RedisRuleSetStore(client), _now).seed_examples()
+        RuleSetCatalog(RedisRuleSetStore(client), utc_now).seed_examples()
     command = [
         sys.executable,
         "-m",
@@ -88,7 +88,3 @@ def serve_workers(settings: Settings, workers: int) -> int:
     codes = [child.wait(settings.grace_seconds + 10) for child in children]
     client.close()
     return max(codes, default=0)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
