@@ -5,13 +5,14 @@ Pure logic: no gRPC, no Redis; clocks and randomness are passed in.
 
 from experiments._errors import ExperimentError, InvalidExperiment, InvalidOutcome, WrongState
 from experiments.bucketing import assign, bucket
-from experiments.lifecycle import new_experiment, ramp, transition
-from experiments.model import METRICS, Arm, Experiment, Guardrail, State, Transition, Unit
+from experiments.lifecycle import change, new_experiment, ramp, transition
+from experiments.model import METRICS, Action, Arm, Experiment, Guardrail, State, Transition, Unit
 from experiments.outcomes import check_outcome
 from experiments.results import ArmData, Results, Verdict, compute_results
 
 __all__ = [
     "METRICS",
+    "Action",
     "Arm",
     "ArmData",
     "Experiment",
@@ -27,6 +28,7 @@ __all__ = [
     "WrongState",
     "assign",
     "bucket",
+    "change",
     "check_outcome",
     "compute_results",
     "new_experiment",

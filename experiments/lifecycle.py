@@ -18,6 +18,7 @@ from experiments.model import (
     DEFAULT_PRIMARY,
     DEFAULT_SHARE_BP,
     METRICS,
+    Action,
     Experiment,
     Guardrail,
     MetricKind,
@@ -28,14 +29,15 @@ from experiments.model import (
 MIN_SHARE_BP = 10  # 0.1%
 MAX_SHARE_BP = 10_000
 
-ALLOWED: dict[str, tuple[tuple[State, ...], State]] = {
-    "pause": ((State.RUNNING,), State.PAUSED),
-    "resume": ((State.PAUSED,), State.RUNNING),
-    "promote": ((State.RUNNING, State.PAUSED), State.PROMOTED),
-    "rollback": ((State.RUNNING, State.PAUSED), State.ROLLED_BACK),
-    "abort": ((State.RUNNING, State.PAUSED), State.ABORTED),
+
+ALLOWED: dict[Action, tuple[tuple[State, ...], State]] = {
+    Action.PAUSE: ((State.RUNNING,), State.PAUSED),
+    Action.RESUME: ((State.PAUSED,), State.RUNNING),
+    Action.PROMOTE: ((State.RUNNING, State.PAUSED), State.PROMOTED),
+    Action.ROLLBACK: ((State.RUNNING, State.PAUSED), State.ROLLED_BACK),
+    Action.ABORT: ((State.RUNNING, State.PAUSED), State.ABORTED),
 }
-"""action -> (states it may start from, state it leads to)."""
+"""action -> (states it may start from, state it leads to); a ramp keeps the state."""
 
 
 def check_share(share_bp: int, field: str = "traffic") -> int:
@@ -78,8 +80,10 @@ def new_experiment(
             raise InvalidExperiment(f"{where}.limit", f"must be above 0 and at most {upper}, got {guardrail.limit}")
     if len({g.metric for g in chosen}) != len(chosen):
         raise InvalidExperiment("guardrails", "each metric may have one guardrail")
-    if min_samples < 0 or min_duration < timedelta(0):
-        raise InvalidExperiment("min_samples", "must not be negative")
+    if min_samples < 0:
+        raise InvalidExperiment("min_samples", f"must not be negative, got {min_samples}")
+    if min_duration < timedelta(0):
+        raise InvalidExperiment("min_duration", f"must not be negative, got {min_duration.total_seconds():g} s")
     return Experiment(
         id=id,
         rule_set=rule_set,
@@ -98,10 +102,17 @@ def new_experiment(
     )
 
 
-def transition(experiment: Experiment, action: str, now: datetime) -> Experiment:
-    """The experiment after `action`; raises WrongState when it is not allowed now."""
+def change(experiment: Experiment, action: Action, now: datetime, share_bp: int = 0) -> Experiment:
+    """The experiment after `action` (a ramp to `share_bp`); raises WrongState when it is not allowed now."""
+    if action is Action.RAMP:
+        return ramp(experiment, share_bp)
+    return transition(experiment, action, now)
+
+
+def transition(experiment: Experiment, action: Action, now: datetime) -> Experiment:
+    """The experiment after a state-changing `action`; raises WrongState when it is not allowed now."""
     if action not in ALLOWED:
-        raise WrongState(f"unknown action {action!r}")
+        raise WrongState(f"{action} does not change an experiment's state")
     sources, target = ALLOWED[action]
     if experiment.state not in sources:
         raise WrongState(f"experiment {experiment.id} is {experiment.state}; cannot {action}")

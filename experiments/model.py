@@ -25,6 +25,18 @@ class State(StrEnum):
         return self in (State.PROMOTED, State.ROLLED_BACK, State.ABORTED)
 
 
+class Action(StrEnum):
+    """What a reviewer (or a guardrail) does to an experiment; the audit records it by this name."""
+
+    START = "start"
+    RAMP = "ramp"
+    PAUSE = "pause"
+    RESUME = "resume"
+    PROMOTE = "promote"
+    ROLLBACK = "rollback"
+    ABORT = "abort"
+
+
 class Unit(StrEnum):
     """What is randomised: every order of a customer gets the same arm, or each order by itself."""
 
@@ -121,7 +133,7 @@ class Transition:
     """One audited change of an experiment: who, when, why, and the results then."""
 
     experiment_id: str
-    action: str
+    action: Action
     from_state: State
     to_state: State
     actor: str

@@ -43,8 +43,8 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from experiments.simulation import customer_pool, pick_customer, synthetic_order
 from loadtest._figures import emit
-from service.convert import order_from_document
-from service.local_redis import free_port, start_redis
+from service.client.documents import order_from_document
+from service.storage.local_redis import free_port, start_redis
 
 ROOT = Path(__file__).resolve().parents[1]
 CANDIDATE = ROOT / "rules" / "examples" / "fulfilment-candidate.yaml"
@@ -348,7 +348,8 @@ def memory_growth(evaluations: int) -> float:
     code = f"""
 import resource, gc, yaml, rules
 from pathlib import Path
-from service.convert import order_from_document, order_to_facts
+from service.api.orders import order_to_facts
+from service.client.documents import order_from_document
 from experiments.simulation import synthetic_order
 import random
 chk = rules.check(Path({str(ROOT / "rules/examples/fulfilment.yaml")!r}).read_text())

@@ -39,10 +39,12 @@ from loadtest.echo import Echo
 from loadtest.zen_peer import ZenPeer, check_equivalent, zen_batch_us
 from rules import reference
 from rules.combine import combine
-from service.config import Settings
-from service.convert import order_from_document, order_to_facts
-from service.local_redis import free_port, start_redis
-from service.server import build_app, create_server
+from service.api.orders import order_to_facts
+from service.api.server import create_server
+from service.api.settings import Settings
+from service.api.wiring import build_app
+from service.client.documents import order_from_document
+from service.storage.local_redis import free_port, start_redis
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "rules" / "examples"
 

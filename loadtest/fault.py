@@ -35,10 +35,11 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from experiments.simulation import customer_pool, pick_customer, synthetic_order
 from loadtest.bench import Process, serve_command, start_experiment
-from service.convert import order_from_document
-from service.experiment_store import RedisExperimentStore
-from service.local_redis import free_port, start_redis
-from service.redis_conn import connect
+from service.client.documents import order_from_document
+from service.storage.connection import connect
+from service.storage.local_redis import free_port, start_redis
+from service.storage.redis_decisions import RedisDecisionStore
+from service.storage.redis_experiments import RedisExperimentStore
 
 # Route and outcomes are safe to repeat (an outcome replaces the same metric of the same decision),
 # so a call that found a replica gone is retried on the other one.
@@ -277,10 +278,10 @@ def _verify(report: Report, load: Load, redis_url: str) -> None:
     """Every acknowledged outcome is in Redis with its values; experiment sums count each once."""
     client = connect(redis_url, Path("."))
     try:
-        store = RedisExperimentStore(client)
+        store, decisions = RedisExperimentStore(client), RedisDecisionStore(client)
         experiments: Counter[str] = Counter()
         for decision_id, (experiment_id, values) in load.acknowledged.items():
-            stored = store.stored_outcome(decision_id, experiment_id)
+            stored = decisions.stored_outcome(decision_id, experiment_id)
             if all(stored.get(metric) == value for metric, value in values.items()):
                 report.outcomes_stored += 1
             if experiment_id:

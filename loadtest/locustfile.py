@@ -33,8 +33,8 @@ from experiments.simulation import (
     pick_customer,
     synthetic_order,
 )
-from service.client import ClientOptions, open_channel
-from service.convert import order_from_document
+from service.client.channel import ClientOptions, open_channel
+from service.client.documents import order_from_document
 
 grpc_gevent.init_gevent()
 

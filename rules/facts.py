@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -109,6 +109,13 @@ WAREHOUSE_FIELDS: dict[str, FactSpec] = _specs(
 )
 """Fields of a candidate warehouse (logistics.warehouses); read by outputs, not conditions."""
 
+MAX_LINES = 1_000
+MAX_WAREHOUSES = 200
+MAX_TEXT = 256
+"""Characters in any text field: ids, codes, tags, attribute keys and values."""
+MAX_ENTRIES = 64
+"""Entries in a list of texts (tags, segments) or the attributes map."""
+
 ATTRIBUTE_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _OBJECTS = ("ship_to", "customer", "risk", "logistics")
 
@@ -151,7 +158,8 @@ def check_order(doc: object, where: str = "order") -> dict[str, Any]:
         if key in _OBJECTS:
             out[key] = _check_object(value, path, key)
         elif key == "lines":
-            out[key] = [_check_fields(line, f"{path}[{i}]", LINE_FACTS) for i, line in enumerate(_as_list(value, path))]
+            lines = _as_list(value, path, MAX_LINES)
+            out[key] = [_check_fields(line, f"{path}[{i}]", LINE_FACTS) for i, line in enumerate(lines)]
         elif key == "attributes":
             out[key] = _check_attributes(value, path)
         elif key in ORDER_FACTS:
@@ -171,7 +179,7 @@ def _check_object(value: object, path: str, prefix: str) -> dict[str, Any]:
         if prefix == "logistics" and key == "warehouses":
             out[key] = [
                 _check_fields(w, f"{path}.warehouses[{i}]", WAREHOUSE_FIELDS)
-                for i, w in enumerate(_as_list(item, path))
+                for i, w in enumerate(_as_list(item, f"{path}.warehouses", MAX_WAREHOUSES))
             ]
             continue
         spec = ORDER_FACTS.get(f"{prefix}.{key}")
@@ -201,13 +209,31 @@ def _check_attributes(value: object, path: str) -> dict[str, str]:
     for key, item in value.items():
         if not isinstance(key, str) or not isinstance(item, str):
             raise InvalidOrder(f"{path}.{key}", "attributes are text")
+    check_texts(value.keys(), path)
+    check_texts(value.values(), path)
     return dict(value)
 
 
-def _as_list(value: object, path: str) -> list[Any]:
+def _as_list(value: object, path: str, limit: int) -> list[Any]:
     if not isinstance(value, list | tuple):
         raise InvalidOrder(path, "must be a list")
+    if len(value) > limit:
+        raise InvalidOrder(path, f"at most {limit} entries, got {len(value)}")
     return list(value)
+
+
+def check_text(value: str, path: str) -> None:
+    if len(value) > MAX_TEXT:
+        raise InvalidOrder(path, f"at most {MAX_TEXT} characters, got {len(value)}")
+
+
+def check_texts(values: Collection[str], path: str) -> None:
+    """A list of texts or the attributes' keys or values: entries and their length bounded."""
+    if len(values) > MAX_ENTRIES:
+        raise InvalidOrder(path, f"at most {MAX_ENTRIES} entries, got {len(values)}")
+    for value in values:
+        if len(value) > MAX_TEXT:
+            raise InvalidOrder(path, f"at most {MAX_TEXT} characters per entry, got {len(value)}")
 
 
 def check_value(spec: FactSpec, value: object, path: str) -> Any:
@@ -216,6 +242,7 @@ def check_value(spec: FactSpec, value: object, path: str) -> Any:
         case FactType.TEXT:
             if not isinstance(value, str):
                 raise InvalidOrder(path, f"must be text, got {_kind(value)}")
+            check_text(value, path)
         case FactType.BOOLEAN:
             if not isinstance(value, bool):
                 raise InvalidOrder(path, f"must be true or false, got {_kind(value)}")
@@ -225,6 +252,7 @@ def check_value(spec: FactSpec, value: object, path: str) -> Any:
         case FactType.TEXT_LIST:
             if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
                 raise InvalidOrder(path, "must be a list of text")
+            check_texts(value, path)
             return list(value)
         case FactType.INTEGER:
             if isinstance(value, bool) or not isinstance(value, int):

@@ -15,9 +15,10 @@ import pytest
 import redis
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
-from service.config import Settings
-from service.local_redis import free_port, start_redis
-from service.server import App, build_app, create_server, set_serving
+from service.api.server import create_server, set_serving
+from service.api.settings import Settings
+from service.api.wiring import App, build_app
+from service.storage.local_redis import free_port, start_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "rules" / "examples"

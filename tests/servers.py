@@ -15,7 +15,7 @@ from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from loadtest.bench import serve_command
-from service.local_redis import free_port
+from service.storage.local_redis import free_port
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:

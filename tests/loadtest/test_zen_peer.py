@@ -10,7 +10,8 @@ import rules
 from experiments.simulation import customer_pool, pick_customer, synthetic_order
 from loadtest.bench_core import EXAMPLES, sample_orders
 from loadtest.zen_peer import ZenPeer, check_equivalent
-from service.convert import order_from_document, order_to_facts
+from service.api.orders import order_to_facts
+from service.client.documents import order_from_document
 
 
 @pytest.fixture(scope="module")

@@ -669,7 +669,7 @@ class ExperimentTransition(_message.Message):
     def __init__(self, action: _Optional[str] = ..., from_state: _Optional[_Union[ExperimentState, str]] = ..., to_state: _Optional[_Union[ExperimentState, str]] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., traffic_bp: _Optional[int] = ..., results_json: _Optional[str] = ...) -> None: ...
 
 class StartExperimentRequest(_message.Message):
-    __slots__ = ("rule_set", "candidate_version", "traffic_bp", "unit", "primary_metric", "guardrails", "min_samples", "min_duration_seconds", "actor", "reason", "salt")
+    __slots__ = ("rule_set", "candidate_version", "traffic_bp", "unit", "primary_metric", "guardrails", "min_samples", "min_duration_seconds", "actor", "reason", "salt", "request_id")
     RULE_SET_FIELD_NUMBER: _ClassVar[int]
     CANDIDATE_VERSION_FIELD_NUMBER: _ClassVar[int]
     TRAFFIC_BP_FIELD_NUMBER: _ClassVar[int]
@@ -681,6 +681,7 @@ class StartExperimentRequest(_message.Message):
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     SALT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     rule_set: str
     candidate_version: int
     traffic_bp: int
@@ -692,7 +693,8 @@ class StartExperimentRequest(_message.Message):
     actor: str
     reason: str
     salt: str
-    def __init__(self, rule_set: _Optional[str] = ..., candidate_version: _Optional[int] = ..., traffic_bp: _Optional[int] = ..., unit: _Optional[_Union[AssignmentUnit, str]] = ..., primary_metric: _Optional[str] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailSpec, _Mapping]]] = ..., min_samples: _Optional[int] = ..., min_duration_seconds: _Optional[int] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., salt: _Optional[str] = ...) -> None: ...
+    request_id: str
+    def __init__(self, rule_set: _Optional[str] = ..., candidate_version: _Optional[int] = ..., traffic_bp: _Optional[int] = ..., unit: _Optional[_Union[AssignmentUnit, str]] = ..., primary_metric: _Optional[str] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailSpec, _Mapping]]] = ..., min_samples: _Optional[int] = ..., min_duration_seconds: _Optional[int] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., salt: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class StartExperimentResponse(_message.Message):
     __slots__ = ("experiment",)

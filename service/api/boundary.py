@@ -1,0 +1,203 @@
+"""What every RPC passes through: lenient request parsing, the caller's check, telemetry, and the one
+place an error becomes a gRPC status.
+
+    service.errors                         -> status
+    NotFound                               NOT_FOUND
+    FailedPrecondition (RuleSetHeld ...)   FAILED_PRECONDITION
+    Conflict                               ABORTED (a concurrent change won: read again, retry)
+    InvalidArgument                        INVALID_ARGUMENT, naming the field
+    Unauthenticated / PermissionDenied     UNAUTHENTICATED / PERMISSION_DENIED
+    StorageUnavailable                     UNAVAILABLE
+    StorageError                           INTERNAL (Redis rejected a command: a bug)
+    rules.InvalidOrder, experiments.InvalidExperiment / InvalidOutcome
+                                           INVALID_ARGUMENT, naming the field
+    experiments.WrongState                 FAILED_PRECONDITION
+    rules.RuleSetInvalid                   INVALID_ARGUMENT with the first diagnostics
+    anything else                          INTERNAL, logged as a bug
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Container
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import grpc
+from orderroute.v1 import orderroute_pb2 as pb
+
+from experiments import InvalidExperiment, InvalidOutcome, WrongState
+from rules import InvalidOrder, RuleSetInvalid
+from service.api.auth import CURRENT_CALLER, Authenticator, Caller, actor_for
+from service.errors import (
+    Conflict,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    StorageError,
+    StorageUnavailable,
+    Unauthenticated,
+)
+from service.telemetry import Telemetry
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+FIELD_METADATA = "orderroute-field"
+
+_STATUS: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
+    (NotFound, grpc.StatusCode.NOT_FOUND),
+    (FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
+    (Conflict, grpc.StatusCode.ABORTED),
+    (InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
+    (Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
+    (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (StorageUnavailable, grpc.StatusCode.UNAVAILABLE),
+    (InvalidOrder, grpc.StatusCode.INVALID_ARGUMENT),
+    (InvalidExperiment, grpc.StatusCode.INVALID_ARGUMENT),
+    (InvalidOutcome, grpc.StatusCode.INVALID_ARGUMENT),
+    (WrongState, grpc.StatusCode.FAILED_PRECONDITION),
+)
+"""First match wins: a subclass before its base (StorageUnavailable before StorageError)."""
+
+
+def status_of(exc: Exception) -> tuple[grpc.StatusCode, str]:
+    """The status code and message a caller sees for an error."""
+    if isinstance(exc, RuleSetInvalid):
+        lines = [d.render() for d in exc.diagnostics if d.is_error][:20]
+        return grpc.StatusCode.INVALID_ARGUMENT, "rule set is invalid:\n" + "\n".join(lines)
+    for kind, code in _STATUS:
+        if isinstance(exc, kind):
+            return code, str(getattr(exc, "message", exc))
+    if isinstance(exc, StorageError):
+        return grpc.StatusCode.INTERNAL, exc.message
+    return grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}"
+
+
+def error_to_proto(exc: Exception) -> pb.Error:
+    """A per-item error of a batch call."""
+    code, message = status_of(exc)
+    return pb.Error(code=code.value[0], message=message, field=getattr(exc, "field", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """What every servicer does around a call: telemetry, and authentication when configured."""
+
+    telemetry: Telemetry
+    auth: Authenticator | None = None
+    rule_sets: Container[str] = ()
+    """Names that may label metrics; any other requested name is labelled "other" (labels stay bounded)."""
+
+    def label(self, rule_set: str) -> str:
+        return rule_set if not rule_set or rule_set in self.rule_sets else "other"
+
+    def caller(self, method: str, context: grpc.ServicerContext) -> Caller | None:
+        """Who calls, checked against the method's roles; None when authentication is off."""
+        if self.auth is None:
+            return None
+        caller = self.auth.authenticate(context.invocation_metadata())
+        self.auth.authorize(caller, method)
+        return caller
+
+
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    """A request body that does not parse as its message type (handled answers INVALID_ARGUMENT)."""
+
+    type_name: str
+    reason: str
+
+
+def lenient(message_type: Any) -> Callable[[bytes], Any]:
+    """A request deserializer that never raises: gRPC itself would answer INTERNAL for bad bytes."""
+
+    def parse(data: bytes) -> Any:
+        try:
+            return message_type.FromString(data)
+        except Exception as exc:  # noqa: BLE001 - any decoding failure is the caller's bad input
+            return Malformed(message_type.DESCRIPTOR.name, str(exc) or type(exc).__name__)
+
+    return parse
+
+
+def add_service(server: grpc.Server, servicer: Any, service: Any) -> None:
+    """Registers every method of `service` (a descriptor) on `servicer`, with lenient request parsing."""
+    handlers = {
+        method.name: grpc.unary_unary_rpc_method_handler(
+            getattr(servicer, method.name),
+            request_deserializer=lenient(getattr(pb, method.input_type.name)),
+            response_serializer=getattr(pb, method.output_type.name).SerializeToString,
+        )
+        for method in service.methods
+    }
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service.full_name, handlers),))
+    server.add_registered_method_handlers(service.full_name, handlers)
+
+
+def handled(method: F) -> F:
+    """Checks the caller, turns any error into the right status, logs what is a bug."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
+        edge: Edge = self.edge
+        telemetry = edge.telemetry
+        try:
+            with telemetry.rpc(name, edge.label(getattr(request, "rule_set", ""))) as span:
+                token = CURRENT_CALLER.set(edge.caller(name, context))
+                try:
+                    reply = method(self, _parsed(request), context)
+                finally:
+                    CURRENT_CALLER.reset(token)
+                if span.is_recording():
+                    _describe(span, reply)
+                return reply
+        except Exception as exc:
+            if isinstance(exc, StorageError):
+                telemetry.redis_error(name)
+            code, message = status_of(exc)
+            if code is grpc.StatusCode.INTERNAL:
+                log.exception("bug in %s", name)
+            field = getattr(exc, "field", None)
+            if field:
+                context.set_trailing_metadata(((FIELD_METADATA, field),))
+        context.abort(code, message)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _parsed(request: Any) -> Any:
+    if type(request) is Malformed:
+        raise InvalidArgument("request", f"not a valid {request.type_name} message: {request.reason}")
+    return request
+
+
+def _describe(span: Any, reply: Any) -> None:
+    """Span attributes that say what was decided (only when the span is sampled)."""
+    decision = getattr(reply, "decision", None)
+    if isinstance(decision, pb.Decision):
+        span.set_attributes(
+            {
+                "orderroute.rule_set": decision.rule_set,
+                "orderroute.version": decision.version,
+                "orderroute.arm": pb.Arm.Name(decision.arm),
+                "orderroute.path": decision.path,
+                "orderroute.matched_rules": len(decision.matched_rules),
+            }
+        )
+    elif isinstance(reply, pb.RouteBatchResponse):
+        span.set_attribute("orderroute.orders", len(reply.results))
+
+
+def require(value: str, field: str) -> str:
+    if not value.strip():
+        raise InvalidArgument(field, "is required")
+    return value
+
+
+def actor(requested: str, field: str = "actor") -> str:
+    """Who the audit entry names: the authenticated caller, or the request's field without auth."""
+    return require(actor_for(requested), field)

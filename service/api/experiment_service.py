@@ -1,0 +1,111 @@
+"""ExperimentService: start, change (ramp, pause, resume, promote, roll back, abort), read, results."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import grpc
+from orderroute.v1 import orderroute_pb2 as pb
+from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
+
+from experiments import Action, InvalidExperiment
+from experiments.model import DEFAULT_SHARE_BP
+from service.api.boundary import Edge, actor, handled, require
+from service.api.messages import (
+    activation_to_proto,
+    experiment_to_proto,
+    guardrails_from_proto,
+    results_to_proto,
+    transition_to_proto,
+    unit_from_proto,
+)
+from service.app import Changed, GrayReleases
+from service.errors import InvalidArgument
+
+REQUEST_FIELDS = {"traffic": "traffic_bp", "min_duration": "min_duration_seconds"}
+"""Settings the experiments package names otherwise than StartExperimentRequest does."""
+
+
+class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
+    def __init__(self, gray: GrayReleases, edge: Edge) -> None:
+        self._gray = gray
+        self.edge = edge
+
+    @handled
+    def StartExperiment(self, request: pb.StartExperimentRequest, context: grpc.ServicerContext) -> Any:
+        try:
+            experiment = self._gray.start(
+                rule_set=require(request.rule_set, "rule_set"),
+                candidate_version=request.candidate_version,
+                actor=actor(request.actor),
+                reason=require(request.reason, "reason"),
+                share_bp=request.traffic_bp or DEFAULT_SHARE_BP,
+                unit=unit_from_proto(request.unit),
+                primary_metric=request.primary_metric,
+                guardrails=guardrails_from_proto(list(request.guardrails)),
+                min_samples=request.min_samples,
+                min_duration=timedelta(seconds=request.min_duration_seconds),
+                salt=request.salt,
+                request_id=request.request_id,
+            )
+        except InvalidExperiment as exc:
+            field = REQUEST_FIELDS.get(exc.field, exc.field)
+            raise InvalidArgument(field, exc.message.removeprefix(f"{exc.field}: ")) from None
+        return pb.StartExperimentResponse(experiment=experiment_to_proto(experiment))
+
+    @handled
+    def GetExperiment(self, request: pb.GetExperimentRequest, context: grpc.ServicerContext) -> Any:
+        experiment, transitions = self._gray.get(require(request.id, "id"))
+        return pb.GetExperimentResponse(
+            experiment=experiment_to_proto(experiment), transitions=[transition_to_proto(t) for t in transitions]
+        )
+
+    @handled
+    def ListExperiments(self, request: pb.ListExperimentsRequest, context: grpc.ServicerContext) -> Any:
+        return pb.ListExperimentsResponse(
+            experiments=[experiment_to_proto(e) for e in self._gray.experiments(request.rule_set)]
+        )
+
+    @handled
+    def RampExperiment(self, request: pb.RampExperimentRequest, context: grpc.ServicerContext) -> Any:
+        done = self._change(Action.RAMP, request, request.traffic_bp)
+        return pb.RampExperimentResponse(experiment=experiment_to_proto(done.experiment))
+
+    @handled
+    def PauseExperiment(self, request: pb.PauseExperimentRequest, context: grpc.ServicerContext) -> Any:
+        done = self._change(Action.PAUSE, request)
+        return pb.PauseExperimentResponse(experiment=experiment_to_proto(done.experiment))
+
+    @handled
+    def ResumeExperiment(self, request: pb.ResumeExperimentRequest, context: grpc.ServicerContext) -> Any:
+        done = self._change(Action.RESUME, request)
+        return pb.ResumeExperimentResponse(experiment=experiment_to_proto(done.experiment))
+
+    @handled
+    def RollbackExperiment(self, request: pb.RollbackExperimentRequest, context: grpc.ServicerContext) -> Any:
+        done = self._change(Action.ROLLBACK, request)
+        return pb.RollbackExperimentResponse(experiment=experiment_to_proto(done.experiment))
+
+    @handled
+    def AbortExperiment(self, request: pb.AbortExperimentRequest, context: grpc.ServicerContext) -> Any:
+        done = self._change(Action.ABORT, request)
+        return pb.AbortExperimentResponse(experiment=experiment_to_proto(done.experiment))
+
+    @handled
+    def PromoteExperiment(self, request: pb.PromoteExperimentRequest, context: grpc.ServicerContext) -> Any:
+        done = self._change(Action.PROMOTE, request)
+        assert done.activated is not None, "a promotion activates its candidate"
+        return pb.PromoteExperimentResponse(
+            experiment=experiment_to_proto(done.experiment), activation=activation_to_proto(done.activated)
+        )
+
+    @handled
+    def GetResults(self, request: pb.GetResultsRequest, context: grpc.ServicerContext) -> Any:
+        experiment, results = self._gray.results(require(request.id, "id"))
+        return results_to_proto(experiment, results)
+
+    def _change(self, action: Action, request: Any, share_bp: int = 0) -> Changed:
+        return self._gray.change(
+            require(request.id, "id"), action, actor(request.actor), require(request.reason, "reason"), share_bp
+        )

@@ -1,0 +1,243 @@
+"""Control-plane messages <-> core types: rule set versions, diagnostics, activations, audit
+entries, experiments, transitions, results and outcomes."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from orderroute.v1 import orderroute_pb2 as pb
+
+from experiments import (
+    METRICS,
+    Action,
+    Arm,
+    Experiment,
+    Guardrail,
+    Results,
+    State,
+    Transition,
+    Unit,
+    Verdict,
+    check_outcome,
+)
+from experiments.results import ArmEstimate
+from rules import CheckResult, Diagnostic, Severity, TestResult
+from service.app import Activated, OutcomeReport, Recorded
+from service.errors import InvalidArgument
+from service.storage import AuditRecord, VersionRecord
+
+
+def timestamp(at: datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromNanoseconds(int(at.timestamp() * 1e9))
+    return ts
+
+
+STATE = {
+    State.RUNNING: pb.EXPERIMENT_STATE_RUNNING,
+    State.PAUSED: pb.EXPERIMENT_STATE_PAUSED,
+    State.PROMOTED: pb.EXPERIMENT_STATE_PROMOTED,
+    State.ROLLED_BACK: pb.EXPERIMENT_STATE_ROLLED_BACK,
+    State.ABORTED: pb.EXPERIMENT_STATE_ABORTED,
+}
+UNIT = {Unit.CUSTOMER_ID: pb.ASSIGNMENT_UNIT_CUSTOMER_ID, Unit.ORDER_ID: pb.ASSIGNMENT_UNIT_ORDER_ID}
+UNIT_FROM = {pb.ASSIGNMENT_UNIT_UNSPECIFIED: Unit.CUSTOMER_ID, **{v: k for k, v in UNIT.items()}}
+VERDICT = {
+    Verdict.BETTER: pb.VERDICT_CANDIDATE_BETTER,
+    Verdict.WORSE: pb.VERDICT_CANDIDATE_WORSE,
+    Verdict.NO_DIFFERENCE_YET: pb.VERDICT_NO_DIFFERENCE_YET,
+    Verdict.INVALID: pb.VERDICT_INVALID,
+}
+ARM = {Arm.BASELINE: pb.ARM_BASELINE, Arm.CANDIDATE: pb.ARM_CANDIDATE}
+
+
+def unit_from_proto(value: int) -> Unit:
+    if value not in UNIT_FROM:
+        raise InvalidArgument("unit", f"unknown assignment unit {value}")
+    return UNIT_FROM[value]  # type: ignore[index]
+
+
+def guardrails_from_proto(specs: list[pb.GuardrailSpec]) -> list[Guardrail]:
+    return [Guardrail(s.metric, s.limit) for s in specs]
+
+
+def experiment_to_proto(e: Experiment) -> pb.Experiment:
+    message = pb.Experiment(
+        id=e.id,
+        rule_set=e.rule_set,
+        baseline_version=e.baseline_version,
+        candidate_version=e.candidate_version,
+        traffic_bp=e.share_bp,
+        unit=UNIT[e.unit],
+        salt=e.salt,
+        primary_metric=e.primary_metric,
+        guardrails=[pb.GuardrailSpec(metric=g.metric, limit=g.limit) for g in e.guardrails],
+        min_samples=e.min_samples,
+        min_duration_seconds=int(e.min_duration.total_seconds()),
+        state=STATE[e.state],
+        created_at=timestamp(e.created_at),
+        created_by=e.created_by,
+        epoch=e.epoch,
+    )
+    if e.ended_at is not None:
+        message.ended_at.CopyFrom(timestamp(e.ended_at))
+    return message
+
+
+def transition_to_proto(t: Transition) -> pb.ExperimentTransition:
+    return pb.ExperimentTransition(
+        action=str(t.action),
+        from_state=STATE[t.from_state] if t.action is not Action.START else pb.EXPERIMENT_STATE_UNSPECIFIED,
+        to_state=STATE[t.to_state],
+        actor=t.actor,
+        reason=t.reason,
+        at=timestamp(t.at),
+        traffic_bp=t.share_bp,
+        results_json=json.dumps(t.results, sort_keys=True),
+    )
+
+
+def _arm_estimate(a: ArmEstimate | None) -> pb.ArmEstimate | None:
+    if a is None:
+        return None
+    return pb.ArmEstimate(mean=a.mean, low=a.low, high=a.high, n=a.n, clusters=a.clusters)
+
+
+def results_to_proto(experiment: Experiment, r: Results) -> pb.GetResultsResponse:
+    srm = r.sample_ratio
+    return pb.GetResultsResponse(
+        experiment_id=r.experiment_id,
+        verdict=VERDICT[r.verdict],
+        reason=r.reason,
+        samples_needed=r.samples_needed,
+        arms=[
+            pb.ArmSummary(arm=ARM[arm], decisions=d.decisions, units=d.units, outcomes=d.outcomes)
+            for arm, d in sorted(r.arms.items())
+        ],
+        metrics=[
+            pb.MetricResult(
+                metric=m.metric,
+                role=str(m.role),
+                baseline=_arm_estimate(m.baseline),
+                candidate=_arm_estimate(m.candidate),
+                difference=m.difference,
+                low=m.low,
+                high=m.high,
+                p_value=m.p_value,
+                adjusted_p=m.adjusted_p,
+                verdict=VERDICT[m.verdict],
+            )
+            for m in r.metrics
+        ],
+        guardrails=[
+            pb.GuardrailResult(
+                metric=g.metric,
+                limit=g.limit,
+                relative=g.relative,
+                excess=g.excess,
+                excess_low=g.excess_low,
+                p_value=g.p_value,
+                adjusted_p=g.adjusted_p,
+                breached=g.breached,
+            )
+            for g in r.guardrails
+        ],
+        sample_ratio=pb.SampleRatio(
+            baseline_units=srm.baseline_units,
+            candidate_units=srm.candidate_units,
+            expected_share=srm.expected_share,
+            observed_share=srm.observed_share,
+            p_value=srm.p_value,
+            chi_square=srm.chi_square,
+            chi_square_p=srm.chi_square_p,
+            mismatch=srm.mismatch,
+        ),
+        computed_at=timestamp(r.computed_at),
+        experiment=experiment_to_proto(experiment),
+    )
+
+
+# ---------------------------------------------------------------- rule sets
+
+
+def version_to_proto(record: VersionRecord, active: bool) -> pb.RuleSetVersion:
+    return pb.RuleSetVersion(
+        name=record.name,
+        version=record.version,
+        content_hash=record.content_hash,
+        source=record.source,
+        author=record.author,
+        comment=record.comment,
+        published_at=timestamp(record.published_at),
+        active=active,
+        rule_count=record.rule_count,
+    )
+
+
+def activation_to_proto(done: Activated) -> pb.Activation:
+    return pb.Activation(
+        name=done.name,
+        version=done.version,
+        previous_version=done.previous_version,
+        actor=done.actor,
+        reason=done.reason,
+        at=timestamp(done.at),
+    )
+
+
+def audit_to_proto(e: AuditRecord) -> pb.AuditEntry:
+    return pb.AuditEntry(
+        action=e.action,
+        name=e.name,
+        version=e.version,
+        actor=e.actor,
+        reason=e.reason,
+        at=timestamp(e.at),
+        previous_version=e.previous_version,
+        content_hash=e.content_hash,
+    )
+
+
+_SEVERITY = {Severity.ERROR: pb.SEVERITY_ERROR, Severity.WARNING: pb.SEVERITY_WARNING}
+
+
+def diagnostic_to_proto(d: Diagnostic) -> pb.Diagnostic:
+    return pb.Diagnostic(
+        severity=_SEVERITY[d.severity],
+        file=d.file,
+        line=d.line,
+        rule_id=d.rule_id,
+        code=d.code,
+        message=d.message,
+        hint=d.hint,
+    )
+
+
+def warnings_of(check: CheckResult) -> list[pb.Diagnostic]:
+    return [diagnostic_to_proto(d) for d in check.diagnostics if not d.is_error]
+
+
+def test_to_proto(t: TestResult) -> pb.TestCaseResult:
+    return pb.TestCaseResult(name=t.name, passed=t.passed, failures=t.failures, line=t.line)
+
+
+# ---------------------------------------------------------------- outcomes
+
+
+def outcome_from_proto(outcome: pb.Outcome, where: str) -> OutcomeReport:
+    """Raises InvalidArgument / InvalidOutcome naming the field."""
+    if not outcome.decision_id:
+        raise InvalidArgument(f"{where}.decision_id", "is required")
+    values = {name: getattr(outcome, name) for name in METRICS if outcome.HasField(name)}
+    return OutcomeReport(outcome.decision_id, check_outcome(values, where))
+
+
+def recorded_to_proto(r: Recorded) -> pb.RecordOutcomeResponse:
+    return pb.RecordOutcomeResponse(
+        decision_id=r.decision_id,
+        experiment_id=r.experiment_id,
+        arm=ARM[r.arm] if r.arm is not None else pb.ARM_UNSPECIFIED,
+        replaced=r.replaced,
+    )

@@ -1,0 +1,300 @@
+"""Orders in, decisions out: protobuf <-> fact documents and Decisions, on the Route hot path.
+
+`order_to_facts` is plain attribute reads through a converter generated once
+per message type, with no reflection per order; its limits and error messages
+are the fact schema's (rules.facts), so Route refuses exactly what
+`rules test` refuses in an embedded test order.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from orderroute.v1 import orderroute_pb2 as pb
+
+from experiments import Arm
+from rules import Decision, InvalidOrder
+from rules.facts import (
+    LINE_FACTS,
+    MAX_ENTRIES,
+    MAX_LINES,
+    MAX_TEXT,
+    MAX_WAREHOUSES,
+    ORDER_FACTS,
+    WAREHOUSE_FIELDS,
+    FactSpec,
+    FactType,
+    check_text,
+    check_texts,
+)
+from service.app import RoutedBatch
+
+
+def _enum_names(enum: Any) -> dict[int, str]:
+    """Proto enum number -> short name (CUSTOMER_TIER_PLUS -> PLUS); 0 is absent."""
+    prefix = enum.DESCRIPTOR.values[0].name.removesuffix("UNSPECIFIED")
+    return {v.number: v.name.removeprefix(prefix) for v in enum.DESCRIPTOR.values if v.number}
+
+
+def _enum_numbers(enum: Any) -> dict[str, int]:
+    return {name: number for number, name in _enum_names(enum).items()}
+
+
+ORDER_TYPE = _enum_names(pb.OrderType)
+CHANNEL = _enum_names(pb.Channel)
+TIER = _enum_names(pb.CustomerTier)
+INVENTORY = _enum_names(pb.InventoryType)
+WAREHOUSE_TYPE = _enum_names(pb.WarehouseType)
+ADDRESS_RISK = _enum_names(pb.AddressRisk)
+REVIEW_NUMBER = _enum_numbers(pb.Review)
+WAREHOUSE_TYPE_NUMBER = _enum_numbers(pb.WarehouseType)
+
+
+class _Converter:
+    """Turns one message type into a fact document, reading only the fields that are set.
+
+    `ListFields()` returns just the present fields in one call, so the cost
+    follows what the OMS sent, not the size of the schema. Each field has a
+    prepared handler: copy, range-check, map an enum number to its name, or
+    recurse into a nested message.
+    """
+
+    def __init__(
+        self,
+        descriptor: Any,
+        specs: Mapping[str, FactSpec],
+        enums: Mapping[str, Mapping[int, str]] = {},
+        nested: Mapping[str, _Converter] = {},
+        limits: Mapping[str, int] = {},
+    ) -> None:
+        self.name = descriptor.name
+        self.descriptor = descriptor
+        self.handlers: dict[int, tuple[str, str, Any]] = {}
+        for field in descriptor.fields:
+            name = field.name
+            if name in nested:
+                kind = "messages" if field.is_repeated else "message"
+                self.handlers[field.number] = (kind, name, (nested[name], limits.get(name, 0)))
+            elif name in enums:
+                self.handlers[field.number] = ("enum", name, enums[name])
+            elif field.message_type is not None:  # a map
+                self.handlers[field.number] = ("map", name, None)
+            elif field.is_repeated:
+                self.handlers[field.number] = ("list", name, None)
+            elif field.type == field.TYPE_STRING:
+                self.handlers[field.number] = ("text", name, None)
+            else:
+                spec = specs.get(name)
+                if spec is not None and (
+                    spec.minimum is not None or spec.maximum is not None or spec.type is FactType.NUMBER
+                ):
+                    # Finite bounds even when the spec has none, so infinities are refused too.
+                    bounds = (
+                        -sys.float_info.max if spec.minimum is None else spec.minimum,
+                        sys.float_info.max if spec.maximum is None else spec.maximum,
+                    )
+                    self.handlers[field.number] = ("checked", name, bounds)
+                else:
+                    self.handlers[field.number] = ("plain", name, None)
+
+    def convert(self, message: Any, where: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for field, value in message.ListFields():
+            kind, name, extra = self.handlers[field.number]
+            if kind == "plain":
+                out[name] = value
+            elif kind == "text":
+                check_text(value, f"{where}.{name}")
+                out[name] = value
+            elif kind == "checked":
+                low, high = extra
+                # NaN fails both comparisons, so it is caught by `not (low <= value)`.
+                if not (low <= value <= high):
+                    raise InvalidOrder(f"{where}.{name}", _out_of_range(low, high, value))
+                out[name] = value
+            elif kind == "enum":
+                label = extra.get(value)
+                if label is None:
+                    raise InvalidOrder(f"{where}.{name}", f"unknown enum value {value}")
+                out[name] = label
+            elif kind == "message":
+                out[name] = extra[0].convert(value, f"{where}.{name}")
+            elif kind == "messages":
+                converter, limit = extra
+                if limit and len(value) > limit:
+                    raise InvalidOrder(f"{where}.{name}", f"at most {limit} entries, got {len(value)}")
+                out[name] = [converter.convert(item, f"{where}.{name}[{i}]") for i, item in enumerate(value)]
+            elif kind == "map":
+                check_texts(value.keys(), f"{where}.{name}")
+                check_texts(value.values(), f"{where}.{name}")
+                out[name] = dict(value)
+            else:
+                check_texts(value, f"{where}.{name}")
+                out[name] = list(value)
+        return out
+
+    def fast(self) -> Callable[[Any], dict[str, Any]]:
+        """`convert` generated as straight-line code for this message type (nested types too), for
+        valid input: each field read as an attribute (~25% cheaper than ListFields() on a typical
+        order), no field paths built. It raises a bare ValueError on bad input; `order_to_facts`
+        then runs `convert` for the error naming the field, so the errors are exactly the readable
+        converter's. Presence is ListFields()'s: a field with presence counts when set (a truthy
+        value is set, so HasField is asked only of falsy ones), one without when not its default."""
+        namespace: dict[str, Any] = {"MAX_TEXT": MAX_TEXT, "MAX_ENTRIES": MAX_ENTRIES}
+        code = ["def convert(message):", "    out = {}"]
+        fields = {field.number: field for field in self.descriptor.fields}
+        for number, (kind, name, extra) in sorted(self.handlers.items()):
+            field = fields[number]
+            if field.is_repeated or not field.has_presence:
+                code += [f"    value = message.{name}", "    if value:"]
+            elif field.message_type is not None:
+                code += [f"    if message.HasField({name!r}):", f"        value = message.{name}"]
+            else:
+                code += [f"    value = message.{name}", f"    if value or message.HasField({name!r}):"]
+            body: list[str]
+            if kind == "plain":
+                body = [f"out[{name!r}] = value"]
+            elif kind == "text":
+                body = ["if len(value) > MAX_TEXT: raise ValueError", f"out[{name!r}] = value"]
+            elif kind == "checked":
+                namespace[f"LOW_{number}"], namespace[f"HIGH_{number}"] = extra
+                body = [f"if not (LOW_{number} <= value <= HIGH_{number}): raise ValueError", f"out[{name!r}] = value"]
+            elif kind == "enum":
+                namespace[f"ENUM_{number}"] = extra
+                body = [f"out[{name!r}] = ENUM_{number}[value]"]  # KeyError on an unknown number
+            elif kind == "message":
+                namespace[f"NESTED_{number}"] = extra[0].fast()
+                body = [f"out[{name!r}] = NESTED_{number}(value)"]
+            elif kind == "messages":
+                converter, limit = extra
+                namespace[f"NESTED_{number}"] = converter.fast()
+                body = [f"if len(value) > {limit}: raise ValueError"] if limit else []
+                body.append(f"out[{name!r}] = [NESTED_{number}(item) for item in value]")
+            elif kind == "map":
+                body = [
+                    "if len(value) > MAX_ENTRIES: raise ValueError",
+                    "for k, v in value.items():",
+                    "    if len(k) > MAX_TEXT or len(v) > MAX_TEXT: raise ValueError",
+                    f"out[{name!r}] = dict(value)",
+                ]
+            else:
+                body = [
+                    "if len(value) > MAX_ENTRIES: raise ValueError",
+                    "for v in value:",
+                    "    if len(v) > MAX_TEXT: raise ValueError",
+                    f"out[{name!r}] = list(value)",
+                ]
+            code += [f"        {line}" for line in body]
+        code.append("    return out")
+        exec(compile("\n".join(code), f"<converter {self.name}>", "exec"), namespace)  # our own code
+        converted: Callable[[Any], dict[str, Any]] = namespace["convert"]
+        return converted
+
+
+def _out_of_range(low: float, high: float, value: float) -> str:
+    if math.isnan(value) or math.isinf(value):
+        return f"must be a finite number, got {value}"
+    return f"must be at least {low:g}, got {value}" if value < low else f"must be at most {high:g}, got {value}"
+
+
+def _under(prefix: str) -> dict[str, FactSpec]:
+    return {path.removeprefix(prefix): spec for path, spec in ORDER_FACTS.items() if path.startswith(prefix)}
+
+
+ORDER_CONVERTER = _Converter(
+    pb.Order.DESCRIPTOR,
+    ORDER_FACTS,
+    enums={"order_type": ORDER_TYPE, "channel": CHANNEL},
+    nested={
+        "ship_to": _Converter(pb.Address.DESCRIPTOR, _under("ship_to.")),
+        "customer": _Converter(pb.Customer.DESCRIPTOR, _under("customer."), enums={"tier": TIER}),
+        "risk": _Converter(pb.Risk.DESCRIPTOR, _under("risk."), enums={"address_risk": ADDRESS_RISK}),
+        "logistics": _Converter(
+            pb.Logistics.DESCRIPTOR,
+            _under("logistics."),
+            nested={
+                "warehouses": _Converter(pb.Warehouse.DESCRIPTOR, WAREHOUSE_FIELDS, enums={"type": WAREHOUSE_TYPE})
+            },
+            limits={"warehouses": MAX_WAREHOUSES},
+        ),
+        "lines": _Converter(pb.OrderLine.DESCRIPTOR, LINE_FACTS, enums={"inventory_type": INVENTORY}),
+    },
+    limits={"lines": MAX_LINES},
+)
+
+
+fast_order_to_facts = ORDER_CONVERTER.fast()
+"""The generated converter alone: the facts of a valid order; a bare ValueError or KeyError otherwise."""
+
+
+def order_to_facts(order: pb.Order, where: str = "order") -> dict[str, Any]:
+    """The fact document of an order; raises InvalidOrder naming the bad field."""
+    if not order.order_id:
+        raise InvalidOrder(f"{where}.order_id", "is required")
+    try:
+        return fast_order_to_facts(order)
+    except (ValueError, KeyError):
+        return ORDER_CONVERTER.convert(order, where)  # raises the error that names the field
+
+
+ARM = {Arm.BASELINE: pb.ARM_BASELINE, Arm.CANDIDATE: pb.ARM_CANDIDATE}
+
+
+class DecisionMessages:
+    """The protobuf form of each Decision, built once: the engine shares one Decision among the
+    orders that match alike, so a response copies a finished message (C code) instead of
+    building ~20 fields in Python per order."""
+
+    def fill(self, batch: RoutedBatch, slots: Sequence[pb.Decision]) -> None:
+        """Writes each routed order's decision into the message at the same position of `slots`."""
+        stamp = Timestamp()
+        stamp.FromNanoseconds(batch.at_ns)
+        for message, routed in zip(slots, batch.orders, strict=True):
+            message.CopyFrom(self.template(routed.decision))
+            message.decision_id = routed.decision_id
+            message.evaluated_at.CopyFrom(stamp)
+            message.evaluation_micros = routed.micros
+            if routed.arm is not None:
+                message.arm = ARM[routed.arm]
+                message.experiment_id = batch.experiment_id
+
+    def __init__(self, capacity: int = 16_384) -> None:
+        self._capacity = capacity
+        self._by_id: dict[int, tuple[Decision, pb.Decision]] = {}
+
+    def template(self, decision: Decision) -> pb.Decision:
+        entry = self._by_id.get(id(decision))
+        if entry is None or entry[0] is not decision:  # an id can be reused once a decision is gone
+            if len(self._by_id) >= self._capacity:
+                self._by_id.clear()
+            entry = (decision, decision_to_proto(decision))
+            self._by_id[id(decision)] = entry
+        return entry[1]
+
+
+def decision_to_proto(decision: Decision) -> pb.Decision:
+    """The decision's own fields; the router adds id, time, arm and experiment per order."""
+    return pb.Decision(
+        path=decision.path,
+        risk_review=REVIEW_NUMBER[decision.risk_review],  # type: ignore[arg-type]
+        credit_review=REVIEW_NUMBER[decision.credit_review],  # type: ignore[arg-type]
+        warehouse=decision.warehouse,
+        warehouse_node=decision.warehouse_node,
+        carrier=decision.carrier,
+        priority_pickup=decision.priority_pickup,
+        cs_queue=decision.cs_queue,
+        holds=decision.holds,
+        tags=decision.tags,
+        avoid_warehouse_types=[WAREHOUSE_TYPE_NUMBER[t] for t in decision.avoid_warehouse_types],  # type: ignore[misc]
+        rule_set=decision.rule_set,
+        version=decision.version,
+        content_hash=decision.content_hash,
+        matched_rules=decision.matched_rules,
+        default_rule_used=decision.default_rule_used,
+        missing_facts=decision.missing_facts,
+        decided_by=decision.decided_by,
+    )

@@ -1,0 +1,51 @@
+"""RoutingService: Route and RouteBatch. The hot path: convert, decide, copy the decision out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from orderroute.v1 import orderroute_pb2 as pb
+from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
+
+from rules import InvalidOrder
+from service.api.boundary import Edge, error_to_proto, handled
+from service.api.orders import DecisionMessages, order_to_facts
+from service.app import Router
+from service.errors import InvalidArgument
+
+
+class RoutingServicer(pb_grpc.RoutingServiceServicer):
+    def __init__(self, router: Router, max_batch: int, edge: Edge) -> None:
+        self._router = router
+        self._max_batch = max_batch
+        self._messages = DecisionMessages()
+        self.edge = edge
+
+    @handled
+    def Route(self, request: pb.RouteRequest, context: grpc.ServicerContext) -> pb.RouteResponse:
+        target = self._router.target(request.rule_set)  # NOT_FOUND before any order check
+        response = pb.RouteResponse()
+        routed = self._router.decide(target, [order_to_facts(request.order, "order")])
+        self._messages.fill(routed, [response.decision])
+        return response
+
+    @handled
+    def RouteBatch(self, request: pb.RouteBatchRequest, context: grpc.ServicerContext) -> pb.RouteBatchResponse:
+        """One result per order; the valid ones are evaluated with one engine call per version."""
+        orders = request.orders
+        if len(orders) > self._max_batch:
+            raise InvalidArgument("orders", f"at most {self._max_batch} orders per batch, got {len(orders)}")
+        target = self._router.target(request.rule_set)
+        response = pb.RouteBatchResponse()
+        valid: list[dict[str, Any]] = []
+        slots: list[pb.Decision] = []
+        for index, order in enumerate(orders):
+            result = response.results.add()
+            try:
+                valid.append(order_to_facts(order, f"orders[{index}]"))
+                slots.append(result.decision)
+            except InvalidOrder as exc:
+                result.error.CopyFrom(error_to_proto(exc))
+        self._messages.fill(self._router.decide(target, valid), slots)
+        return response

@@ -1,0 +1,99 @@
+"""RuleSetService: validate, publish, read, activate, diff, audit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from orderroute.v1 import orderroute_pb2 as pb
+from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
+
+from service.api.boundary import Edge, actor, handled, require
+from service.api.messages import (
+    activation_to_proto,
+    audit_to_proto,
+    diagnostic_to_proto,
+    test_to_proto,
+    version_to_proto,
+    warnings_of,
+)
+from service.app import RuleSetCatalog
+from service.errors import InvalidArgument
+
+MAX_AUDIT_ENTRIES = 10_000
+DEFAULT_AUDIT_ENTRIES = 100
+
+
+class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
+    def __init__(self, catalog: RuleSetCatalog, edge: Edge) -> None:
+        self._catalog = catalog
+        self.edge = edge
+
+    @handled
+    def ValidateRuleSet(self, request: pb.ValidateRuleSetRequest, context: grpc.ServicerContext) -> Any:
+        result = self._catalog.validate(require(request.source, "source"), request.file_name)
+        return pb.ValidateRuleSetResponse(
+            valid=result.valid,
+            diagnostics=[diagnostic_to_proto(d) for d in result.diagnostics],
+            tests=[test_to_proto(t) for t in result.tests],
+            name=result.rule_set.name if result.rule_set else "",
+            content_hash=result.content_hash,
+        )
+
+    @handled
+    def PublishRuleSet(self, request: pb.PublishRuleSetRequest, context: grpc.ServicerContext) -> Any:
+        published = self._catalog.publish(
+            require(request.source, "source"), request.file_name, actor(request.author, "author"), request.comment
+        )
+        return pb.PublishRuleSetResponse(
+            version=version_to_proto(published.record, active=False),
+            diagnostics=warnings_of(published.check),
+            tests=[test_to_proto(t) for t in published.check.tests],
+            created=published.created,
+        )
+
+    @handled
+    def GetRuleSet(self, request: pb.GetRuleSetRequest, context: grpc.ServicerContext) -> Any:
+        record, active = self._catalog.get(require(request.name, "name"), request.version)
+        return pb.GetRuleSetResponse(version=version_to_proto(record, active))
+
+    @handled
+    def ListRuleSets(self, request: pb.ListRuleSetsRequest, context: grpc.ServicerContext) -> Any:
+        summaries = []
+        for s in self._catalog.summaries():
+            versions = [version_to_proto(v, v.version == s.active_version) for v in s.versions]
+            latest = s.versions[0].version if s.versions else 0
+            summaries.append(
+                pb.RuleSetSummary(
+                    name=s.name, active_version=s.active_version, latest_version=latest, versions=versions
+                )
+            )
+        return pb.ListRuleSetsResponse(rule_sets=summaries)
+
+    @handled
+    def ActivateRuleSet(self, request: pb.ActivateRuleSetRequest, context: grpc.ServicerContext) -> Any:
+        done = self._catalog.activate(
+            require(request.name, "name"), request.version, actor(request.actor), require(request.reason, "reason")
+        )
+        return pb.ActivateRuleSetResponse(activation=activation_to_proto(done))
+
+    @handled
+    def DiffRuleSets(self, request: pb.DiffRuleSetsRequest, context: grpc.ServicerContext) -> Any:
+        for field in ("from_version", "to_version"):
+            if getattr(request, field) <= 0:
+                raise InvalidArgument(field, "must be a published version number (1 or more)")
+        diff = self._catalog.diff(require(request.name, "name"), request.from_version, request.to_version)
+        return pb.DiffRuleSetsResponse(
+            added_rules=diff.added_rules,
+            removed_rules=diff.removed_rules,
+            changed_rules=diff.changed_rules,
+            source_diff=diff.source_diff,
+        )
+
+    @handled
+    def GetAuditLog(self, request: pb.GetAuditLogRequest, context: grpc.ServicerContext) -> Any:
+        if request.limit < 0:
+            raise InvalidArgument("limit", "must not be negative")
+        limit = min(request.limit or DEFAULT_AUDIT_ENTRIES, MAX_AUDIT_ENTRIES)
+        entries = self._catalog.audit(require(request.name, "name"), limit)
+        return pb.GetAuditLogResponse(entries=[audit_to_proto(e) for e in entries])

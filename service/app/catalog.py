@@ -1,0 +1,208 @@
+"""Rule set versions as the service uses them: stored in a RuleSetStore,
+compiled and held in memory for the active version of each rule set.
+
+Route reads `active(name)`: a dict lookup, no I/O. Publishing validates and
+tests first; activation compiles before it records, so a version that cannot
+run is never made active, and the store refuses it while an experiment holds
+the rule set (one atomic check, whoever activates). A retired compiled
+version is freed by reference counting once the last request using it is done.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Container
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+
+import rules
+from rules import CheckResult, CompiledRuleSet, RuleSetDiff, RuleSetInvalid
+from service.app.clock import Clock
+from service.errors import InvalidArgument, NotFound, StorageUnavailable
+from service.storage import AuditRecord, RuleSetStore, VersionRecord
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = ("fulfilment.yaml",)
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    record: VersionRecord
+    created: bool
+    check: CheckResult
+
+
+@dataclass(frozen=True, slots=True)
+class Activated:
+    name: str
+    version: int
+    previous_version: int
+    actor: str
+    reason: str
+    at: datetime
+    changed: bool = True
+    """False when a promotion being finished again had already activated its candidate."""
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    name: str
+    active_version: int
+    versions: list[VersionRecord]
+
+
+class RuleSetCatalog:
+    def __init__(self, store: RuleSetStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self._active: dict[str, CompiledRuleSet] = {}
+        self._versions: dict[tuple[str, int], CompiledRuleSet] = {}
+        self._write_lock = threading.Lock()
+        self.loaded = False
+        """True once the stored state was read: before that, Route answers UNAVAILABLE, not NOT_FOUND."""
+
+    # ------------------------------------------------------------ hot path
+
+    def active(self, name: str) -> CompiledRuleSet:
+        compiled = self._active.get(name)
+        if compiled is None:
+            if not self.loaded:
+                raise StorageUnavailable("rule sets are not loaded yet: waiting for Redis")
+            raise NotFound(f"rule set {name!r} does not exist or has no active version")
+        return compiled
+
+    # ------------------------------------------------------------ start-up
+
+    def load_active(self) -> None:
+        """Compiles the active version of every stored rule set (again, when another replica changed it)."""
+        for name in self._store.list_names():
+            active = self._store.active(name)
+            current = self._active.get(name)
+            if active is not None and (current is None or current.version != active.version):
+                self._active[name] = self.compiled(name, active.version)
+                log.info("loaded rule set %s version %d", name, active.version)
+        self.loaded = True
+
+    def names(self) -> list[str]:
+        return list(self._active)
+
+    @property
+    def active_names(self) -> Container[str]:
+        """A live view of the names of rule sets with an active version."""
+        return self._active.keys()
+
+    def retain(self, keep: set[tuple[str, int]]) -> None:
+        """Forgets compiled versions that are neither active nor in `keep` (requests still using
+        one keep it alive until they finish; the engine frees it then)."""
+        active = {(c.name, c.version) for c in list(self._active.values())}
+        for key in list(self._versions):  # a copy: request threads may add meanwhile
+            if key not in active | keep:
+                self._versions.pop(key, None)
+
+    def compiled(self, name: str, version: int) -> CompiledRuleSet:
+        """A version ready to evaluate, compiled once and kept while in use."""
+        key = (name, version)
+        compiled = self._versions.get(key)
+        if compiled is None:
+            compiled = self._compile(self._store.get_version(name, version))
+            self._versions[key] = compiled
+        return compiled
+
+    def seed_examples(self, actor: str = "orderroute-seed") -> None:
+        """On an empty store: publish and activate the example rule sets."""
+        if self._store.list_names():
+            return
+        for example in EXAMPLES:
+            source = resources.files("rules").joinpath("examples", example).read_text()
+            published = self.publish(source, f"rules/examples/{example}", actor, "example rule set")
+            self.activate(published.record.name, published.record.version, actor, "seeded on first start")
+
+    # ------------------------------------------------------------ authoring
+
+    def validate(self, source: str, file: str) -> CheckResult:
+        return rules.check(source, file or "<source>")
+
+    def publish(self, source: str, file: str, author: str, comment: str) -> Published:
+        check = self.validate(source, file)
+        if not check.valid or check.rule_set is None:
+            raise RuleSetInvalid(check.diagnostics)
+        record, created = self._store.publish(
+            check.rule_set.name,
+            source,
+            check.content_hash,
+            author,
+            comment,
+            len(check.rule_set.rules) + 1,
+            self._clock(),
+        )
+        return Published(record, created, check)
+
+    def activate(self, name: str, version: int, actor: str, reason: str, for_experiment: str = "") -> Activated:
+        """Makes `version` active; `for_experiment` names the experiment whose promotion this completes.
+
+        Raises RuleSetHeld (FailedPrecondition) while an experiment holds the rule set.
+        """
+        if version <= 0:
+            raise InvalidArgument("version", "must be a published version number (1 or more)")
+        compiled = self.compiled(name, version)
+        with self._write_lock:
+            record, changed = self._store.activate(name, version, actor, reason, self._clock(), for_experiment)
+            if record.version == version:
+                self._active[name] = compiled
+        if changed:
+            log.info(
+                "activated rule set %s version %d (was %d) by %s: %s",
+                name,
+                version,
+                record.previous_version,
+                actor,
+                reason,
+            )
+        return Activated(name, record.version, record.previous_version, record.actor, record.reason, record.at, changed)
+
+    # ------------------------------------------------------------ reading
+
+    def get(self, name: str, version: int) -> tuple[VersionRecord, bool]:
+        """(record, is_active); version 0 means the active one."""
+        active = self._store.active(name)
+        if version == 0:
+            if active is None:
+                raise NotFound(f"rule set {name!r} does not exist or has no active version")
+            version = active.version
+        return self._store.get_version(name, version), active is not None and active.version == version
+
+    def summaries(self) -> list[Summary]:
+        out = []
+        for name in self._store.list_names():
+            active = self._store.active(name)
+            out.append(Summary(name, active.version if active else 0, self._store.list_versions(name)))
+        return out
+
+    def diff(self, name: str, old: int, new: int) -> RuleSetDiff:
+        before, _ = self.get(name, old)
+        after, _ = self.get(name, new)
+        return rules.diff_rule_sets(
+            self._parse(before),
+            self._parse(after),
+            before.source,
+            after.source,
+            f"{name} v{before.version}",
+            f"{name} v{after.version}",
+        )
+
+    def audit(self, name: str, limit: int) -> list[AuditRecord]:
+        return self._store.audit(name, limit)
+
+    # ------------------------------------------------------------ helpers
+
+    def _parse(self, record: VersionRecord) -> rules.RuleSet:
+        rule_set, diagnostics = rules.parse_rule_set(record.source, f"{record.name} v{record.version}")
+        if rule_set is None:
+            raise RuleSetInvalid(diagnostics)
+        return rule_set
+
+    def _compile(self, record: VersionRecord) -> CompiledRuleSet:
+        return CompiledRuleSet(self._parse(record), record.version, record.content_hash)

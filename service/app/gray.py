@@ -1,0 +1,230 @@
+"""Gray releases as the service runs them: experiments in an ExperimentStore, the live ones held in
+memory for Route, results on demand.
+
+Route reads `live(rule_set)`: a dict lookup. Every change is a compare-and-set
+in the store with an audit entry carrying the results of that moment, so two
+replicas can never both act on a stale experiment. Promotion is two steps, in
+this order: the experiment is recorded PROMOTED (it keeps its rule set), then
+the candidate is activated, which releases the rule set; if the second step
+does not happen (Redis went away, the process died), any replica finishes it
+(`finish_promotions`, run by the supervisor every tick, and by a retried promote).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from experiments import (
+    Action,
+    Experiment,
+    Guardrail,
+    Results,
+    State,
+    Transition,
+    Unit,
+    change,
+    compute_results,
+    new_experiment,
+)
+from experiments.model import DEFAULT_MIN_DURATION, DEFAULT_SHARE_BP
+from rules import CompiledRuleSet
+from service.app.catalog import Activated, RuleSetCatalog
+from service.app.clock import Clock
+from service.errors import FailedPrecondition, NotFound
+from service.storage import ExperimentStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveExperiment:
+    experiment: Experiment
+    candidate: CompiledRuleSet
+
+
+@dataclass(frozen=True, slots=True)
+class Changed:
+    experiment: Experiment
+    activated: Activated | None = None
+    """The candidate's activation, for a promotion."""
+
+
+class GrayReleases:
+    def __init__(self, store: ExperimentStore, catalog: RuleSetCatalog, clock: Clock) -> None:
+        self._store = store
+        self._catalog = catalog
+        self._clock = clock
+        self._live: dict[str, LiveExperiment] = {}
+        self._lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
+
+    # ------------------------------------------------------------ hot path
+
+    def live(self, rule_set: str) -> LiveExperiment | None:
+        return self._live.get(rule_set)
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(
+        self,
+        rule_set: str,
+        candidate_version: int,
+        actor: str,
+        reason: str,
+        share_bp: int = DEFAULT_SHARE_BP,
+        unit: Unit = Unit.CUSTOMER_ID,
+        primary_metric: str = "",
+        guardrails: Sequence[Guardrail] = (),
+        min_samples: int = 0,
+        min_duration: timedelta = DEFAULT_MIN_DURATION,
+        salt: str = "",
+        request_id: str = "",
+    ) -> Experiment:
+        """A new running experiment; the same `request_id` again returns the one it created."""
+        holder = self._settled_holder(rule_set)
+        baseline = self._catalog.active(rule_set)
+        self._catalog.compiled(rule_set, candidate_version)  # NotFound, or a version that cannot run, first
+        experiment_id = self._store.next_id()
+        experiment = new_experiment(
+            id=experiment_id,
+            rule_set=rule_set,
+            baseline_version=baseline.version,
+            candidate_version=candidate_version,
+            salt=salt or f"{experiment_id}:{secrets.token_hex(8)}",
+            created_by=actor,
+            now=self._clock(),
+            share_bp=share_bp,
+            unit=unit,
+            primary_metric=primary_metric,
+            guardrails=guardrails,
+            min_samples=min_samples,
+            min_duration=min_duration,
+        )
+        claim = self._store.start(experiment, actor, reason, replacing=holder, request_id=request_id)
+        if not claim.claimed and not claim.retried:
+            raise FailedPrecondition(self._held_message(rule_set, claim.holder))
+        experiment = self._store.get(claim.holder)  # as stored, the same for a first call and a retry
+        self._show(experiment)
+        log.info(
+            "started %s on %s: v%d vs v%d at %d bp",
+            experiment.id,
+            rule_set,
+            experiment.candidate_version,
+            experiment.baseline_version,
+            experiment.share_bp,
+        )
+        return experiment
+
+    def change(self, experiment_id: str, action: Action, actor: str, reason: str, share_bp: int = 0) -> Changed:
+        """Ramps (to `share_bp`), pauses, resumes, promotes, rolls back or aborts; audited with the results.
+
+        Raises WrongState when the action is not allowed now, Conflict when
+        another replica changed the experiment meanwhile (nothing was written).
+        Promoting an experiment that is promoted already finishes its promotion.
+        """
+        before = self._store.get(experiment_id)
+        if action is Action.PROMOTE and before.state is State.PROMOTED:
+            after = before
+        else:
+            now = self._clock()
+            after = change(before, action, now, share_bp)
+            snapshot = compute_results(before, self._store.arm_data(before), now).summary()
+            self._store.save_transition(before, after, action, actor, reason, now, snapshot)
+            log.info("%s %s by %s: %s", action, experiment_id, actor, reason)
+        self._show(after)
+        activated = self._activate_candidate(after, actor, reason) if after.state is State.PROMOTED else None
+        return Changed(after, activated)
+
+    def finish_promotions(self) -> list[Activated]:
+        """Activates the candidate of every promoted experiment that still holds its rule set."""
+        done = []
+        for name in self._catalog.names():
+            holder = self._store.holder(name)
+            experiment = self._experiment_or_none(holder) if holder else None
+            if experiment is not None and experiment.state is State.PROMOTED:
+                transitions = self._store.transitions(experiment.id)
+                promoted = next(t for t in reversed(transitions) if t.action is Action.PROMOTE)
+                done.append(self._activate_candidate(experiment, promoted.actor, promoted.reason))
+        return done
+
+    # ------------------------------------------------------------ reading
+
+    def get(self, experiment_id: str) -> tuple[Experiment, list[Transition]]:
+        return self._store.get(experiment_id), self._store.transitions(experiment_id)
+
+    def experiments(self, rule_set: str = "") -> list[Experiment]:
+        return [e for e in self._store.all() if not rule_set or e.rule_set == rule_set]
+
+    def results(self, experiment_id: str) -> tuple[Experiment, Results]:
+        experiment = self._store.get(experiment_id)
+        return experiment, compute_results(experiment, self._store.arm_data(experiment), self._clock())
+
+    def running(self) -> list[Experiment]:
+        """The running experiments this replica routes to."""
+        return [item.experiment for item in list(self._live.values()) if item.experiment.state is State.RUNNING]
+
+    # ------------------------------------------------------------ supervision
+
+    def refresh(self) -> None:
+        """Reloads active versions and live experiments (changes made by other replicas).
+
+        Called by the change listener and the supervisor; one at a time.
+        """
+        with self._refresh_lock:
+            self._catalog.load_active()
+            live: dict[str, LiveExperiment] = {}
+            for name in self._catalog.names():
+                holder = self._store.holder(name)
+                experiment = self._experiment_or_none(holder) if holder else None
+                if experiment is not None and not experiment.state.is_final:
+                    live[name] = LiveExperiment(experiment, self._catalog.compiled(name, experiment.candidate_version))
+            with self._lock:
+                self._live = live
+            self._catalog.retain({(name, item.experiment.candidate_version) for name, item in live.items()})
+
+    # ------------------------------------------------------------ helpers
+
+    def _settled_holder(self, rule_set: str) -> str | None:
+        """The rule set's holder once any promotion it was waiting on is finished (None: free)."""
+        holder = self._store.holder(rule_set)
+        experiment = self._experiment_or_none(holder) if holder else None
+        if experiment is not None and experiment.state is State.PROMOTED:
+            self.finish_promotions()
+            return self._store.holder(rule_set)
+        return holder
+
+    def _experiment_or_none(self, experiment_id: str) -> Experiment | None:
+        try:
+            return self._store.get(experiment_id)
+        except NotFound:
+            return None
+
+    def _held_message(self, rule_set: str, holder: str) -> str:
+        experiment = self._experiment_or_none(holder)
+        state = f" ({experiment.state})" if experiment is not None else ""
+        return f"rule set {rule_set!r} already has experiment {holder}{state}; promote, roll back or abort it first"
+
+    def _activate_candidate(self, experiment: Experiment, actor: str, reason: str) -> Activated:
+        return self._catalog.activate(
+            experiment.rule_set,
+            experiment.candidate_version,
+            actor,
+            f"promote {experiment.id}: {reason}",
+            for_experiment=experiment.id,
+        )
+
+    def _show(self, experiment: Experiment) -> None:
+        """Makes this replica route by `experiment` at once (others follow by the change feed)."""
+        with self._lock:
+            if experiment.state.is_final:
+                current = self._live.get(experiment.rule_set)
+                if current is not None and current.experiment.id == experiment.id:
+                    self._live.pop(experiment.rule_set, None)
+            else:
+                candidate = self._catalog.compiled(experiment.rule_set, experiment.candidate_version)
+                self._live[experiment.rule_set] = LiveExperiment(experiment, candidate)

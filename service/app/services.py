@@ -1,0 +1,64 @@
+"""The application layer put together over any three stores (Redis in the server, memory in tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from service.app.catalog import RuleSetCatalog
+from service.app.clock import Clock, utc_now
+from service.app.decision_log import DecisionLog
+from service.app.gray import GrayReleases
+from service.app.outcomes import OutcomeRecorder
+from service.app.routing import Router
+from service.app.supervisor import Supervisor
+from service.storage import DecisionStore, ExperimentStore, RuleSetStore
+from service.telemetry import Gauges, Telemetry
+
+
+@dataclass
+class Services:
+    """The running pieces of the application layer. Nothing runs in the background until `start`."""
+
+    catalog: RuleSetCatalog
+    gray: GrayReleases
+    decisions: DecisionLog
+    outcomes: OutcomeRecorder
+    router: Router
+    supervisor: Supervisor
+    telemetry: Telemetry
+
+    def start(self) -> None:
+        self.supervisor.start()
+
+    def close(self) -> None:
+        self.supervisor.close()
+        self.decisions.close()
+        self.telemetry.close()
+
+
+def assemble(
+    rule_sets: RuleSetStore,
+    experiments: ExperimentStore,
+    decision_store: DecisionStore,
+    *,
+    default_rule_set: str = "fulfilment",
+    supervise_seconds: float = 1.0,
+    metrics_port: int | None = None,
+    metrics_host: str = "127.0.0.1",
+    clock: Clock = utc_now,
+) -> Services:
+    catalog = RuleSetCatalog(rule_sets, clock)
+    gray = GrayReleases(experiments, catalog, clock)
+    supervisor = Supervisor(gray, supervise_seconds)
+    # The gauges are read only at collection time, so they may name the decision log made below.
+    gauges = Gauges(
+        lambda: [(e.id, e.rule_set, e.share_bp / 10_000) for e in gray.running()],
+        lambda: [(e, m, b) for e, states in supervisor.guardrail_states.items() for m, b in states],
+        lambda: decisions.depth,
+        lambda: decisions.dropped,
+    )
+    telemetry = Telemetry(metrics_port, metrics_host, gauges)
+    decisions = DecisionLog(decision_store.write, on_error=lambda: telemetry.redis_error("write_decisions"))
+    router = Router(catalog, gray, decisions, default_rule_set, telemetry)
+    outcomes = OutcomeRecorder(decision_store, decisions, telemetry)
+    return Services(catalog, gray, decisions, outcomes, router, supervisor, telemetry)

@@ -1,0 +1,104 @@
+"""What the commands share: talking to a server, reading files, printing."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf import json_format
+
+from service.api.settings import DEFAULT_PORT
+from service.client.channel import ClientOptions, open_channel
+from service.client.report import table
+
+DEFAULT_SERVER = f"127.0.0.1:{DEFAULT_PORT}"
+
+
+class CliError(Exception):
+    """A message for the user; exit status 1."""
+
+
+def remote(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Adds the options every command that talks to a server takes."""
+    p.add_argument("--server", default=DEFAULT_SERVER, help=f"HOST:PORT (default {DEFAULT_SERVER})")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds per call")
+    p.add_argument("--token", help="bearer token (default: ORDERROUTE_TOKEN)")
+    p.add_argument("--tls-ca", type=Path, help="CA of the server's certificate: connect with TLS (ORDERROUTE_TLS_CA)")
+    p.add_argument("--tls-cert", type=Path, help="client certificate, PEM, for mutual TLS")
+    p.add_argument("--tls-key", type=Path, help="client private key, PEM, for mutual TLS")
+    return p
+
+
+def channel(args: argparse.Namespace) -> grpc.Channel:
+    options = ClientOptions.from_env(token=args.token, tls_ca=args.tls_ca, tls_cert=args.tls_cert, tls_key=args.tls_key)
+    try:
+        return open_channel(args.server, options)
+    except OSError as exc:
+        raise CliError(f"{exc.filename}: cannot read: {exc.strerror}") from None
+
+
+def call(args: argparse.Namespace, stub_type: Callable[[grpc.Channel], Any], method: str, request: Any) -> Any:
+    with channel(args) as chan:
+        return getattr(stub_type(chan), method)(request, timeout=args.timeout)
+
+
+def user(explicit: str | None) -> str:
+    return explicit or getpass.getuser()
+
+
+def read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"{path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: not UTF-8 text") from None
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def print_message(message: Any) -> int:
+    print_json(json_format.MessageToDict(message, preserving_proto_field_name=True))
+    return 0
+
+
+def print_table(header: list[str], rows: list[list[str]]) -> None:
+    print(table(header, rows))
+
+
+def time_text(ts: Any) -> str:
+    return str(ts.ToDatetime().strftime("%Y-%m-%d %H:%M:%S")) + "Z"
+
+
+def percent(text: str) -> int:
+    """'5', '5%' or '0.25' percent -> basis points, in 0.01% steps."""
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
+    bp = round(value * 100)
+    if abs(bp - value * 100) > 1e-6:
+        raise argparse.ArgumentTypeError(f"{text!r}: traffic goes in steps of 0.01%")
+    return bp
+
+
+def pairs(items: list[str], what: str) -> dict[str, float]:
+    """METRIC=NUMBER options -> a mapping."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise CliError(f"{what} {item!r}: write METRIC=NUMBER") from None
+        if not sep:
+            raise CliError(f"{what} {item!r}: write METRIC=NUMBER")
+    return out

@@ -1,0 +1,227 @@
+"""`orderroute rules`: validate and test offline; publish, activate, list, show, diff, audit."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from orderroute.v1 import orderroute_pb2 as pb
+from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
+
+import rules
+from service.cli._common import CliError, call, print_json, print_message, print_table, read, remote, time_text, user
+
+
+def register(sub: Any) -> None:
+    r = sub.add_parser("rules", help="validate, test, publish and activate rule sets").add_subparsers(metavar="ACTION")
+    for name, fn, text in (("validate", _validate, "check a rule set file"), ("test", _test, "run its test cases")):
+        c = r.add_parser(name, help=f"{text} (offline)")
+        c.add_argument("file", type=Path)
+        c.add_argument("--json", action="store_true")
+        c.set_defaults(run=fn)
+
+    c = remote(r.add_parser("publish", help="publish a new version"))
+    c.add_argument("file", type=Path)
+    c.add_argument("--comment", default="")
+    c.add_argument("--author", default=None, help="default: your user name")
+    c.set_defaults(run=_publish)
+
+    c = remote(r.add_parser("activate", help="make a version active (also rollback)"))
+    c.add_argument("name")
+    c.add_argument("version", type=int)
+    c.add_argument("--reason", required=True)
+    c.add_argument("--actor", default=None, help="default: your user name")
+    c.set_defaults(run=_activate)
+
+    remote(r.add_parser("list", help="rule sets and versions")).set_defaults(run=_list)
+
+    c = remote(r.add_parser("show", help="one version (default: the active one)"))
+    c.add_argument("name")
+    c.add_argument("--version", type=int, default=0)
+    c.add_argument("--source", action="store_true", help="print the YAML source only")
+    c.set_defaults(run=_show)
+
+    c = remote(r.add_parser("diff", help="what changed between two versions"))
+    c.add_argument("name")
+    c.add_argument("from_version", type=int)
+    c.add_argument("to_version", type=int)
+    c.set_defaults(run=_diff)
+
+    c = remote(r.add_parser("audit", help="publish and activation history"))
+    c.add_argument("name")
+    c.add_argument("--limit", type=int, default=50)
+    c.set_defaults(run=_audit)
+
+
+# ---------------------------------------------------------------- offline
+
+
+def _check(path: Path) -> rules.CheckResult:
+    return rules.check(read(path), str(path))
+
+
+def _validate(args: argparse.Namespace) -> int:
+    result = _check(args.file)
+    if args.json:
+        print_json(_check_json(result))
+    else:
+        for d in result.diagnostics:
+            print(d.render())
+        status = "valid" if result.valid else "INVALID"
+        passed = sum(t.passed for t in result.tests)
+        print(
+            f"{args.file}: {status} ({len(result.errors)} errors, "
+            f"{len(result.diagnostics) - len(result.errors)} warnings, {passed}/{len(result.tests)} tests passed)"
+        )
+    return 0 if result.valid else 1
+
+
+def _test(args: argparse.Namespace) -> int:
+    result = _check(args.file)
+    if args.json:
+        print_json(_check_json(result))
+        return 0 if result.valid else 1
+    for d in result.errors:
+        if d.code != "test-failed":
+            print(d.render())
+    for t in result.tests:
+        print(f"{'PASS' if t.passed else 'FAIL'}  {args.file}:{t.line}  {t.name}")
+        for failure in t.failures:
+            print(f"      {failure}")
+    passed = sum(t.passed for t in result.tests)
+    print(f"{passed}/{len(result.tests)} tests passed")
+    return 0 if result.valid else 1
+
+
+def _check_json(result: rules.CheckResult) -> dict[str, Any]:
+    return {
+        "valid": result.valid,
+        "name": result.rule_set.name if result.rule_set else None,
+        "content_hash": result.content_hash,
+        "diagnostics": [
+            {
+                "severity": str(d.severity),
+                "file": d.file,
+                "line": d.line,
+                "rule_id": d.rule_id,
+                "code": d.code,
+                "message": d.message,
+                "hint": d.hint,
+            }
+            for d in result.diagnostics
+        ],
+        "tests": [
+            {"name": t.name, "passed": t.passed, "failures": list(t.failures), "line": t.line} for t in result.tests
+        ],
+    }
+
+
+# ---------------------------------------------------------------- remote
+
+
+def _rules_call(args: argparse.Namespace, method: str, request: Any) -> Any:
+    return call(args, pb_grpc.RuleSetServiceStub, method, request)
+
+
+def _publish(args: argparse.Namespace) -> int:
+    source = read(args.file)
+    local = rules.check(source, str(args.file))
+    if not local.valid:
+        for d in local.diagnostics:
+            print(d.render(), file=sys.stderr)
+        raise CliError(f"{args.file}: not published: fix the errors above")
+    reply = _rules_call(
+        args,
+        "PublishRuleSet",
+        pb.PublishRuleSetRequest(
+            source=source, file_name=str(args.file), author=user(args.author), comment=args.comment
+        ),
+    )
+    if args.json:
+        return print_message(reply)
+    for d in reply.diagnostics:
+        print(f"{d.file}:{d.line}: warning[{d.code}] rule '{d.rule_id}': {d.message}")
+    v = reply.version
+    state = "published" if reply.created else "unchanged: same content as"
+    print(f"{state} {v.name} version {v.version} ({v.content_hash[:19]}, {len(reply.tests)} tests passed)")
+    if reply.created:
+        print(f"activate it with: orderroute rules activate {v.name} {v.version} --reason '...'")
+    return 0
+
+
+def _activate(args: argparse.Namespace) -> int:
+    reply = _rules_call(
+        args,
+        "ActivateRuleSet",
+        pb.ActivateRuleSetRequest(name=args.name, version=args.version, reason=args.reason, actor=user(args.actor)),
+    )
+    if args.json:
+        return print_message(reply)
+    a = reply.activation
+    print(f"{a.name}: version {a.version} is active (was {a.previous_version or 'none'}), by {a.actor}: {a.reason}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    reply = _rules_call(args, "ListRuleSets", pb.ListRuleSetsRequest())
+    if args.json:
+        return print_message(reply)
+    rows = [
+        [
+            s.name,
+            str(v.version),
+            "*" if v.active else "",
+            v.author,
+            time_text(v.published_at),
+            str(v.rule_count),
+            v.comment,
+        ]
+        for s in reply.rule_sets
+        for v in s.versions
+    ]
+    print_table(["RULE SET", "VERSION", "ACTIVE", "AUTHOR", "PUBLISHED", "RULES", "COMMENT"], rows)
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    reply = _rules_call(args, "GetRuleSet", pb.GetRuleSetRequest(name=args.name, version=args.version))
+    if args.json:
+        return print_message(reply)
+    v = reply.version
+    if not args.source:
+        print(f"# {v.name} version {v.version}{' (active)' if v.active else ''}, {v.content_hash}")
+        print(f"# published {time_text(v.published_at)} by {v.author}: {v.comment}")
+    print(v.source, end="" if v.source.endswith("\n") else "\n")
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    reply = _rules_call(
+        args,
+        "DiffRuleSets",
+        pb.DiffRuleSetsRequest(name=args.name, from_version=args.from_version, to_version=args.to_version),
+    )
+    if args.json:
+        return print_message(reply)
+    for label, ids in (
+        ("added", reply.added_rules),
+        ("removed", reply.removed_rules),
+        ("changed", reply.changed_rules),
+    ):
+        print(f"{label:8} {', '.join(ids) if ids else '-'}")
+    print(reply.source_diff, end="")
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    reply = _rules_call(args, "GetAuditLog", pb.GetAuditLogRequest(name=args.name, limit=args.limit))
+    if args.json:
+        return print_message(reply)
+    rows = [
+        [time_text(e.at), e.action, str(e.version), str(e.previous_version or ""), e.actor, e.reason]
+        for e in reply.entries
+    ]
+    print_table(["AT", "ACTION", "VERSION", "PREVIOUS", "ACTOR", "REASON"], rows)
+    return 0

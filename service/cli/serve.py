@@ -1,0 +1,52 @@
+"""`orderroute serve`: its flags come from the settings table (service.api.settings.FLAGS)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from service.api.settings import DEFAULTS, FLAGS, Settings
+
+
+def register(sub: Any) -> None:
+    s = sub.add_parser("serve", help="run the gRPC service")
+    add_settings_flags(s)
+    s.add_argument("--workers", type=int, default=1, help="server processes sharing the port (default 1)")
+    s.set_defaults(run=_serve)
+
+
+def add_settings_flags(parser: argparse.ArgumentParser) -> None:
+    for flag in FLAGS:
+        if not flag.name:
+            continue
+        default = DEFAULTS[flag.field]
+        described = f"{flag.help} (default {default})" if default not in (None, False, True) else flag.help
+        if flag.env:
+            described += f"; or {flag.env}"
+        help_text = argparse.SUPPRESS if flag.hidden else described
+        if isinstance(default, bool):
+            # The flag sets the value that is not the default (--no-seed turns seeding off).
+            parser.add_argument(flag.name, dest=flag.field, action="store_const", const=not default, help=help_text)
+        else:
+            metavar = flag.name.removeprefix("--").upper().replace("-", "_")
+            parser.add_argument(flag.name, dest=flag.field, type=flag.parse, metavar=metavar, help=help_text)
+
+
+def settings_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> Settings:
+    """Defaults, then the environment, then the flags given."""
+    return Settings.from_env(env, **{f.field: getattr(args, f.field, None) for f in FLAGS if f.name})
+
+
+def _serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = settings_from_args(args)
+    if args.workers > 1:
+        from service.api.workers import serve_workers
+
+        return serve_workers(settings, args.workers)
+    from service.api.process import serve
+
+    serve(settings)
+    return 0

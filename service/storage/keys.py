@@ -1,0 +1,70 @@
+"""Every Redis key and channel the service uses, in one place.
+
+A hash tag (`{...}`) keeps what one script or transaction touches in one
+Redis Cluster slot. A rule set's keys share `{rs:NAME}`, and so do its
+experiments' settings, audit and the claim saying which one holds the rule
+set: publishing, activating, starting an experiment (claim and create) and
+every transition (and with a final one, releasing the claim) are each one
+atomic script. An experiment's outcome sums share `{exp:ID}`, so an outcome
+updates them atomically; each decision record has its own tag, so records
+spread over every node.
+
+    orderroute:rule-sets                        SET of rule set names
+    orderroute:{rs:NAME}:seq                    INCR counter: the last version number handed out
+    orderroute:{rs:NAME}:meta                   HASH version -> JSON (hash, author, comment, time, rule count)
+    orderroute:{rs:NAME}:source                 HASH version -> YAML source (immutable once written)
+    orderroute:{rs:NAME}:active                 HASH version, previous, actor, reason, at
+    orderroute:{rs:NAME}:audit                  STREAM of publish / activate entries
+    orderroute:{rs:NAME}:experiment             STRING id of the experiment holding the rule set (the claim)
+    orderroute:{rs:NAME}:start:REQUEST_ID       STRING experiment a start request created (expires)
+    orderroute:{rs:NAME}:exp:ID:meta            STRING experiment JSON
+    orderroute:{rs:NAME}:exp:ID:audit           STREAM of transitions with a results snapshot
+    orderroute:experiment-rule-sets             HASH experiment id -> rule set name (where its keys are)
+    orderroute:experiments:seq                  INCR counter for ids
+    orderroute:{exp:ID}:assigned                HASH arm -> decisions routed
+    orderroute:{exp:ID}:units:EPOCH:ARM         SET of units seen at one share
+    orderroute:{exp:ID}:outcomes                HASH decision id -> reported metric values (JSON)
+    orderroute:{exp:ID}:clusters:ARM            HASH "metric|unit" -> "Y|N" sums of that unit
+    orderroute:{exp:ID}:stats:ARM               HASH "metric:n|y|yy|yn|nn|g" sums over units, "outcomes"
+    orderroute:decision:{DECISION_ID}           STRING the decision's rule set, version, arm, unit (expires)
+    orderroute:outcome:{DECISION_ID}            HASH outcomes of a decision outside experiments (expires)
+
+    orderroute:changes                          pub/sub channel: the name of a rule set that changed
+"""
+
+from __future__ import annotations
+
+PREFIX = "orderroute"
+
+RULE_SET_NAMES = f"{PREFIX}:rule-sets"
+EXPERIMENT_RULE_SETS = f"{PREFIX}:experiment-rule-sets"
+EXPERIMENT_SEQUENCE = f"{PREFIX}:experiments:seq"
+CHANGES_CHANNEL = f"{PREFIX}:changes"
+
+
+def rule_set(name: str, part: str) -> str:
+    return f"{PREFIX}:{{rs:{name}}}:{part}"
+
+
+def start_request(name: str, request_id: str) -> str:
+    """Remembers which experiment a start request created, so a retry gets the same one."""
+    return rule_set(name, f"start:{request_id}")
+
+
+def experiment_settings(rule_set_name: str, experiment_id: str, part: str) -> str:
+    """An experiment's meta or audit, in its rule set's slot."""
+    return rule_set(rule_set_name, f"exp:{experiment_id}:{part}")
+
+
+def experiment(experiment_id: str, part: str) -> str:
+    """An experiment's assignment counts and outcome sums, in its own slot."""
+    return f"{PREFIX}:{{exp:{experiment_id}}}:{part}"
+
+
+def decision(decision_id: str) -> str:
+    return f"{PREFIX}:decision:{{{decision_id}}}"
+
+
+def outcome(decision_id: str) -> str:
+    """Outcomes of a decision outside any experiment (inside one they live with its sums)."""
+    return f"{PREFIX}:outcome:{{{decision_id}}}"

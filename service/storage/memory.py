@@ -1,0 +1,289 @@
+"""In-memory adapters of the three store ports, for testing the application layer without Redis.
+
+They obey the same contract as the Redis adapters (tests/service/storage/
+test_contract.py runs one suite against both): the same compare-and-set
+rules, the same errors, times kept to the millisecond and experiments kept as
+the same JSON, outcome sums kept by experiments.statistics.Accumulator (the
+reference the Redis script is held to). One lock makes every operation atomic,
+as a Lua script is. Nothing expires and nothing is shared between processes:
+this is not a store to run the service on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from experiments import Action, Arm, ArmData, Experiment, State, Transition
+from experiments.statistics import Accumulator
+from service.errors import Conflict, NotFound
+from service.storage.codec import experiment_from_json, experiment_to_json, time_from_stored, time_to_ms
+from service.storage.ports import RuleSetHeld
+from service.storage.records import ActiveRecord, AuditRecord, Claim, DecisionRecord, VersionRecord
+
+_HOLDS = frozenset({State.RUNNING, State.PAUSED, State.PROMOTED})
+"""States in which an experiment keeps its rule set (promoted: until its candidate is active)."""
+
+
+def _stored_time(at: datetime) -> datetime:
+    return time_from_stored(time_to_ms(at))
+
+
+@dataclass
+class _RuleSet:
+    versions: dict[int, VersionRecord] = field(default_factory=dict)
+    active: ActiveRecord | None = None
+    audit: list[AuditRecord] = field(default_factory=list)
+    holder: str | None = None
+    start_requests: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Arm:
+    assigned: int = 0
+    units: defaultdict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    outcomes: int = 0
+    metrics: defaultdict[str, Accumulator] = field(default_factory=lambda: defaultdict(Accumulator))
+
+
+@dataclass
+class _Experiment:
+    json: str
+    transitions: list[Transition] = field(default_factory=list)
+    arms: dict[Arm, _Arm] = field(default_factory=lambda: {arm: _Arm() for arm in Arm})
+    reported: dict[str, dict[str, float]] = field(default_factory=dict)
+    """decision id -> metric values reported."""
+
+
+class MemoryDatabase:
+    """What the three in-memory stores share (the experiment sums are written by decisions and outcomes)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.rule_sets: dict[str, _RuleSet] = {}
+        self.experiments: dict[str, _Experiment] = {}
+        self.experiment_ids = itertools.count(1)
+        self.decisions: dict[str, DecisionRecord] = {}
+        self.plain_outcomes: dict[str, dict[str, float]] = {}
+        """Outcomes of decisions outside experiments."""
+
+    def stores(self) -> tuple[MemoryRuleSetStore, MemoryExperimentStore, MemoryDecisionStore]:
+        return MemoryRuleSetStore(self), MemoryExperimentStore(self), MemoryDecisionStore(self)
+
+
+class MemoryRuleSetStore:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    def _rule_set(self, name: str) -> _RuleSet:
+        return self._db.rule_sets.setdefault(name, _RuleSet())
+
+    def publish(
+        self, name: str, source: str, content_hash: str, author: str, comment: str, rule_count: int, now: datetime
+    ) -> tuple[VersionRecord, bool]:
+        with self._db.lock:
+            rs = self._rule_set(name)
+            latest = rs.versions[max(rs.versions)] if rs.versions else None
+            if latest is not None and latest.content_hash == content_hash:
+                return latest, False
+            version = len(rs.versions) + 1
+            at = _stored_time(now)
+            record = VersionRecord(name, version, content_hash, author, comment, at, rule_count, source)
+            rs.versions[version] = record
+            rs.audit.append(AuditRecord("publish", name, version, author, comment, at, content_hash=content_hash))
+            return record, True
+
+    def get_version(self, name: str, version: int) -> VersionRecord:
+        with self._db.lock:
+            record = self._db.rule_sets.get(name, _RuleSet()).versions.get(version)
+        if record is None:
+            raise NotFound(f"rule set {name!r} has no version {version}")
+        return record
+
+    def list_names(self) -> list[str]:
+        with self._db.lock:
+            return sorted(name for name, rs in self._db.rule_sets.items() if rs.versions)
+
+    def list_versions(self, name: str) -> list[VersionRecord]:
+        with self._db.lock:
+            versions = list(self._db.rule_sets.get(name, _RuleSet()).versions.values())
+        return sorted((replace(v, source="") for v in versions), key=lambda r: r.version, reverse=True)
+
+    def active(self, name: str) -> ActiveRecord | None:
+        with self._db.lock:
+            return self._db.rule_sets.get(name, _RuleSet()).active
+
+    def activate(
+        self, name: str, version: int, actor: str, reason: str, now: datetime, for_experiment: str = ""
+    ) -> tuple[ActiveRecord, bool]:
+        with self._db.lock:
+            rs = self._rule_set(name)
+            if version not in rs.versions:
+                raise NotFound(f"rule set {name!r} has no version {version}")
+            if for_experiment and rs.holder is None:
+                assert rs.active is not None, "a completed promotion left an active version"
+                return rs.active, False
+            if rs.holder is not None and rs.holder != for_experiment:
+                raise RuleSetHeld(name, rs.holder)
+            previous = rs.active.version if rs.active else 0
+            rs.active = ActiveRecord(version, actor, reason, _stored_time(now), previous)
+            rs.audit.append(AuditRecord("activate", name, version, actor, reason, rs.active.at, previous))
+            rs.holder = None
+            return rs.active, True
+
+    def audit(self, name: str, limit: int) -> list[AuditRecord]:
+        with self._db.lock:
+            return list(reversed(self._db.rule_sets.get(name, _RuleSet()).audit))[:limit]
+
+
+class MemoryExperimentStore:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    def _experiment(self, experiment_id: str) -> _Experiment:
+        stored = self._db.experiments.get(experiment_id)
+        if stored is None:
+            raise NotFound(f"experiment {experiment_id!r} does not exist")
+        return stored
+
+    def next_id(self) -> str:
+        with self._db.lock:
+            return f"exp-{next(self._db.experiment_ids)}"
+
+    def holder(self, rule_set: str) -> str | None:
+        with self._db.lock:
+            return self._db.rule_sets.get(rule_set, _RuleSet()).holder
+
+    def start(
+        self, experiment: Experiment, actor: str, reason: str, replacing: str | None, request_id: str = ""
+    ) -> Claim:
+        with self._db.lock:
+            rs = self._db.rule_sets.setdefault(experiment.rule_set, _RuleSet())
+            if request_id and request_id in rs.start_requests:
+                return Claim(rs.start_requests[request_id], retried=True)
+            if rs.holder != replacing:
+                return Claim(rs.holder or "")
+            held = self._db.experiments.get(rs.holder) if rs.holder else None
+            if held is not None and experiment_from_json(held.json).state in _HOLDS:
+                return Claim(rs.holder or "")
+            start = Transition(
+                experiment.id,
+                Action.START,
+                experiment.state,
+                experiment.state,
+                actor,
+                reason,
+                _stored_time(experiment.created_at),
+                experiment.share_bp,
+            )
+            self._db.experiments[experiment.id] = _Experiment(experiment_to_json(experiment), [start])
+            rs.holder = experiment.id
+            if request_id:
+                rs.start_requests[request_id] = experiment.id
+            return Claim(experiment.id, claimed=True)
+
+    def get(self, experiment_id: str) -> Experiment:
+        with self._db.lock:
+            return experiment_from_json(self._experiment(experiment_id).json)
+
+    def all(self) -> list[Experiment]:
+        with self._db.lock:
+            experiments = [experiment_from_json(e.json) for e in self._db.experiments.values()]
+        return sorted(experiments, key=lambda e: (e.created_at, e.id), reverse=True)
+
+    def save_transition(
+        self,
+        before: Experiment,
+        after: Experiment,
+        action: str,
+        actor: str,
+        reason: str,
+        at: datetime,
+        results: Mapping[str, object],
+    ) -> None:
+        with self._db.lock:
+            stored = self._experiment(before.id)
+            current = experiment_from_json(stored.json)
+            if (current.state, current.epoch) != (before.state, before.epoch):
+                raise Conflict(f"experiment {before.id} changed meanwhile; read it again and retry")
+            stored.json = experiment_to_json(after)
+            at = _stored_time(at)
+            stored.transitions.append(
+                Transition(
+                    before.id, Action(action), before.state, after.state, actor, reason, at, after.share_bp, results
+                )
+            )
+            rs = self._db.rule_sets.setdefault(before.rule_set, _RuleSet())
+            if after.state not in _HOLDS and rs.holder == before.id:
+                rs.holder = None
+
+    def transitions(self, experiment_id: str) -> list[Transition]:
+        with self._db.lock:
+            return list(self._experiment(experiment_id).transitions)
+
+    def arm_data(self, experiment: Experiment) -> dict[Arm, ArmData]:
+        with self._db.lock:
+            arms = self._experiment(experiment.id).arms
+            return {
+                arm: ArmData(
+                    data.assigned,
+                    len(data.units[experiment.epoch]),
+                    data.outcomes,
+                    {metric: acc.moments() for metric, acc in data.metrics.items()},
+                )
+                for arm, data in arms.items()
+            }
+
+
+class MemoryDecisionStore:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    def write(self, records: Sequence[DecisionRecord]) -> None:
+        with self._db.lock:
+            counted: Counter[tuple[str, Arm]] = Counter()
+            for r in records:
+                self._db.decisions[r.decision_id] = r
+                experiment = self._db.experiments.get(r.experiment_id)
+                if experiment is not None and r.arm is not None:
+                    counted[(r.experiment_id, r.arm)] += 1
+                    if r.unit:
+                        experiment.arms[r.arm].units[r.epoch].add(r.unit)
+            for (experiment_id, arm), count in counted.items():
+                self._db.experiments[experiment_id].arms[arm].assigned += count
+
+    def get(self, decision_ids: Sequence[str]) -> list[DecisionRecord | None]:
+        with self._db.lock:
+            return [self._db.decisions.get(i) for i in decision_ids]
+
+    def stored_outcome(self, decision_id: str, experiment_id: str) -> dict[str, float]:
+        with self._db.lock:
+            if experiment_id:
+                experiment = self._db.experiments.get(experiment_id)
+                return dict(experiment.reported.get(decision_id, {})) if experiment else {}
+            return dict(self._db.plain_outcomes.get(decision_id, {}))
+
+    def apply_outcomes(self, items: Sequence[tuple[DecisionRecord, Mapping[str, float]]]) -> list[dict[str, float]]:
+        out: list[dict[str, float]] = []
+        with self._db.lock:
+            for record, values in items:
+                experiment = self._db.experiments.get(record.experiment_id)
+                if experiment is None or record.arm is None:
+                    earlier = self._db.plain_outcomes.setdefault(record.decision_id, {})
+                    out.append({m: earlier[m] for m in values if m in earlier})
+                    earlier.update({m: float(v) for m, v in values.items()})
+                    continue
+                arm = experiment.arms[record.arm]
+                first = record.decision_id not in experiment.reported
+                earlier = experiment.reported.setdefault(record.decision_id, {})
+                replaced = {m: earlier[m] for m in values if m in earlier}
+                for metric, value in values.items():
+                    arm.metrics[metric].add(record.unit or record.decision_id, float(value), replaced.get(metric))
+                    earlier[metric] = float(value)
+                arm.outcomes += first
+                out.append(replaced)
+        return out

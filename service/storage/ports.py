@@ -1,0 +1,136 @@
+"""The store ports, one per aggregate: rule sets, experiments, decisions.
+
+Each has a Redis adapter (service.storage.redis_*) and an in-memory one
+(service.storage.memory); tests/service/storage/test_contract.py holds both
+to the same contract. A store raises only service.errors kinds: NotFound,
+Conflict (a compare-and-set lost), FailedPrecondition (RuleSetHeld),
+StorageUnavailable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from experiments import Arm, ArmData, Experiment, Transition
+from service.errors import FailedPrecondition
+from service.storage.records import ActiveRecord, AuditRecord, Claim, DecisionRecord, VersionRecord
+
+
+class RuleSetHeld(FailedPrecondition):
+    """An activation other than the holding experiment's own promotion, while it holds the rule set."""
+
+    def __init__(self, name: str, holder: str) -> None:
+        super().__init__(
+            f"experiment {holder} holds rule set {name!r}; promote, roll back or abort it before activating"
+        )
+        self.holder = holder
+
+
+class RuleSetStore(Protocol):
+    """Versions (immutable), the active pointer and the audit log of each rule set."""
+
+    def publish(
+        self, name: str, source: str, content_hash: str, author: str, comment: str, rule_count: int, now: datetime
+    ) -> tuple[VersionRecord, bool]:
+        """Stores a new immutable version; (latest, False) if the content equals the latest."""
+        ...
+
+    def get_version(self, name: str, version: int) -> VersionRecord: ...
+
+    def list_names(self) -> list[str]: ...
+
+    def list_versions(self, name: str) -> list[VersionRecord]:
+        """Every version without its source, newest first."""
+        ...
+
+    def active(self, name: str) -> ActiveRecord | None: ...
+
+    def activate(
+        self, name: str, version: int, actor: str, reason: str, now: datetime, for_experiment: str = ""
+    ) -> tuple[ActiveRecord, bool]:
+        """Points the rule set at `version`; returns (the active record, whether this call changed it).
+
+        Raises RuleSetHeld while an experiment holds the rule set, unless
+        `for_experiment` is that experiment: then its claim is released in the
+        same atomic step (its promotion completing). With `for_experiment` and
+        no claim left the promotion completed before: nothing is written and
+        the stored record comes back with False.
+        """
+        ...
+
+    def audit(self, name: str, limit: int) -> list[AuditRecord]:
+        """Newest first."""
+        ...
+
+
+class ExperimentStore(Protocol):
+    """Experiments, the claim each holds on its rule set, their audited transitions, and their per-arm sums."""
+
+    def next_id(self) -> str: ...
+
+    def holder(self, rule_set: str) -> str | None:
+        """The experiment holding the rule set: running, paused, or promoted but not yet active."""
+        ...
+
+    def start(
+        self, experiment: Experiment, actor: str, reason: str, replacing: str | None, request_id: str = ""
+    ) -> Claim:
+        """Creates the experiment and claims its rule set, in one atomic step, if the holder is still
+        `replacing` (what the caller read; None: no holder) and that holder has ended.
+
+        Otherwise nothing is written and the Claim names the holder. With a
+        `request_id`, the same request starting again within a day gets
+        `retried` and the experiment it created.
+        """
+        ...
+
+    def get(self, experiment_id: str) -> Experiment: ...
+
+    def all(self) -> list[Experiment]:
+        """Newest first."""
+        ...
+
+    def save_transition(
+        self,
+        before: Experiment,
+        after: Experiment,
+        action: str,
+        actor: str,
+        reason: str,
+        at: datetime,
+        results: Mapping[str, object],
+    ) -> None:
+        """Writes `after` only if the stored experiment is still `before` (state and epoch); Conflict if not.
+
+        A transition to a final state other than promoted releases the rule
+        set in the same step; a promoted experiment keeps it until the
+        activation of its candidate (RuleSetStore.activate) releases it.
+        """
+        ...
+
+    def transitions(self, experiment_id: str) -> list[Transition]:
+        """Oldest first."""
+        ...
+
+    def arm_data(self, experiment: Experiment) -> dict[Arm, ArmData]: ...
+
+
+class DecisionStore(Protocol):
+    """Decision records (kept for the outcome window) and the outcomes reported for them."""
+
+    def write(self, records: Sequence[DecisionRecord]) -> None:
+        """Stores the records and counts them, and their units, in their experiments' arms."""
+        ...
+
+    def get(self, decision_ids: Sequence[str]) -> list[DecisionRecord | None]: ...
+
+    def apply_outcomes(self, items: Sequence[tuple[DecisionRecord, Mapping[str, float]]]) -> list[dict[str, float]]:
+        """Stores outcome values (a later value of a metric replaces the earlier one, so a retry counts
+        once) and keeps the experiment's sums up to date; returns per item the earlier values replaced."""
+        ...
+
+    def stored_outcome(self, decision_id: str, experiment_id: str) -> dict[str, float]:
+        """The metric values stored for a decision (empty: none)."""
+        ...

@@ -1,0 +1,66 @@
+"""What the stores hold, as plain frozen data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from experiments import Arm
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRecord:
+    name: str
+    version: int
+    content_hash: str
+    author: str
+    comment: str
+    published_at: datetime
+    rule_count: int
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveRecord:
+    """The version a rule set points at, and the activation that put it there."""
+
+    version: int
+    actor: str
+    reason: str
+    at: datetime
+    previous_version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    action: str
+    name: str
+    version: int
+    actor: str
+    reason: str
+    at: datetime
+    previous_version: int = 0
+    content_hash: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The answer to starting an experiment: which experiment holds the rule set now, and why."""
+
+    holder: str
+    claimed: bool = False
+    """This call created the experiment and claimed the rule set for it."""
+    retried: bool = False
+    """The same start request did so before: `holder` is the experiment it created."""
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    decision_id: str
+    rule_set: str
+    version: int
+    at_ms: int
+    experiment_id: str = ""
+    arm: Arm | None = None
+    unit: str = ""
+    epoch: int = 0

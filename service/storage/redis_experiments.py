@@ -1,0 +1,237 @@
+"""The Redis adapter of ExperimentStore (keys: service.storage.keys).
+
+An experiment's settings and audit live in its rule set's slot, beside the
+claim saying which experiment holds the rule set, so each change is one
+script: starting compares the holder the caller read, creates the experiment
+and claims the rule set; a transition compares state and epoch, writes the
+new state with an audit entry carrying the results of that moment, and, when
+the experiment ends other than by promotion, releases the rule set. Two
+replicas can never both act on a stale experiment, nor both start one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from experiments import Action, Arm, ArmData, Experiment, State, Transition
+from experiments.statistics import Moments
+from service.errors import Conflict, NotFound
+from service.storage import keys
+from service.storage.changes import announce
+from service.storage.codec import experiment_from_json, experiment_to_json, text, time_from_stored, time_to_ms
+from service.storage.connection import RedisClient, mget, run
+from service.storage.records import Claim
+
+START_REQUEST_TTL_SECONDS = 24 * 3600
+"""How long a start request id is remembered (a retry after that starts anew, if allowed)."""
+
+_FINAL_NOT_PROMOTED = {str(s) for s in State if s.is_final and s is not State.PROMOTED}
+
+# KEYS: claim, start request, meta, audit, the replaced holder's meta.
+# ARGV: id, replaced holder ('' = none), request id, request ttl, JSON, state, actor, reason, at ms, share,
+# then the final states that no longer hold a rule set.
+# Returns {holder, 'claimed' | 'retried' | 'held'}.
+_START = """
+if ARGV[3] ~= '' then
+  local created = redis.call('GET', KEYS[2])
+  if created then return {created, 'retried'} end
+end
+local holder = redis.call('GET', KEYS[1])
+if (holder or '') ~= ARGV[2] then return {holder or '', 'held'} end
+if holder then
+  local meta = redis.call('GET', KEYS[5])
+  if meta then
+    local state = cjson.decode(meta)['state']
+    local ended = false
+    for i = 11, #ARGV do if ARGV[i] == state then ended = true end end
+    if not ended then return {holder, 'held'} end
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[3], ARGV[5])
+redis.call('XADD', KEYS[4], '*', 'action', 'start', 'from', '', 'to', ARGV[6], 'actor', ARGV[7],
+           'reason', ARGV[8], 'at', ARGV[9], 'traffic_bp', ARGV[10], 'results', '{}')
+if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[4]) end
+return {ARGV[1], 'claimed'}
+"""
+
+# KEYS: meta, audit, claim. ARGV: state before, epoch before, JSON after, action, state after, actor, reason,
+# at ms, share, results, release ('1': the experiment ends and lets go of its rule set).
+# Returns 1 (written), 0 (changed meanwhile), -1 (no such experiment).
+_TRANSITION = """
+local meta = redis.call('GET', KEYS[1])
+if not meta then return -1 end
+local current = cjson.decode(meta)
+if current['state'] ~= ARGV[1] or tonumber(current['epoch']) ~= tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[3])
+redis.call('XADD', KEYS[2], '*', 'action', ARGV[4], 'from', ARGV[1], 'to', ARGV[5], 'actor', ARGV[6],
+           'reason', ARGV[7], 'at', ARGV[8], 'traffic_bp', ARGV[9], 'results', ARGV[10])
+if ARGV[11] == '1' and redis.call('GET', KEYS[3]) == current['id'] then redis.call('DEL', KEYS[3]) end
+return 1
+"""
+
+
+class RedisExperimentStore:
+    def __init__(self, client: RedisClient) -> None:
+        self._redis = client
+        self._start: Callable[..., Any] = client.register_script(_START)
+        self._transition: Callable[..., Any] = client.register_script(_TRANSITION)
+
+    def next_id(self) -> str:
+        return f"exp-{run(lambda: self._redis.incr(keys.EXPERIMENT_SEQUENCE))}"
+
+    def holder(self, rule_set: str) -> str | None:
+        raw = run(lambda: self._redis.get(keys.rule_set(rule_set, "experiment")))
+        return text(raw) if raw is not None else None
+
+    def start(
+        self, experiment: Experiment, actor: str, reason: str, replacing: str | None, request_id: str = ""
+    ) -> Claim:
+        name = experiment.rule_set
+        script_keys = [
+            keys.rule_set(name, "experiment"),
+            keys.start_request(name, request_id or "-"),
+            keys.experiment_settings(name, experiment.id, "meta"),
+            keys.experiment_settings(name, experiment.id, "audit"),
+            keys.experiment_settings(name, replacing or "-", "meta"),
+        ]
+        args = [
+            experiment.id,
+            replacing or "",
+            request_id,
+            START_REQUEST_TTL_SECONDS,
+            experiment_to_json(experiment),
+            str(experiment.state),
+            actor,
+            reason,
+            str(time_to_ms(experiment.created_at)),
+            str(experiment.share_bp),
+            *sorted(_FINAL_NOT_PROMOTED),
+        ]
+
+        def write() -> tuple[Any, Any]:
+            # The index first: if the script then fails, it points at nothing and lookups skip it.
+            self._redis.hset(keys.EXPERIMENT_RULE_SETS, experiment.id, name)
+            holder, outcome = self._start(keys=script_keys, args=args)
+            return holder, outcome
+
+        holder, outcome = run(write)
+        claim = Claim(text(holder), claimed=text(outcome) == "claimed", retried=text(outcome) == "retried")
+        if claim.claimed:
+            announce(self._redis, name)
+        return claim
+
+    def _meta_key(self, experiment_id: str, part: str) -> str:
+        name = run(lambda: self._redis.hget(keys.EXPERIMENT_RULE_SETS, experiment_id))
+        if name is None:
+            raise NotFound(f"experiment {experiment_id!r} does not exist")
+        return keys.experiment_settings(text(name), experiment_id, part)
+
+    def get(self, experiment_id: str) -> Experiment:
+        key = self._meta_key(experiment_id, "meta")
+        raw = run(lambda: self._redis.get(key))
+        if raw is None:
+            raise NotFound(f"experiment {experiment_id!r} does not exist")
+        return experiment_from_json(raw)
+
+    def all(self) -> list[Experiment]:
+        def read() -> list[Any]:
+            index: dict[Any, Any] = self._redis.hgetall(keys.EXPERIMENT_RULE_SETS)
+            meta_keys = [keys.experiment_settings(text(n), text(i), "meta") for i, n in index.items()]
+            return mget(self._redis, meta_keys)
+
+        experiments = [experiment_from_json(raw) for raw in run(read) if raw is not None]
+        return sorted(experiments, key=lambda e: (e.created_at, e.id), reverse=True)
+
+    def save_transition(
+        self,
+        before: Experiment,
+        after: Experiment,
+        action: str,
+        actor: str,
+        reason: str,
+        at: datetime,
+        results: Mapping[str, object],
+    ) -> None:
+        name = before.rule_set
+        script_keys = [
+            keys.experiment_settings(name, before.id, "meta"),
+            keys.experiment_settings(name, before.id, "audit"),
+            keys.rule_set(name, "experiment"),
+        ]
+        args = [
+            str(before.state),
+            before.epoch,
+            experiment_to_json(after),
+            action,
+            str(after.state),
+            actor,
+            reason,
+            str(time_to_ms(at)),
+            after.share_bp,
+            json.dumps(results, default=str),
+            "1" if str(after.state) in _FINAL_NOT_PROMOTED else "0",
+        ]
+        done = int(run(lambda: self._transition(keys=script_keys, args=args)))
+        if done < 0:
+            raise NotFound(f"experiment {before.id!r} does not exist")
+        if done == 0:
+            raise Conflict(f"experiment {before.id} changed meanwhile; read it again and retry")
+        announce(self._redis, name)
+
+    def transitions(self, experiment_id: str) -> list[Transition]:
+        key = self._meta_key(experiment_id, "audit")
+        entries: list[Any] = run(lambda: list(self._redis.xrange(key) or []))
+        out = []
+        for _id, raw in entries:
+            f = {text(k): text(v) for k, v in raw.items()}
+            out.append(
+                Transition(
+                    experiment_id=experiment_id,
+                    action=Action(f["action"]),
+                    from_state=State(f["from"]) if f["from"] else State.RUNNING,
+                    to_state=State(f["to"]),
+                    actor=f["actor"],
+                    reason=f["reason"],
+                    at=time_from_stored(f["at"]),
+                    share_bp=int(f["traffic_bp"]),
+                    results=json.loads(f["results"]),
+                )
+            )
+        return out
+
+    def arm_data(self, experiment: Experiment) -> dict[Arm, ArmData]:
+        def read() -> list[Any]:
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.hgetall(keys.experiment(experiment.id, "assigned"))
+            for arm in Arm:
+                pipe.scard(keys.experiment(experiment.id, f"units:{experiment.epoch}:{arm}"))
+                pipe.hgetall(keys.experiment(experiment.id, f"stats:{arm}"))
+            return list(pipe.execute())
+
+        assigned, *rest = run(read)
+        counts = {text(k): int(v) for k, v in assigned.items()}
+        out = {}
+        for index, arm in enumerate(Arm):
+            units, stats = rest[2 * index], {text(k): float(v) for k, v in rest[2 * index + 1].items()}
+            out[arm] = ArmData(counts.get(str(arm), 0), int(units), int(stats.get("outcomes", 0)), moments_of(stats))
+        return out
+
+
+def moments_of(stats: Mapping[str, float]) -> dict[str, Moments]:
+    """Per-metric moments from the flat "metric:n|y|yy|yn|nn|g" sums of one arm."""
+    names = {key.split(":", 1)[0] for key in stats if ":" in key}
+    return {
+        name: Moments(
+            n=stats.get(f"{name}:n", 0.0),
+            y=stats.get(f"{name}:y", 0.0),
+            yy=stats.get(f"{name}:yy", 0.0),
+            yn=stats.get(f"{name}:yn", 0.0),
+            nn=stats.get(f"{name}:nn", 0.0),
+            g=int(stats.get(f"{name}:g", 0)),
+        )
+        for name in names
+    }

@@ -1,0 +1,162 @@
+"""The Redis adapter of RuleSetStore (keys: service.storage.keys, all in the rule set's slot).
+
+Publish and activate are each one Lua script, so they are atomic on one
+server and in a cluster alike; activation honours the claim an experiment
+holds on the rule set (see redis_experiments). After an activation the
+change is announced to every replica.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from service.errors import NotFound
+from service.storage import keys
+from service.storage.changes import announce
+from service.storage.codec import text, time_from_stored, time_to_ms
+from service.storage.connection import RedisClient, run
+from service.storage.ports import RuleSetHeld
+from service.storage.records import ActiveRecord, AuditRecord, VersionRecord
+
+_PUBLISH = """
+local latest = redis.call('GET', KEYS[1])
+if latest and redis.call('HGET', KEYS[2], latest) then
+  local meta = cjson.decode(redis.call('HGET', KEYS[2], latest))
+  if meta['content_hash'] == ARGV[1] then return {tonumber(latest), 0} end
+end
+local v = redis.call('INCR', KEYS[1])
+redis.call('HSET', KEYS[2], v, ARGV[2])
+redis.call('HSET', KEYS[3], v, ARGV[3])
+redis.call('XADD', KEYS[4], '*', 'action', 'publish', 'version', v, 'actor', ARGV[4],
+           'reason', ARGV[5], 'at', ARGV[6], 'content_hash', ARGV[1])
+return {v, 1}
+"""
+
+# KEYS: meta, active, audit, claim. ARGV: version, actor, reason, at, for_experiment.
+# Returns {1, previous}: activated; {0, 0}: the promotion completed before; {-1, 0}: no such
+# version; {-2, holder}: an experiment holds the rule set.
+_ACTIVATE = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {-1, 0} end
+local holder = redis.call('GET', KEYS[4])
+if ARGV[5] ~= '' and not holder then return {0, 0} end
+if holder and holder ~= ARGV[5] then return {-2, holder} end
+local previous = redis.call('HGET', KEYS[2], 'version') or '0'
+redis.call('HSET', KEYS[2], 'version', ARGV[1], 'previous', previous, 'actor', ARGV[2], 'reason', ARGV[3],
+           'at', ARGV[4])
+redis.call('XADD', KEYS[3], '*', 'action', 'activate', 'version', ARGV[1], 'actor', ARGV[2],
+           'reason', ARGV[3], 'at', ARGV[4], 'previous_version', previous)
+if holder then redis.call('DEL', KEYS[4]) end
+return {1, tonumber(previous)}
+"""
+
+
+class RedisRuleSetStore:
+    def __init__(self, client: RedisClient) -> None:
+        # Replies are bytes: the client must not be created with decode_responses.
+        self._redis = client
+        self._publish: Callable[..., Any] = client.register_script(_PUBLISH)
+        self._activate: Callable[..., Any] = client.register_script(_ACTIVATE)
+
+    def publish(
+        self, name: str, source: str, content_hash: str, author: str, comment: str, rule_count: int, now: datetime
+    ) -> tuple[VersionRecord, bool]:
+        at = str(time_to_ms(now))
+        meta = {"content_hash": content_hash, "author": author, "comment": comment, "at": at, "rules": rule_count}
+        script_keys = [keys.rule_set(name, p) for p in ("seq", "meta", "source", "audit")]
+        args = [content_hash, json.dumps(meta), source, author, comment, at]
+
+        def write() -> int:
+            self._redis.sadd(keys.RULE_SET_NAMES, name)
+            version, created = self._publish(keys=script_keys, args=args)
+            return int(version) * (1 if created else -1)
+
+        signed = run(write)
+        return self.get_version(name, abs(signed)), signed > 0
+
+    def get_version(self, name: str, version: int) -> VersionRecord:
+        def read() -> tuple[Any, Any]:
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.hget(keys.rule_set(name, "meta"), str(version))
+            pipe.hget(keys.rule_set(name, "source"), str(version))
+            meta, source = pipe.execute()
+            return meta, source
+
+        meta, source = run(read)
+        if meta is None:
+            raise NotFound(f"rule set {name!r} has no version {version}")
+        return _version(name, version, meta, source)
+
+    def list_names(self) -> list[str]:
+        return run(lambda: sorted(text(n) for n in self._redis.smembers(keys.RULE_SET_NAMES)))
+
+    def list_versions(self, name: str) -> list[VersionRecord]:
+        metas: dict[Any, Any] = run(lambda: self._redis.hgetall(keys.rule_set(name, "meta")))
+        records = [_version(name, int(v), m, None) for v, m in metas.items()]
+        return sorted(records, key=lambda r: r.version, reverse=True)
+
+    def active(self, name: str) -> ActiveRecord | None:
+        fields: dict[Any, Any] = run(lambda: self._redis.hgetall(keys.rule_set(name, "active")))
+        if not fields:
+            return None
+        f = {text(k): text(v) for k, v in fields.items()}
+        return ActiveRecord(
+            int(f["version"]),
+            f.get("actor", ""),
+            f.get("reason", ""),
+            time_from_stored(f.get("at", 0)),
+            int(f.get("previous", 0)),
+        )
+
+    def activate(
+        self, name: str, version: int, actor: str, reason: str, now: datetime, for_experiment: str = ""
+    ) -> tuple[ActiveRecord, bool]:
+        script_keys = [keys.rule_set(name, p) for p in ("meta", "active", "audit", "experiment")]
+        args = [str(version), actor, reason, str(time_to_ms(now)), for_experiment]
+        status, detail = run(lambda: self._activate(keys=script_keys, args=args))
+        status = int(status)
+        if status == -1:
+            raise NotFound(f"rule set {name!r} has no version {version}")
+        if status == -2:
+            raise RuleSetHeld(name, text(detail))
+        if status == 0:
+            stored = self.active(name)
+            assert stored is not None, "a completed promotion left an active version"
+            return stored, False
+        announce(self._redis, name)
+        return ActiveRecord(version, actor, reason, time_from_stored(time_to_ms(now)), int(detail)), True
+
+    def audit(self, name: str, limit: int) -> list[AuditRecord]:
+        entries: list[Any] = run(lambda: list(self._redis.xrevrange(keys.rule_set(name, "audit"), count=limit) or []))
+        out = []
+        for _id, raw in entries:
+            f = {text(k): text(v) for k, v in raw.items()}
+            out.append(
+                AuditRecord(
+                    action=f["action"],
+                    name=name,
+                    version=int(f["version"]),
+                    actor=f.get("actor", ""),
+                    reason=f.get("reason", ""),
+                    at=time_from_stored(f.get("at", 0)),
+                    previous_version=int(f.get("previous_version", 0)),
+                    content_hash=f.get("content_hash", ""),
+                )
+            )
+        return out
+
+
+def _version(name: str, version: int, meta: bytes, source: bytes | None) -> VersionRecord:
+    m = json.loads(meta)
+    return VersionRecord(
+        name=name,
+        version=version,
+        content_hash=m["content_hash"],
+        author=m["author"],
+        comment=m["comment"],
+        published_at=time_from_stored(m["at"]),
+        rule_count=int(m["rules"]),
+        source=source.decode() if source is not None else "",
+    )

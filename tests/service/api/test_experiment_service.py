@@ -1,0 +1,309 @@
+"""Gray releases over a real gRPC server and a real Redis."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+
+import grpc
+import pytest
+from orderroute.v1 import orderroute_pb2 as pb
+from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
+
+from experiments import Arm
+from experiments.statistics import Accumulator, Moments
+from service.storage.redis_experiments import RedisExperimentStore
+from tests.conftest import EXAMPLES
+
+CANDIDATE = (EXAMPLES / "fulfilment-candidate.yaml").read_text()
+
+
+def order(customer: str, n: int = 0, repeats: int = 2) -> pb.Order:
+    return pb.Order(order_id=f"{customer}-o{n}", customer=pb.Customer(customer_id=customer, repeat_purchases=repeats))
+
+
+@pytest.fixture
+def experiments(channel) -> pb_grpc.ExperimentServiceStub:
+    return pb_grpc.ExperimentServiceStub(channel)
+
+
+@pytest.fixture
+def outcomes(channel) -> pb_grpc.OutcomeServiceStub:
+    return pb_grpc.OutcomeServiceStub(channel)
+
+
+@pytest.fixture
+def running(rulesets, experiments) -> pb.Experiment:
+    rulesets.PublishRuleSet(pb.PublishRuleSetRequest(source=CANDIDATE, author="ana"))
+    request = pb.StartExperimentRequest(
+        rule_set="fulfilment", candidate_version=2, traffic_bp=1000, actor="rev", reason="pilot", min_samples=50
+    )
+    return experiments.StartExperiment(request).experiment
+
+
+def route_customers(routing, customers: list[str], n: int = 0) -> dict[str, pb.Decision]:
+    out = {}
+    for i in range(0, len(customers), 1000):
+        chunk = customers[i : i + 1000]
+        reply = routing.RouteBatch(pb.RouteBatchRequest(orders=[order(c, n) for c in chunk]))
+        out.update({c: r.decision for c, r in zip(chunk, reply.results, strict=True)})
+    return out
+
+
+def test_start_defaults_and_audit(running, experiments) -> None:
+    assert running.state == pb.EXPERIMENT_STATE_RUNNING
+    assert (running.baseline_version, running.candidate_version, running.traffic_bp) == (1, 2, 1000)
+    assert running.primary_metric == "on_time"
+    assert [g.metric for g in running.guardrails] == ["exception", "complaint", "cancelled", "logistics_cost_minor"]
+    got = experiments.GetExperiment(pb.GetExperimentRequest(id=running.id))
+    assert [(t.action, t.actor, t.reason) for t in got.transitions] == [("start", "rev", "pilot")]
+
+
+def test_candidate_share_is_sticky_and_decisions_say_the_arm(running, routing) -> None:
+    customers = [f"cust-{i}" for i in range(3000)]
+    first = route_customers(routing, customers)
+    second = route_customers(routing, customers, n=1)
+    arms = Counter(d.arm for d in first.values())
+    assert 0.08 < arms[pb.ARM_CANDIDATE] / len(customers) < 0.12
+    for c in customers:
+        assert first[c].arm == second[c].arm
+        assert first[c].experiment_id == running.id
+        want_version = 2 if first[c].arm == pb.ARM_CANDIDATE else 1
+        assert first[c].version == want_version
+        # The candidate opens the express lane at 2 repeat purchases.
+        assert first[c].path == ("EXPRESS" if want_version == 2 else "STANDARD")
+
+
+def test_order_without_customer_goes_to_the_baseline(running, routing) -> None:
+    decision = routing.Route(pb.RouteRequest(order=pb.Order(order_id="anonymous"))).decision
+    assert (decision.arm, decision.version, decision.experiment_id) == (pb.ARM_BASELINE, 1, running.id)
+
+
+def test_ramp_keeps_candidates_and_pause_sends_everyone_to_baseline(running, routing, experiments) -> None:
+    customers = [f"ramp-{i}" for i in range(2000)]
+    before = {c for c, d in route_customers(routing, customers).items() if d.arm == pb.ARM_CANDIDATE}
+    experiments.RampExperiment(pb.RampExperimentRequest(id=running.id, traffic_bp=5000, actor="rev", reason="ramp"))
+    after = {c for c, d in route_customers(routing, customers, 1).items() if d.arm == pb.ARM_CANDIDATE}
+    assert before < after and len(after) > 800
+
+    experiments.PauseExperiment(pb.PauseExperimentRequest(id=running.id, actor="rev", reason="look"))
+    paused = route_customers(routing, customers, 2)
+    assert all(d.version == 1 and d.arm == pb.ARM_UNSPECIFIED for d in paused.values())
+    experiments.ResumeExperiment(pb.ResumeExperimentRequest(id=running.id, actor="rev", reason="go"))
+    resumed = {c for c, d in route_customers(routing, customers, 3).items() if d.arm == pb.ARM_CANDIDATE}
+    assert resumed == after
+
+
+def test_one_experiment_per_rule_set_and_no_activation_meanwhile(running, rulesets, experiments) -> None:
+    with pytest.raises(grpc.RpcError) as info:
+        experiments.StartExperiment(
+            pb.StartExperimentRequest(rule_set="fulfilment", candidate_version=2, actor="x", reason="again")
+        )
+    assert info.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+    with pytest.raises(grpc.RpcError) as info:
+        rulesets.ActivateRuleSet(pb.ActivateRuleSetRequest(name="fulfilment", version=2, actor="x", reason="sneak"))
+    assert info.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+    assert running.id in info.value.details()
+
+
+@pytest.mark.parametrize(
+    ("request_", "field"),
+    [
+        (
+            pb.StartExperimentRequest(rule_set="fulfilment", candidate_version=2, traffic_bp=5, actor="a", reason="r"),
+            "traffic_bp",
+        ),
+        (
+            pb.StartExperimentRequest(rule_set="fulfilment", candidate_version=1, actor="a", reason="r"),
+            "candidate_version",
+        ),
+        (
+            pb.StartExperimentRequest(
+                rule_set="fulfilment", candidate_version=2, primary_metric="speed", actor="a", reason="r"
+            ),
+            "primary_metric",
+        ),
+        (
+            pb.StartExperimentRequest(
+                rule_set="fulfilment",
+                candidate_version=2,
+                actor="a",
+                reason="r",
+                guardrails=[pb.GuardrailSpec(metric="exception", limit=0)],
+            ),
+            "guardrails[0].limit",
+        ),
+        (pb.StartExperimentRequest(rule_set="fulfilment", candidate_version=2, actor="a"), "reason"),
+        (
+            pb.StartExperimentRequest(
+                rule_set="fulfilment", candidate_version=2, actor="a", reason="r", min_duration_seconds=-60
+            ),
+            "min_duration_seconds",
+        ),
+        (
+            pb.StartExperimentRequest(
+                rule_set="fulfilment", candidate_version=2, actor="a", reason="r", min_samples=-1
+            ),
+            "min_samples",
+        ),
+    ],
+    ids=[
+        "share below 0.1%",
+        "candidate is active",
+        "unknown metric",
+        "zero limit",
+        "no reason",
+        "negative duration",
+        "negative samples",
+    ],
+)
+def test_bad_start_is_invalid_argument_naming_the_field(rulesets, experiments, request_, field) -> None:
+    rulesets.PublishRuleSet(pb.PublishRuleSetRequest(source=CANDIDATE, author="ana"))
+    with pytest.raises(grpc.RpcError) as info:
+        experiments.StartExperiment(request_)
+    assert info.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert info.value.details().startswith(field + ":"), info.value.details()
+
+
+def test_outcomes_are_idempotent_and_corrections_replace(running, routing, outcomes, experiments) -> None:
+    decision = routing.Route(pb.RouteRequest(order=order("idem-1"))).decision
+    first = outcomes.RecordOutcome(
+        pb.RecordOutcomeRequest(outcome=pb.Outcome(decision_id=decision.decision_id, on_time=True))
+    )
+    assert (first.experiment_id, first.arm, list(first.replaced)) == (running.id, decision.arm, [])
+    retry = outcomes.RecordOutcome(
+        pb.RecordOutcomeRequest(outcome=pb.Outcome(decision_id=decision.decision_id, on_time=True))
+    )
+    assert list(retry.replaced) == ["on_time"]
+    corrected = outcomes.RecordOutcome(
+        pb.RecordOutcomeRequest(outcome=pb.Outcome(decision_id=decision.decision_id, on_time=False, complaint=True))
+    )
+    assert list(corrected.replaced) == ["on_time"]
+    results = experiments.GetResults(pb.GetResultsRequest(id=running.id))
+    arm = next(a for a in results.arms if a.arm == decision.arm)
+    assert arm.outcomes == 1
+    on_time = next(m for m in results.metrics if m.metric == "on_time")
+    side = on_time.candidate if decision.arm == pb.ARM_CANDIDATE else on_time.baseline
+    assert not side.n or side.n == 1
+
+
+def test_outcome_errors(running, routing, outcomes) -> None:
+    with pytest.raises(grpc.RpcError) as info:
+        outcomes.RecordOutcome(pb.RecordOutcomeRequest(outcome=pb.Outcome(decision_id="nope-1", on_time=True)))
+    assert info.value.code() is grpc.StatusCode.NOT_FOUND
+    decision = routing.Route(pb.RouteRequest(order=order("err-1"))).decision
+    for outcome, field in [
+        (pb.Outcome(decision_id=decision.decision_id, fulfilment_hours=-2), "outcome.fulfilment_hours"),
+        (pb.Outcome(decision_id=decision.decision_id, fulfilment_hours=float("nan")), "outcome.fulfilment_hours"),
+        (pb.Outcome(decision_id=decision.decision_id), "outcome"),
+        (pb.Outcome(on_time=True), "outcome.decision_id"),
+    ]:
+        with pytest.raises(grpc.RpcError) as info:
+            outcomes.RecordOutcome(pb.RecordOutcomeRequest(outcome=outcome))
+        assert info.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        assert info.value.details().startswith(field + ":"), info.value.details()
+
+
+def test_outcome_batch_reports_each_item(running, routing, outcomes) -> None:
+    decisions = route_customers(routing, ["b-1", "b-2"])
+    reply = outcomes.RecordOutcomes(
+        pb.RecordOutcomesRequest(
+            outcomes=[
+                pb.Outcome(decision_id=decisions["b-1"].decision_id, on_time=True),
+                pb.Outcome(decision_id="missing-1", on_time=True),
+                pb.Outcome(decision_id=decisions["b-2"].decision_id, fulfilment_hours=-1),
+            ]
+        )
+    )
+    kinds = [r.WhichOneof("result") for r in reply.results]
+    assert kinds == ["recorded", "error", "error"]
+    assert reply.results[1].error.code == grpc.StatusCode.NOT_FOUND.value[0]
+    assert reply.results[2].error.field == "outcomes[2].fulfilment_hours"
+
+
+def test_outcomes_for_decisions_outside_experiments_are_accepted(routing, outcomes) -> None:
+    decision = routing.Route(pb.RouteRequest(order=order("plain"))).decision
+    reply = outcomes.RecordOutcome(
+        pb.RecordOutcomeRequest(outcome=pb.Outcome(decision_id=decision.decision_id, returned=True))
+    )
+    assert (reply.experiment_id, reply.arm) == ("", pb.ARM_UNSPECIFIED)
+    again = outcomes.RecordOutcome(
+        pb.RecordOutcomeRequest(outcome=pb.Outcome(decision_id=decision.decision_id, returned=False))
+    )
+    assert list(again.replaced) == ["returned"]
+
+
+def test_redis_sums_equal_the_reference_accumulator(running, routing, outcomes, redis_client) -> None:
+    rng = random.Random(5)
+    customers = [f"sum-{i}" for i in range(150)]
+    reference = {arm: Accumulator() for arm in Arm}
+    reported: dict[str, float] = {}
+    decisions = []
+    for n in range(3):
+        decisions += list(route_customers(routing, customers, n).items())
+    batch = []
+    for customer, decision in decisions:
+        hours = round(rng.uniform(5, 90), 2)
+        batch.append(pb.Outcome(decision_id=decision.decision_id, fulfilment_hours=hours))
+        arm = Arm.CANDIDATE if decision.arm == pb.ARM_CANDIDATE else Arm.BASELINE
+        reference[arm].add(customer, hours)
+        reported[decision.decision_id] = hours
+    for customer, decision in decisions[::7]:  # corrections
+        hours = round(rng.uniform(5, 90), 2)
+        batch.append(pb.Outcome(decision_id=decision.decision_id, fulfilment_hours=hours))
+        arm = Arm.CANDIDATE if decision.arm == pb.ARM_CANDIDATE else Arm.BASELINE
+        reference[arm].add(customer, hours, replaces=reported[decision.decision_id])
+        reported[decision.decision_id] = hours
+    for i in range(0, len(batch), 100):
+        reply = outcomes.RecordOutcomes(pb.RecordOutcomesRequest(outcomes=batch[i : i + 100]))
+        assert all(r.WhichOneof("result") == "recorded" for r in reply.results)
+    store = RedisExperimentStore(redis_client)
+    data = store.arm_data(store.get(running.id))
+    for arm in Arm:
+        stored, want = data[arm].moments["fulfilment_hours"], reference[arm].moments()
+        for key in ("n", "y", "yy", "yn", "nn", "g"):
+            assert getattr(stored, key) == pytest.approx(getattr(want, key), rel=1e-12), (arm, key)
+    assert isinstance(data[Arm.BASELINE].moments["fulfilment_hours"], Moments)
+
+
+def test_promote_makes_the_candidate_everyones_version(running, routing, experiments, rulesets) -> None:
+    reply = experiments.PromoteExperiment(pb.PromoteExperimentRequest(id=running.id, actor="rev", reason="better"))
+    assert reply.experiment.state == pb.EXPERIMENT_STATE_PROMOTED
+    assert (reply.activation.version, reply.activation.previous_version) == (2, 1)
+    decisions = route_customers(routing, [f"after-{i}" for i in range(300)])
+    assert {(d.version, d.arm) for d in decisions.values()} == {(2, pb.ARM_UNSPECIFIED)}
+    audit = rulesets.GetAuditLog(pb.GetAuditLogRequest(name="fulfilment")).entries[0]
+    assert (audit.action, audit.version, audit.actor) == ("activate", 2, "rev")
+    assert audit.reason.startswith(f"promote {running.id}")
+    transitions = experiments.GetExperiment(pb.GetExperimentRequest(id=running.id)).transitions
+    assert transitions[-1].action == "promote" and '"verdict"' in transitions[-1].results_json
+    with pytest.raises(grpc.RpcError) as info:
+        experiments.AbortExperiment(pb.AbortExperimentRequest(id=running.id, actor="rev", reason="late"))
+    assert info.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+
+
+def test_rollback_keeps_everyone_on_the_baseline(running, routing, experiments) -> None:
+    experiments.RollbackExperiment(pb.RollbackExperimentRequest(id=running.id, actor="rev", reason="no gain"))
+    decisions = route_customers(routing, [f"rb-{i}" for i in range(300)])
+    assert {(d.version, d.arm) for d in decisions.values()} == {(1, pb.ARM_UNSPECIFIED)}
+    listed = experiments.ListExperiments(pb.ListExperimentsRequest(rule_set="fulfilment")).experiments
+    assert [(e.id, e.state) for e in listed] == [(running.id, pb.EXPERIMENT_STATE_ROLLED_BACK)]
+
+
+def test_unknown_experiment_is_not_found(experiments) -> None:
+    with pytest.raises(grpc.RpcError) as info:
+        experiments.GetResults(pb.GetResultsRequest(id="exp-999"))
+    assert info.value.code() is grpc.StatusCode.NOT_FOUND
+
+
+def test_decision_records_reach_redis_off_the_route_path(running, routing, redis_client, app) -> None:
+    decision = routing.Route(pb.RouteRequest(order=order("rec-1"))).decision
+    key = f"orderroute:decision:{{{decision.decision_id}}}"
+    deadline = time.monotonic() + 5
+    # Not the buffer's depth: it is 0 as soon as the writer has taken the record, before Redis has it.
+    while not redis_client.exists(key) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stored = redis_client.get(key).decode()
+    assert stored.split("|")[3] == running.id
+    assert redis_client.ttl(f"orderroute:decision:{{{decision.decision_id}}}") > 86400

@@ -1,0 +1,226 @@
+"""The contract of the store ports, held against the Redis adapters and the in-memory ones alike."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from experiments import Action, Arm, Experiment, State, new_experiment, transition
+from experiments.statistics import Accumulator
+from service.errors import Conflict, NotFound
+from service.storage import DecisionRecord, RuleSetHeld
+from tests.service.conftest import Stores
+
+T0 = datetime(2026, 12, 2, 8, 0, 0, 123_000, tzinfo=UTC)
+
+
+def experiment(stores: Stores, rule_set: str = "rs", candidate: int = 2) -> Experiment:
+    return new_experiment(
+        id=stores.experiments.next_id(),
+        rule_set=rule_set,
+        baseline_version=1,
+        candidate_version=candidate,
+        salt="s",
+        created_by="rev",
+        now=T0,
+    )
+
+
+def publish(stores: Stores, name: str = "rs", content: str = "a") -> int:
+    record, _ = stores.rule_sets.publish(name, f"source {content}", f"sha256:{content}", "ana", "c", 3, T0)
+    return record.version
+
+
+# ---------------------------------------------------------------- rule sets
+
+
+def test_versions_are_numbered_kept_whole_and_the_same_content_makes_none(stores: Stores) -> None:
+    first, created = stores.rule_sets.publish("rs", "source a", "sha256:a", "ana", "first", 3, T0)
+    again, created_again = stores.rule_sets.publish("rs", "source a", "sha256:a", "bo", "same", 3, T0)
+    second, _ = stores.rule_sets.publish("rs", "source b", "sha256:b", "ana", "second", 4, T0)
+    assert (first.version, created, again.version, created_again, second.version) == (1, True, 1, False, 2)
+    assert stores.rule_sets.get_version("rs", 1) == first
+    assert (first.source, first.published_at, first.rule_count) == ("source a", T0, 3)
+    assert [v.version for v in stores.rule_sets.list_versions("rs")] == [2, 1]
+    assert all(v.source == "" for v in stores.rule_sets.list_versions("rs"))
+    assert stores.rule_sets.list_names() == ["rs"]
+    with pytest.raises(NotFound):
+        stores.rule_sets.get_version("rs", 3)
+
+
+def test_activation_records_the_previous_version_and_the_audit_lists_newest_first(stores: Stores) -> None:
+    publish(stores, content="a")
+    publish(stores, content="b")
+    assert stores.rule_sets.active("rs") is None
+    record, changed = stores.rule_sets.activate("rs", 1, "rev", "go", T0)
+    assert (record.version, record.previous_version, record.at, changed) == (1, 0, T0, True)
+    record, _ = stores.rule_sets.activate("rs", 2, "rev", "next", T0 + timedelta(seconds=1))
+    assert stores.rule_sets.active("rs") == record
+    assert record.previous_version == 1
+    audit = stores.rule_sets.audit("rs", 10)
+    assert [(a.action, a.version, a.previous_version) for a in audit] == [
+        ("activate", 2, 1),
+        ("activate", 1, 0),
+        ("publish", 2, 0),
+        ("publish", 1, 0),
+    ]
+    assert [a.action for a in stores.rule_sets.audit("rs", 1)] == ["activate"]
+    with pytest.raises(NotFound):
+        stores.rule_sets.activate("rs", 9, "rev", "no such version", T0)
+
+
+# ---------------------------------------------------------------- experiments and claims
+
+
+def test_starting_claims_the_rule_set_and_a_second_start_is_told_who_holds_it(stores: Stores) -> None:
+    first = experiment(stores)
+    claim = stores.experiments.start(first, "rev", "pilot", replacing=None)
+    assert (claim.holder, claim.claimed, claim.retried) == (first.id, True, False)
+    assert stores.experiments.holder("rs") == first.id
+    assert stores.experiments.get(first.id) == first
+    second = experiment(stores)
+    refused = stores.experiments.start(second, "rev", "again", replacing=None)
+    assert (refused.holder, refused.claimed) == (first.id, False)
+    replacing_live = stores.experiments.start(second, "rev", "again", replacing=first.id)
+    assert (replacing_live.holder, replacing_live.claimed) == (first.id, False), "a running holder is kept"
+    with pytest.raises(NotFound):
+        stores.experiments.get(second.id)
+    start = stores.experiments.transitions(first.id)
+    assert [(t.action, t.actor, t.reason, t.at) for t in start] == [(Action.START, "rev", "pilot", T0)]
+
+
+def test_a_start_retried_with_its_request_id_gets_the_experiment_it_created(stores: Stores) -> None:
+    first = experiment(stores)
+    assert stores.experiments.start(first, "rev", "pilot", replacing=None, request_id="req-1").claimed
+    retry = stores.experiments.start(experiment(stores), "rev", "pilot", replacing=None, request_id="req-1")
+    assert (retry.holder, retry.claimed, retry.retried) == (first.id, False, True)
+    assert [e.id for e in stores.experiments.all()] == [first.id]
+
+
+def test_a_transition_is_a_compare_and_set_and_ending_releases_the_rule_set(stores: Stores) -> None:
+    running = experiment(stores)
+    stores.experiments.start(running, "rev", "pilot", replacing=None)
+    paused = transition(running, Action.PAUSE, T0)
+    stores.experiments.save_transition(running, paused, Action.PAUSE, "rev", "look", T0, {"verdict": "x"})
+    with pytest.raises(Conflict):
+        stores.experiments.save_transition(running, paused, Action.PAUSE, "rev", "stale", T0, {})
+    assert stores.experiments.get(running.id).state is State.PAUSED
+    aborted = transition(paused, Action.ABORT, T0)
+    stores.experiments.save_transition(paused, aborted, Action.ABORT, "rev", "stop", T0, {})
+    assert stores.experiments.holder("rs") is None
+    history = stores.experiments.transitions(running.id)
+    assert [(t.action, t.from_state, t.to_state) for t in history] == [
+        (Action.START, State.RUNNING, State.RUNNING),
+        (Action.PAUSE, State.RUNNING, State.PAUSED),
+        (Action.ABORT, State.PAUSED, State.ABORTED),
+    ]
+    assert history[1].results == {"verdict": "x"}
+    later = experiment(stores)
+    assert stores.experiments.start(later, "rev", "next", replacing=None).claimed
+
+
+def test_a_ramp_is_compared_by_epoch(stores: Stores) -> None:
+    running = experiment(stores)
+    stores.experiments.start(running, "rev", "pilot", replacing=None)
+    ramped = dataclasses.replace(running, share_bp=1000, epoch=1)
+    stores.experiments.save_transition(running, ramped, Action.RAMP, "rev", "ramp", T0, {})
+    with pytest.raises(Conflict):
+        stores.experiments.save_transition(
+            running, dataclasses.replace(running, share_bp=2000, epoch=1), Action.RAMP, "other", "stale ramp", T0, {}
+        )
+    assert stores.experiments.get(running.id).share_bp == 1000
+
+
+def test_a_promoted_experiment_keeps_the_rule_set_until_its_candidate_is_activated(stores: Stores) -> None:
+    publish(stores, content="a")
+    publish(stores, content="b")
+    stores.rule_sets.activate("rs", 1, "rev", "first", T0)
+    running = experiment(stores)
+    stores.experiments.start(running, "rev", "pilot", replacing=None)
+    with pytest.raises(RuleSetHeld) as held:
+        stores.rule_sets.activate("rs", 2, "rev", "sneak", T0)
+    assert held.value.holder == running.id
+    promoted = transition(running, Action.PROMOTE, T0)
+    stores.experiments.save_transition(running, promoted, Action.PROMOTE, "rev", "ship", T0, {})
+    assert stores.experiments.holder("rs") == running.id
+    with pytest.raises(RuleSetHeld):
+        stores.rule_sets.activate("rs", 2, "rev", "not the promotion", T0)
+    record, changed = stores.rule_sets.activate("rs", 2, "rev", "promote", T0, for_experiment=running.id)
+    assert (record.version, record.previous_version, changed) == (2, 1, True)
+    assert stores.experiments.holder("rs") is None
+    again, changed_again = stores.rule_sets.activate("rs", 2, "sup", "finish again", T0, for_experiment=running.id)
+    assert (again, changed_again) == (record, False), "finishing twice writes nothing"
+    assert [a.action for a in stores.rule_sets.audit("rs", 10)].count("activate") == 2
+
+
+def test_experiments_are_listed_newest_first_and_unknown_ones_are_not_found(stores: Stores) -> None:
+    older = experiment(stores, "a")
+    newer = dataclasses.replace(experiment(stores, "b"), created_at=T0 + timedelta(minutes=1))
+    for e in (older, newer):
+        stores.experiments.start(e, "rev", "pilot", replacing=None)
+    assert [e.id for e in stores.experiments.all()] == [newer.id, older.id]
+    with pytest.raises(NotFound):
+        stores.experiments.get("exp-999")
+    with pytest.raises(NotFound):
+        stores.experiments.transitions("exp-999")
+
+
+# ---------------------------------------------------------------- decisions and outcomes
+
+
+def test_decisions_are_counted_in_their_arms_with_their_units(stores: Stores) -> None:
+    running = experiment(stores)
+    stores.experiments.start(running, "rev", "pilot", replacing=None)
+    records = [
+        DecisionRecord(
+            f"d{i}",
+            "rs",
+            2 if i % 3 == 0 else 1,
+            1_000 + i,
+            running.id,
+            Arm.CANDIDATE if i % 3 == 0 else Arm.BASELINE,
+            f"u{i % 5}",
+        )
+        for i in range(30)
+    ]
+    stores.decisions.write([*records, DecisionRecord("plain", "rs", 1, 5)])
+    assert stores.decisions.get(["d0", "nope", "plain"]) == [records[0], None, DecisionRecord("plain", "rs", 1, 5)]
+    arms = stores.experiments.arm_data(running)
+    assert (arms[Arm.CANDIDATE].decisions, arms[Arm.BASELINE].decisions) == (10, 20)
+    units = {arm: len({r.unit for r in records if r.arm is arm}) for arm in Arm}
+    assert (arms[Arm.CANDIDATE].units, arms[Arm.BASELINE].units) == (units[Arm.CANDIDATE], units[Arm.BASELINE])
+
+
+def test_outcome_sums_equal_the_reference_accumulator_with_corrections(stores: Stores) -> None:
+    running = experiment(stores)
+    stores.experiments.start(running, "rev", "pilot", replacing=None)
+    rng = random.Random(3)
+    records = [DecisionRecord(f"d{i}", "rs", 1, 0, running.id, rng.choice(list(Arm)), f"u{i % 17}") for i in range(120)]
+    stores.decisions.write(records)
+    reference = {arm: Accumulator() for arm in Arm}
+    reported: dict[str, float] = {}
+    for record in records + records[::5]:  # every fifth reported again: a correction
+        hours = round(rng.uniform(5, 90), 2)
+        (earlier,) = stores.decisions.apply_outcomes([(record, {"fulfilment_hours": hours})])
+        assert earlier == ({"fulfilment_hours": reported[record.decision_id]} if record.decision_id in reported else {})
+        reference[record.arm].add(record.unit, hours, replaces=reported.get(record.decision_id))  # type: ignore[index]
+        reported[record.decision_id] = hours
+    arms = stores.experiments.arm_data(running)
+    for arm in Arm:
+        got, want = arms[arm].moments["fulfilment_hours"], reference[arm].moments()
+        for key in ("n", "y", "yy", "yn", "nn", "g"):
+            assert getattr(got, key) == pytest.approx(getattr(want, key), rel=1e-12), (arm, key)
+    assert sum(arms[arm].outcomes for arm in Arm) == 120
+    assert stores.decisions.stored_outcome("d0", running.id) == {"fulfilment_hours": reported["d0"]}
+
+
+def test_outcomes_outside_experiments_replace_and_say_what_they_replaced(stores: Stores) -> None:
+    record = DecisionRecord("plain", "rs", 1, 0)
+    stores.decisions.write([record])
+    assert stores.decisions.apply_outcomes([(record, {"returned": 1.0})]) == [{}]
+    assert stores.decisions.apply_outcomes([(record, {"returned": 0.0, "complaint": 1.0})]) == [{"returned": 1.0}]
+    assert stores.decisions.stored_outcome("plain", "") == {"returned": 0.0, "complaint": 1.0}
+    assert stores.decisions.stored_outcome("unknown", "") == {}
