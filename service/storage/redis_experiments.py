@@ -122,6 +122,8 @@ class RedisExperimentStore:
         claim = Claim(text(holder), claimed=text(outcome) == "claimed", retried=text(outcome) == "retried")
         if claim.claimed:
             announce(self._redis, name)
+        else:  # nothing was created under this id
+            run(lambda: self._redis.hdel(keys.EXPERIMENT_RULE_SETS, experiment.id))
         return claim
 
     def _meta_key(self, experiment_id: str, part: str) -> str:

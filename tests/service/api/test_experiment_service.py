@@ -13,6 +13,7 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from experiments import Arm
 from experiments.statistics import Accumulator, Moments
+from service.storage import keys
 from service.storage.redis_experiments import RedisExperimentStore
 from tests.conftest import EXAMPLES
 
@@ -299,11 +300,11 @@ def test_unknown_experiment_is_not_found(experiments) -> None:
 
 def test_decision_records_reach_redis_off_the_route_path(running, routing, redis_client, app) -> None:
     decision = routing.Route(pb.RouteRequest(order=order("rec-1"))).decision
-    key = f"orderroute:decision:{{{decision.decision_id}}}"
+    key = keys.decision(decision.decision_id)
     deadline = time.monotonic() + 5
     # Not the buffer's depth: it is 0 as soon as the writer has taken the record, before Redis has it.
     while not redis_client.exists(key) and time.monotonic() < deadline:
         time.sleep(0.01)
     stored = redis_client.get(key).decode()
     assert stored.split("|")[3] == running.id
-    assert redis_client.ttl(f"orderroute:decision:{{{decision.decision_id}}}") > 86400
+    assert redis_client.ttl(key) > 86400

@@ -13,7 +13,7 @@ import pytest
 from experiments import Action, State
 from service.app import RuleSetCatalog, Services, assemble, utc_now
 from service.errors import Conflict, FailedPrecondition, StorageUnavailable
-from service.storage import RuleSetHeld
+from service.storage import RuleSetHeld, keys
 from service.storage.redis_experiments import RedisExperimentStore
 from tests.service.app.conftest import CANDIDATE, prepare
 from tests.service.conftest import Stores
@@ -171,7 +171,7 @@ def test_a_catalog_built_alone_still_refuses_an_activation_during_an_experiment(
 def leave_ended_holder(stores: Stores, rule_set: str, experiment_id: str) -> None:
     """What an older build could leave behind: the rule set still held by an experiment that ended."""
     if isinstance(stores.experiments, RedisExperimentStore):
-        stores.experiments._redis.set(f"orderroute:{{rs:{rule_set}}}:experiment", experiment_id)
+        stores.experiments._redis.set(keys.rule_set(rule_set, "experiment"), experiment_id)
     else:
         stores.experiments._db.rule_sets[rule_set].holder = experiment_id  # type: ignore[attr-defined]
 

@@ -20,6 +20,7 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 from experiments import Action
 from service.api.settings import Settings
 from service.api.wiring import App, build_app
+from service.storage import keys
 from service.storage.local_redis import free_port, start_redis
 from tests.conftest import EXAMPLES
 
@@ -81,7 +82,7 @@ def test_a_replica_cut_off_from_redis_catches_up_when_it_is_back(tmp_path: Path)
         elsewhere = free_port()
         process = start_redis(tmp_path / "redis", elsewhere, *durable)
         with redis.Redis(port=elsewhere) as direct:
-            direct.hset("orderroute:{rs:fulfilment}:active", "version", published.record.version)
+            direct.hset(keys.rule_set("fulfilment", "active"), "version", published.record.version)
         process.terminate()
         process.wait(10)
         process = start_redis(tmp_path / "redis", port, *durable)
