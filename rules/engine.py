@@ -19,10 +19,11 @@ from typing import Any
 import durable_rules_engine as _engine
 import orjson
 
+from rules._engine_json import engine_float, engine_values
 from rules._errors import EngineRejected
 from rules.combine import Combined, Decision, Provenance, combine_outputs, decide, resolve_warehouse
 from rules.compile import to_durable
-from rules.facts import FactType, OrderFacts, fact_spec
+from rules.facts import LINE_FACTS, FactType, OrderFacts, fact_spec
 from rules.model import AllOf, AnyOf, Compare, Condition, LineScope, Not, Rule, RuleSet
 
 _names = itertools.count(1)
@@ -42,7 +43,7 @@ class CompiledRuleSet:
         self._combined: dict[tuple[int, ...], Combined] = {}
         self._decisions: dict[tuple[tuple[int, ...], tuple[str, ...], str], Decision] = {}
         self._lock = threading.Lock()
-        definition = orjson.dumps(to_durable(rule_set)).decode()
+        definition = orjson.dumps(engine_values(to_durable(rule_set))).decode()
         self.engine_name = f"{rule_set.name}@{version}#{next(_names)}"
         try:
             self._handle: int | None = _engine.create_ruleset(self.engine_name, definition)
@@ -159,6 +160,8 @@ class DocumentPlan:
     lists: tuple[str, ...]
     """List facts read with contains: tags, customer.segments."""
     line_fields: tuple[str, ...]
+    floats: frozenset[str] = frozenset()
+    """Paths of the facts that may be floats (lines.FIELD for a line's): written by engine_float."""
 
     @staticmethod
     def of(rule_set: RuleSet) -> DocumentPlan:
@@ -189,12 +192,18 @@ class DocumentPlan:
             head, _, tail = path.partition(".")
             if tail:
                 nested.setdefault(head, []).append(tail)
+        floats = {p for p in scalars if (spec := fact_spec(p)) is not None and spec.type is FactType.NUMBER}
+        floats |= {f"lines.{f}" for f in line if f in LINE_FACTS and LINE_FACTS[f].type is FactType.NUMBER}
         return DocumentPlan(
             top=tuple(p for p in scalars if "." not in p),
             nested=tuple((head, tuple(fields)) for head, fields in nested.items()),
             lists=tuple(lists),
             line_fields=tuple(line),
+            floats=frozenset(floats),
         )
+
+    def _value(self, path: str, value: Any) -> Any:
+        return engine_float(value) if path in self.floats and isinstance(value, float) else value
 
     def document(self, facts: OrderFacts, index: int) -> tuple[str, list[str]]:
         """(the JSON the engine sees, the missing facts of the order and its lines).
@@ -220,7 +229,7 @@ class DocumentPlan:
             if value is None:
                 missing.append(name)
             else:
-                out[name] = value
+                out[name] = self._value(name, value)
         for head, fields in self.nested:
             source = get(head) or _EMPTY
             part = {}
@@ -229,7 +238,7 @@ class DocumentPlan:
                 if value is None:
                     missing.append(f"{head}.{name}")
                 else:
-                    part[name] = value
+                    part[name] = self._value(f"{head}.{name}", value)
             if part:
                 out[head] = part
         for path in self.lists:
@@ -242,7 +251,7 @@ class DocumentPlan:
         line_missing: list[str] = []
         if lines and self.line_fields:
             fields = self.line_fields
-            out["lines"] = [{k: line[k] for k in fields if k in line} for line in lines]
+            out["lines"] = [{k: self._value(f"lines.{k}", line[k]) for k in fields if k in line} for line in lines]
             line_missing = [f"lines.{k}" for k in fields if any(k not in line for line in lines)]
         return orjson.dumps(out).decode(), missing + line_missing
 
@@ -258,11 +267,15 @@ class DocumentPlan:
             "    out = {'#i': index, '#lines': len(lines), '#tags': len(get('tags') or ()),",
             "           '#customer_segments': len(customer.get('segments') or ()), '#missing': missing}",
         ]
+
+        def kept(path: str) -> str:  # the expression stored for the fact's `value`
+            return "FLOAT(value)" if path in self.floats else "value"
+
         for name in self.top:
             code += [
                 f"    value = get({name!r})",
                 f"    if value is None: missing.append({name!r})",
-                f"    else: out[{name!r}] = value",
+                f"    else: out[{name!r}] = {kept(name)}",
             ]
         for head, fields in self.nested:
             code += [f"    source = get({head!r}) or EMPTY", "    part = {}"]
@@ -270,7 +283,7 @@ class DocumentPlan:
                 code += [
                     f"    value = source.get({name!r})",
                     f"    if value is None: missing.append({f'{head}.{name}'!r})",
-                    f"    else: part[{name!r}] = value",
+                    f"    else: part[{name!r}] = {kept(f'{head}.{name}')}",
                 ]
             code += [f"    if part: out[{head!r}] = part"]
         for path in self.lists:
@@ -294,16 +307,22 @@ class DocumentPlan:
             ]
             for i, name in enumerate(fields):
                 code += [
-                    f"            if {name!r} in line: doc[{name!r}] = line[{name!r}]",
+                    f"            if {name!r} in line: doc[{name!r}] = "
+                    + (f"FLOAT(line[{name!r}])" if f"lines.{name}" in self.floats else f"line[{name!r}]"),
                     f"            else: absent_{i} = True",
                 ]
             code += ["            docs.append(doc)", "        out['lines'] = docs"]
             code += [f"        if absent_{i}: line_missing.append({f'lines.{n}'!r})" for i, n in enumerate(fields)]
         code += ["    return dumps(out).decode(), missing + line_missing"]
-        namespace: dict[str, Any] = {"EMPTY": _EMPTY, "dumps": orjson.dumps}
+        namespace: dict[str, Any] = {"EMPTY": _EMPTY, "dumps": orjson.dumps, "FLOAT": _engine_float_of}
         exec(compile("\n".join(code), f"<document plan {id(self):x}>", "exec"), namespace)  # our own code
         built: Callable[[OrderFacts, int], tuple[str, list[str]]] = namespace["document"]
         return built
 
 
 _EMPTY: Mapping[str, Any] = {}
+
+
+def _engine_float_of(value: Any) -> Any:
+    """engine_float for a fact that is a float (an int of a number fact stays as it is)."""
+    return engine_float(value) if isinstance(value, float) else value

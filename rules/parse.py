@@ -51,6 +51,10 @@ GROUPS = ("all", "any", "not")
 NUMERIC = (F.FactType.INTEGER, F.FactType.NUMBER)
 
 
+_EXPONENT_WITHOUT_POINT = re.compile(r"[-+]?\d+[eE][-+]?\d+")
+"""A number as YAML 1.1 does not read it: an exponent without a decimal point (1e-6 is text there)."""
+
+
 class _Context:
     def __init__(self, file: str) -> None:
         self.file = file
@@ -395,6 +399,10 @@ def _check_scalar(ctx: _Context, spec: F.FactSpec, op: Op, value: object, line: 
         return F.check_value(spec, value, spec.name)
     except InvalidOrder as exc:
         hint = "quote text values such as 'NO' or 'yes'" if isinstance(value, bool) else ""
+        if isinstance(value, str) and _EXPONENT_WITHOUT_POINT.fullmatch(value.strip()):
+            # YAML 1.1 reads 1e-6 as text, 1.0e-6 as a number.
+            mantissa, _, exponent = value.strip().lower().partition("e")
+            hint = f"YAML reads {value} as text: write {mantissa}.0e{exponent}"
         if spec.type is F.FactType.ENUM:
             hint = "one of: " + ", ".join(spec.values)
         ctx.error("type-mismatch", exc.message, line, hint)
