@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from rules._errors import EngineRejected, InvalidOrder, RulesError, RuleSetInvalid
 from rules.analysis import analyse
 from rules.combine import Decision
-from rules.compile import compile_problem
+from rules.compile import compile_problem, rule_set_problem
 from rules.diagnostics import Diagnostic, Severity, error
 from rules.diff import RuleSetDiff, diff_rule_sets
 from rules.engine import CompiledRuleSet
@@ -82,6 +82,9 @@ def check(source: str, file: str = "<source>") -> CheckResult:
                 "not-expressible", problem.message, line=problem.line or rule.line, rule_id=rule.id, hint=problem.hint
             )
             diagnostics.append(_located(located, file))
+    whole = rule_set_problem(rule_set)
+    if whole is not None:
+        diagnostics.append(_located(error("not-expressible", whole.message, line=1, hint=whole.hint), file))
     if any(d.is_error for d in diagnostics):
         return CheckResult(None, tuple(diagnostics), (), digest)
     diagnostics.extend(analyse(rule_set))

@@ -9,12 +9,15 @@ Engine quirks shape the output (tests/rules/test_differential.py pins them):
 `$nex` outside a line scope is always true, so the engine document carries a
 count per list (`#lines`, `#tags`, `#customer_segments`), on which emptiness
 is tested, and the list of the rule set's facts the order lacks (`#missing`),
-on which "does not exist" is tested; and patterns (`$mt`) match the whole text, escape with
-`%`, and reject `%` before anything but their own operators.
+on which "does not exist" is tested. Text tests (`contains`, `starts_with` on a text fact)
+are not given to durable_rules' pattern matcher, which is not exact (it missed "000" in
+"0000" and refused some patterns): the document builder computes each one in Python and
+the rule compares the result (`text_test_key`), true or false, absent when the text is.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from rules.facts import ORDER_FACTS, FactType
@@ -40,7 +43,13 @@ _ENGINE_OP = {Op.NOT_EQUALS: "$neq", Op.GT: "$gt", Op.GTE: "$gte", Op.LT: "$lt",
 MISSING = "#missing"
 LIST_COUNTS: dict[str, str] = {"lines": "#lines", "tags": "#tags", "customer.segments": "#customer_segments"}
 """List path -> the count field the engine document carries for it."""
-_PATTERN_SPECIAL = frozenset(".*+?|()[]{}%")
+TEXT_TESTS = (Op.CONTAINS, Op.STARTS_WITH)
+
+
+def text_test_key(op: Op, fact: str, operand: str) -> str:
+    """The document field that holds whether `fact` contains (or starts with) `operand`."""
+    digest = hashlib.blake2s(f"{op.value}\0{fact}\0{operand}".encode(), digest_size=8).hexdigest()
+    return f"#t{digest}"
 
 
 class NotCompilable(ValueError):
@@ -69,6 +78,40 @@ def to_durable(rule_set: RuleSet) -> Json:
         assert rule.when is not None
         definition[rule_key(index)] = {"all": [{"m": condition_to_durable(rule.when)}], "pri": index + 1}
     return definition
+
+
+SHARD_CONDITIONS = 48
+"""Comparisons per durable_rules ruleset. Measured on durable_rules 2.0.28 (README "How durable_rules
+is driven"): one ruleset hangs beyond 511 comparisons, or 255 rules sharing one; and one order may match
+at most 64 comparisons of a ruleset at once (error 303). A rule set is split into rulesets of at most
+this many, so no order can reach those limits, however many rules it matches."""
+
+
+def conditions_in(expression: object) -> int:
+    """How many comparisons an engine expression holds (the unit the engine's limits count)."""
+    if isinstance(expression, dict):
+        inner = [v for k, v in expression.items() if k in ("$and", "$or", "$iany", "$iall", "lines")]
+        if not inner:
+            return 1
+        return sum(conditions_in(v) for v in inner)
+    if isinstance(expression, list):
+        return sum(conditions_in(v) for v in expression)
+    return 1
+
+
+def to_durable_shards(rule_set: RuleSet, capacity: int = SHARD_CONDITIONS) -> list[Json]:
+    """The definition split into rulesets of at most `capacity` comparisons, in rule order (a rule
+    larger than that gets one of its own). Rule keys keep their index in the whole rule set."""
+    shards: list[Json] = []
+    size = capacity
+    for key, rule in to_durable(rule_set).items():
+        count = conditions_in(rule["all"][0]["m"])
+        if size + count > capacity:
+            shards.append({})
+            size = 0
+        shards[-1][key] = rule
+        size += count
+    return shards
 
 
 def condition_to_durable(condition: Condition, positive: bool = True, prefix: str = "") -> Json:
@@ -117,7 +160,7 @@ def _scope(scope: Scope, item: Condition, positive: bool) -> Json:
 
 MAX_NORMAL_FORM_TERMS = 12  # durable_rules refuses an `$or` of 15 or more `$and`s
 Atom = tuple[str, Json]
-"""(line fact, engine expression without `$or`)."""
+"""(the line field the expression reads, engine expression without `$or`)."""
 
 
 def _normal_form(condition: Condition, positive: bool, conjunctive: bool) -> list[list[Atom]]:
@@ -151,7 +194,9 @@ def _compare_form(c: Compare, positive: bool, conjunctive: bool) -> list[list[At
         atoms, is_and = expression["$or"], False
     else:
         atoms, is_and = [expression], True
-    tagged = [(c.fact, atom) for atom in atoms]
+    # The engine field each atom reads: a text test reads its own computed field, not the text itself.
+    field = f"{c.fact} {c.op.value} {c.value!r}" if c.op in TEXT_TESTS else c.fact
+    tagged = [(field, atom) for atom in atoms]
     if is_and != conjunctive:
         return [tagged]
     return [[atom] for atom in tagged]
@@ -173,15 +218,8 @@ def _compare(c: Compare, positive: bool, prefix: str) -> Json:
         if positive:
             return has
         return {"$or": [{LIST_COUNTS[path]: 0}, {"$iall": {path: {"$neq": {"$i": operand}}}}]}
-    if op in (Op.CONTAINS, Op.STARTS_WITH):
-        if not positive:
-            raise NotCompilable(
-                f"'not' cannot apply to {op.value} on the text fact {c.fact}",
-                c.line,
-                "use not_equals / not_in, or list the accepted values with in",
-            )
-        pattern = escape_pattern(operand) + ".*"
-        return {"$mt": {path: (".*" + pattern) if op is Op.CONTAINS else pattern}}
+    if op in TEXT_TESTS:
+        return {prefix + text_test_key(op, c.fact, operand): positive}
     if op is Op.BETWEEN:
         low, high = operand
         if positive:
@@ -205,15 +243,85 @@ def _compare(c: Compare, positive: bool, prefix: str) -> Json:
     return {_ENGINE_OP[op]: {path: operand}}
 
 
-def escape_pattern(text: str) -> str:
-    """Escapes text for a durable_rules pattern: its operators get a `%`, nothing else may."""
-    return "".join("%" + ch if ch in _PATTERN_SPECIAL else ch for ch in text)
+MAX_RULE_CONDITIONS = 400
+"""Comparisons one rule may compile to (one durable_rules ruleset hangs beyond 511)."""
+MAX_RULE_ALTERNATIVES = 48
+"""Alternatives one rule may hold that can hold at once (one order may match 64 at once, error 303)."""
+MAX_DOCUMENT_FIELDS = 200
+"""Text tests, or attribute keys, a rule set may read (an engine document object holds 255 fields)."""
+
+
+def _equality_path(expression: object) -> str | None:
+    """The fact an order-level equality test `{path: value}` reads (None for anything else)."""
+    if isinstance(expression, dict) and len(expression) == 1:
+        path = next(iter(expression))
+        if not path.startswith("$") and not isinstance(expression[path], dict):
+            return str(path)
+    return None
+
+
+def alternatives_in(expression: object, under_or: bool = False) -> int:
+    """Comparisons that are alternatives of an `$or` and can hold together: equality tests of one fact
+    count once (its value equals one of them at most; the engine hashes them), every other one counts."""
+    if isinstance(expression, list):
+        return sum(alternatives_in(e, under_or) for e in expression)
+    if not isinstance(expression, dict):
+        return 0
+    if "$or" in expression:
+        parts = expression["$or"]
+        paths = {_equality_path(p) for p in parts} - {None}
+        return len(paths) + sum(max(1, alternatives_in(p, True)) for p in parts if _equality_path(p) is None)
+    for key in ("$and", "$iany", "$iall", "lines"):
+        if key in expression:
+            return alternatives_in(expression[key], under_or)
+    return 1 if under_or else 0
 
 
 def compile_problem(condition: Condition) -> NotCompilable | None:
-    """Why durable_rules cannot express the condition, or None when it can."""
+    """Why durable_rules cannot express the condition, or cannot run it safely; None when it can."""
     try:
-        condition_to_durable(condition)
+        expression = condition_to_durable(condition)
     except NotCompilable as exc:
         return exc
+    total, together = conditions_in(expression), alternatives_in(expression)
+    if total > MAX_RULE_CONDITIONS:
+        return NotCompilable(
+            f"the rule compiles to {total} comparisons; the engine runs at most {MAX_RULE_CONDITIONS} in one rule",
+            hint="split it into several rules (a rule set may have many)",
+        )
+    if together > MAX_RULE_ALTERNATIVES:
+        return NotCompilable(
+            f"the rule has {together} alternatives that can hold at once; the engine allows "
+            f"{MAX_RULE_ALTERNATIVES} in one rule",
+            hint="split the alternatives into several rules with the same outputs",
+        )
+    return None
+
+
+def rule_set_problem(rule_set: RuleSet) -> NotCompilable | None:
+    """Why the rule set as a whole exceeds what the engine's order document can carry, or None."""
+    tests, attributes = set(), set()
+
+    def walk(condition: Condition) -> None:
+        match condition:
+            case Compare(fact=fact, op=op, value=value):
+                if op in TEXT_TESTS and isinstance(value, str):
+                    tests.add((fact, op, value))
+                if fact.startswith("attributes."):
+                    attributes.add(fact)
+            case AllOf(items) | AnyOf(items):
+                for item in items:
+                    walk(item)
+            case Not(item) | LineScope(item=item):
+                walk(item)
+
+    for rule in rule_set.rules:
+        if rule.when is not None:
+            walk(rule.when)
+    for count, what in ((len(tests), "distinct contains / starts_with tests"), (len(attributes), "attribute keys")):
+        if count > MAX_DOCUMENT_FIELDS:
+            return NotCompilable(
+                f"the rule set reads {count} {what}; the engine allows {MAX_DOCUMENT_FIELDS}",
+                hint="use `in` lists of whole values where you can, or split the rule set",
+            )
     return None

@@ -22,9 +22,9 @@ import orjson
 from rules._engine_json import engine_float, engine_values
 from rules._errors import EngineRejected
 from rules.combine import Combined, Decision, Provenance, combine_outputs, decide, resolve_warehouse
-from rules.compile import to_durable
-from rules.facts import LINE_FACTS, FactType, OrderFacts, fact_spec
-from rules.model import AllOf, AnyOf, Compare, Condition, LineScope, Not, Rule, RuleSet
+from rules.compile import TEXT_TESTS, text_test_key, to_durable_shards
+from rules.facts import LINE_FACTS, FactType, OrderFacts, fact_spec, lookup
+from rules.model import AllOf, AnyOf, Compare, Condition, LineScope, Not, Op, Rule, RuleSet
 
 _names = itertools.count(1)
 _MAX_CACHED_COMBINATIONS = 4096
@@ -43,13 +43,15 @@ class CompiledRuleSet:
         self._combined: dict[tuple[int, ...], Combined] = {}
         self._decisions: dict[tuple[tuple[int, ...], tuple[str, ...], str], Decision] = {}
         self._lock = threading.Lock()
-        definition = orjson.dumps(engine_values(to_durable(rule_set))).decode()
         self.engine_name = f"{rule_set.name}@{version}#{next(_names)}"
-        try:
-            self._handle: int | None = _engine.create_ruleset(self.engine_name, definition)
-        except _engine.error as exc:
-            self._handle = None
-            raise EngineRejected(f"durable_rules refused the rule set: {exc}") from None
+        self._handles: list[int] | None = []
+        for number, shard in enumerate(to_durable_shards(rule_set)):
+            definition = orjson.dumps(engine_values(shard)).decode()
+            try:
+                self._handles.append(_engine.create_ruleset(f"{self.engine_name}.{number}", definition))
+            except _engine.error as exc:
+                self.close()
+                raise EngineRejected(f"durable_rules refused the rule set: {exc}") from None
 
     @property
     def name(self) -> str:
@@ -104,23 +106,32 @@ class CompiledRuleSet:
     def _match(self, documents: list[str]) -> list[tuple[int, ...]]:
         """Per order, the indexes of the rules that fired, ascending (= priority order)."""
         fired: list[set[int]] = [set() for _ in documents]
+        single = len(documents) == 1
+        payload = documents[0] if single else "[" + ",".join(documents) + "]"
+        assert_, retract = (
+            (_engine.assert_fact, _engine.retract_fact)
+            if single
+            else (
+                _engine.assert_facts,
+                _engine.retract_facts,
+            )
+        )
         with self._lock:
-            handle = self._handle
-            if handle is None:
+            if self._handles is None:
                 raise RuntimeError(f"rule set {self.engine_name} is closed")
-            single = len(documents) == 1
-            payload = documents[0] if single else "[" + ",".join(documents) + "]"
-            _, state = (_engine.assert_fact if single else _engine.assert_facts)(handle, payload)
-            try:
-                action = _engine.start_action_for_state(handle, state)
-                message = action[1] if action else None
-                while message:
-                    # The payload is {"r<rule index>":{"m":{"#i":<order index>,...}}}: no need to parse it.
-                    order = message.index('"#i":') + 5
-                    fired[int(message[order : message.index(",", order)])].add(int(message[3 : message.index('"', 3)]))
-                    message = _engine.complete_and_start_action(handle, state)
-            finally:
-                (_engine.retract_fact if single else _engine.retract_facts)(handle, payload)
+            for handle in self._handles:  # one ruleset per shard (rules.compile.SHARD_CONDITIONS)
+                _, state = assert_(handle, payload)
+                try:
+                    action = _engine.start_action_for_state(handle, state)
+                    message = action[1] if action else None
+                    while message:
+                        # The payload is {"r<rule index>":{"m":{"#i":<order index>,...}}}: no need to parse it.
+                        order = message.index('"#i":') + 5
+                        rule = int(message[3 : message.index('"', 3)])
+                        fired[int(message[order : message.index(",", order)])].add(rule)
+                        message = _engine.complete_and_start_action(handle, state)
+                finally:
+                    retract(handle, payload)
         return [tuple(sorted(indexes)) for indexes in fired]
 
     def _combine(self, indexes: tuple[int, ...]) -> Combined:
@@ -134,9 +145,9 @@ class CompiledRuleSet:
 
     def close(self) -> None:
         with self._lock:
-            if self._handle is not None:
-                _engine.delete_ruleset(self._handle)
-                self._handle = None
+            for handle in self._handles or ():
+                _engine.delete_ruleset(handle)
+            self._handles = None
 
     def __del__(self) -> None:
         # At interpreter shutdown the engine module may already be torn down.
@@ -162,6 +173,10 @@ class DocumentPlan:
     line_fields: tuple[str, ...]
     floats: frozenset[str] = frozenset()
     """Paths of the facts that may be floats (lines.FIELD for a line's): written by engine_float."""
+    text_tests: tuple[TextTest, ...] = ()
+    """contains / starts_with on order-level text facts, computed here (see rules.compile)."""
+    line_text_tests: tuple[TextTest, ...] = ()
+    """The same on a line's text facts."""
 
     @staticmethod
     def of(rule_set: RuleSet) -> DocumentPlan:
@@ -169,9 +184,14 @@ class DocumentPlan:
         lists: dict[str, None] = {}
         line: dict[str, None] = {}
 
+        tests: dict[TextTest, bool] = {}
+
         def walk(condition: Condition, in_lines: bool) -> None:
             match condition:
-                case Compare(fact=fact):
+                case Compare(fact=fact, op=op, value=value):
+                    spec = LINE_FACTS.get(fact) if in_lines else fact_spec(fact)
+                    if op in TEXT_TESTS and isinstance(value, str) and spec is not None and spec.type is FactType.TEXT:
+                        tests[TextTest(text_test_key(op, fact, value), fact, op, value)] = in_lines
                     if in_lines:
                         line[fact] = None
                     elif (spec := fact_spec(fact)) is not None:
@@ -200,6 +220,8 @@ class DocumentPlan:
             lists=tuple(lists),
             line_fields=tuple(line),
             floats=frozenset(floats),
+            text_tests=tuple(t for t, in_lines in tests.items() if not in_lines),
+            line_text_tests=tuple(t for t, in_lines in tests.items() if in_lines),
         )
 
     def _value(self, path: str, value: Any) -> Any:
@@ -248,10 +270,21 @@ class DocumentPlan:
                 out.setdefault(head, {})[tail] = value
             elif value:
                 out[head] = value
+        for test in self.text_tests:
+            text = lookup(facts, test.fact)
+            if text is not None:
+                out[test.key] = test.passes(text)
         line_missing: list[str] = []
         if lines and self.line_fields:
             fields = self.line_fields
-            out["lines"] = [{k: self._value(f"lines.{k}", line[k]) for k in fields if k in line} for line in lines]
+            docs = []
+            for line in lines:
+                doc = {k: self._value(f"lines.{k}", line[k]) for k in fields if k in line}
+                for test in self.line_text_tests:
+                    if test.fact in line:
+                        doc[test.key] = test.passes(line[test.fact])
+                docs.append(doc)
+            out["lines"] = docs
             line_missing = [f"lines.{k}" for k in fields if any(k not in line for line in lines)]
         return orjson.dumps(out).decode(), missing + line_missing
 
@@ -269,7 +302,8 @@ class DocumentPlan:
         ]
 
         def kept(path: str) -> str:  # the expression stored for the fact's `value`
-            return "FLOAT(value)" if path in self.floats else "value"
+            # Most floats need nothing (rules._engine_json): one chained comparison, a call for the rest.
+            return "(value if 0.0001 <= value < 1e15 else FLOAT(value))" if path in self.floats else "value"
 
         for name in self.top:
             code += [
@@ -295,6 +329,19 @@ class DocumentPlan:
                 ]
             else:
                 code += [f"    value = get({head!r})", f"    if value: out[{head!r}] = value"]
+        namespace: dict[str, Any] = {"EMPTY": _EMPTY, "dumps": orjson.dumps, "FLOAT": _engine_float_of}
+
+        def test_code(test: TextTest, number: int, value: str) -> str:
+            namespace[f"TEXT_{number}"] = test.operand
+            return f"TEXT_{number} in {value}" if test.op is Op.CONTAINS else f"{value}.startswith(TEXT_{number})"
+
+        for number, test in enumerate(self.text_tests):
+            head, _, tail = test.fact.partition(".")
+            read = f"(get({head!r}) or EMPTY).get({tail!r})" if tail else f"get({head!r})"
+            code += [
+                f"    value = {read}",
+                f"    if value is not None: out[{test.key!r}] = {test_code(test, number, 'value')}",
+            ]
         code += ["    line_missing = []"]
         if self.line_fields:
             fields = self.line_fields
@@ -309,18 +356,36 @@ class DocumentPlan:
                 code += [
                     f"            if {name!r} in line: doc[{name!r}] = "
                     + (f"FLOAT(line[{name!r}])" if f"lines.{name}" in self.floats else f"line[{name!r}]"),
+                    # (no line fact is a float today; a plain call keeps this rare path simple)
                     f"            else: absent_{i} = True",
+                ]
+            for number, test in enumerate(self.line_text_tests, start=len(self.text_tests)):
+                code += [
+                    f"            if {test.fact!r} in line: "
+                    f"doc[{test.key!r}] = {test_code(test, number, f'line[{test.fact!r}]')}"
                 ]
             code += ["            docs.append(doc)", "        out['lines'] = docs"]
             code += [f"        if absent_{i}: line_missing.append({f'lines.{n}'!r})" for i, n in enumerate(fields)]
         code += ["    return dumps(out).decode(), missing + line_missing"]
-        namespace: dict[str, Any] = {"EMPTY": _EMPTY, "dumps": orjson.dumps, "FLOAT": _engine_float_of}
         exec(compile("\n".join(code), f"<document plan {id(self):x}>", "exec"), namespace)  # our own code
         built: Callable[[OrderFacts, int], tuple[str, list[str]]] = namespace["document"]
         return built
 
 
 _EMPTY: Mapping[str, Any] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class TextTest:
+    """One contains / starts_with on a text fact, whose result the document carries under `key`."""
+
+    key: str
+    fact: str
+    op: Op
+    operand: str
+
+    def passes(self, text: str) -> bool:
+        return self.operand in text if self.op is Op.CONTAINS else text.startswith(self.operand)
 
 
 def _engine_float_of(value: Any) -> Any:

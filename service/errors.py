@@ -12,10 +12,20 @@
 
 The pure packages raise their own (rules.InvalidOrder, rules.RuleSetInvalid,
 experiments.ExperimentError and its kinds); the boundary maps those too.
-This module imports nothing, so every layer can share it.
+This module imports nothing, so every layer can share it. Messages quote what a
+caller sent through `shown`, so a 16 KB id is not echoed back whole.
 """
 
 from __future__ import annotations
+
+SHOWN_CHARACTERS = 80
+
+
+def shown(value: str) -> str:
+    """`value` quoted for a message, cut to SHOWN_CHARACTERS with how much was left out."""
+    if len(value) <= SHOWN_CHARACTERS:
+        return repr(value)
+    return f"{value[:SHOWN_CHARACTERS]!r}… ({len(value):,} characters)"
 
 
 class ServiceError(Exception):

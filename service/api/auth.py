@@ -187,7 +187,12 @@ def _parse(text: str, origin: str) -> list[_Entry]:
         for role in roles:
             if role not in set(Role):
                 raise AuthConfigError(f"{where}.roles: unknown role {role!r}; one of {', '.join(Role)}")
-        entries.append(_Entry(_entry_digest(item, where), Caller(name, frozenset(Role(r) for r in roles))))
+        digest = _entry_digest(item, where)
+        same = next((e.caller.name for e in entries if hmac.compare_digest(e.digest, digest)), None)
+        if same is not None:
+            # Otherwise the last entry wins silently: a router token could become an admin one.
+            raise AuthConfigError(f"{where}: the same token as {same!r}; every caller needs a token of its own")
+        entries.append(_Entry(digest, Caller(name, frozenset(Role(r) for r in roles))))
     return entries
 
 

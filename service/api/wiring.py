@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from service.api.settings import Settings
 from service.app import Services, assemble
+from service.app.isolated_check import shared_checker
 from service.errors import StorageUnavailable
 from service.storage.changes import ChangeListener
 from service.storage.connection import RedisClient, connect, ping
@@ -72,6 +73,7 @@ def build_app(settings: Settings, load: bool = True) -> App:
         supervise_seconds=settings.supervise_seconds,
         metrics_port=settings.metrics_port,
         metrics_host=settings.host,
+        check=shared_checker(),  # a rule set that hangs or crashes the engine costs a refused publish
     )
     app = App(
         **{name: getattr(services, name) for name in Services.__dataclass_fields__},

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Container
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -20,12 +20,13 @@ from importlib import resources
 import rules
 from rules import CheckResult, CompiledRuleSet, RuleSetDiff, RuleSetInvalid
 from service.app.clock import Clock
-from service.errors import InvalidArgument, NotFound, StorageUnavailable
+from service.errors import InvalidArgument, NotFound, StorageUnavailable, shown
 from service.storage import AuditRecord, RuleSetStore, VersionRecord
 
 log = logging.getLogger(__name__)
 
 EXAMPLES = ("fulfilment.yaml",)
+Checker = Callable[[str, str], CheckResult]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +56,11 @@ class Summary:
 
 
 class RuleSetCatalog:
-    def __init__(self, store: RuleSetStore, clock: Clock) -> None:
+    def __init__(self, store: RuleSetStore, clock: Clock, check: Checker = rules.check) -> None:
         self._store = store
         self._clock = clock
+        self._check = check
+        """How sources are checked: in process, or isolated in a child (service.app.isolated_check)."""
         self._active: dict[str, CompiledRuleSet] = {}
         self._versions: dict[tuple[str, int], CompiledRuleSet] = {}
         self._write_lock = threading.Lock()
@@ -71,7 +74,7 @@ class RuleSetCatalog:
         if compiled is None:
             if not self.loaded:
                 raise StorageUnavailable("rule sets are not loaded yet: waiting for Redis")
-            raise NotFound(f"rule set {name!r} does not exist or has no active version")
+            raise NotFound(f"rule set {shown(name)} does not exist or has no active version")
         return compiled
 
     # ------------------------------------------------------------ start-up
@@ -123,7 +126,7 @@ class RuleSetCatalog:
     # ------------------------------------------------------------ authoring
 
     def validate(self, source: str, file: str) -> CheckResult:
-        return rules.check(source, file or "<source>")
+        return self._check(source, file or "<source>")
 
     def publish(self, source: str, file: str, author: str, comment: str) -> Published:
         check = self.validate(source, file)
@@ -170,7 +173,7 @@ class RuleSetCatalog:
         active = self._store.active(name)
         if version == 0:
             if active is None:
-                raise NotFound(f"rule set {name!r} does not exist or has no active version")
+                raise NotFound(f"rule set {shown(name)} does not exist or has no active version")
             version = active.version
         return self._store.get_version(name, version), active is not None and active.version == version
 

@@ -35,7 +35,7 @@ from experiments.model import DEFAULT_MIN_DURATION, DEFAULT_SHARE_BP
 from rules import CompiledRuleSet
 from service.app.catalog import Activated, RuleSetCatalog
 from service.app.clock import Clock
-from service.errors import FailedPrecondition, NotFound
+from service.errors import FailedPrecondition, NotFound, shown
 from service.storage import ExperimentStore
 
 log = logging.getLogger(__name__)
@@ -207,7 +207,9 @@ class GrayReleases:
     def _held_message(self, rule_set: str, holder: str) -> str:
         experiment = self._experiment_or_none(holder)
         state = f" ({experiment.state})" if experiment is not None else ""
-        return f"rule set {rule_set!r} already has experiment {holder}{state}; promote, roll back or abort it first"
+        return (
+            f"rule set {shown(rule_set)} already has experiment {holder}{state}; promote, roll back or abort it first"
+        )
 
     def _activate_candidate(self, experiment: Experiment, actor: str, reason: str) -> Activated:
         return self._catalog.activate(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from experiments import Arm
 from service.app.decision_log import DecisionLog
-from service.errors import NotFound
+from service.errors import NotFound, shown
 from service.storage import DecisionRecord, DecisionStore
 from service.telemetry import OutcomeChange, Telemetry
 
@@ -46,7 +46,7 @@ class OutcomeRecorder:
         out: list[Recorded | NotFound] = []
         for report, record in zip(reports, records, strict=True):
             if record is None:
-                out.append(NotFound(f"decision {report.decision_id!r} is not known"))
+                out.append(NotFound(f"decision {shown(report.decision_id)} is not known"))
             else:
                 metrics = tuple(next(replaced))
                 out.append(Recorded(record.decision_id, record.experiment_id, record.arm, metrics))

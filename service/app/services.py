@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from service.app.catalog import RuleSetCatalog
+import rules
+from service.app.catalog import Checker, RuleSetCatalog
 from service.app.clock import Clock, utc_now
 from service.app.decision_log import DecisionLog
 from service.app.gray import GrayReleases
@@ -46,8 +47,9 @@ def assemble(
     metrics_port: int | None = None,
     metrics_host: str = "127.0.0.1",
     clock: Clock = utc_now,
+    check: Checker = rules.check,
 ) -> Services:
-    catalog = RuleSetCatalog(rule_sets, clock)
+    catalog = RuleSetCatalog(rule_sets, clock, check)
     gray = GrayReleases(experiments, catalog, clock)
     supervisor = Supervisor(gray, supervise_seconds)
     # The gauges are read only at collection time, so they may name the decision log made below.

@@ -20,7 +20,7 @@ from datetime import datetime
 
 from experiments import Action, Arm, ArmData, Experiment, State, Transition
 from experiments.statistics import Accumulator
-from service.errors import Conflict, NotFound
+from service.errors import Conflict, NotFound, shown
 from service.storage.codec import experiment_from_json, experiment_to_json, time_from_stored, time_to_ms
 from service.storage.ports import RuleSetHeld
 from service.storage.records import ActiveRecord, AuditRecord, Claim, DecisionRecord, VersionRecord
@@ -101,7 +101,7 @@ class MemoryRuleSetStore:
         with self._db.lock:
             record = self._db.rule_sets.get(name, _RuleSet()).versions.get(version)
         if record is None:
-            raise NotFound(f"rule set {name!r} has no version {version}")
+            raise NotFound(f"rule set {shown(name)} has no version {version}")
         return record
 
     def list_names(self) -> list[str]:
@@ -123,7 +123,7 @@ class MemoryRuleSetStore:
         with self._db.lock:
             rs = self._rule_set(name)
             if version not in rs.versions:
-                raise NotFound(f"rule set {name!r} has no version {version}")
+                raise NotFound(f"rule set {shown(name)} has no version {version}")
             if for_experiment and rs.holder is None:
                 assert rs.active is not None, "a completed promotion left an active version"
                 return rs.active, False
@@ -147,7 +147,7 @@ class MemoryExperimentStore:
     def _experiment(self, experiment_id: str) -> _Experiment:
         stored = self._db.experiments.get(experiment_id)
         if stored is None:
-            raise NotFound(f"experiment {experiment_id!r} does not exist")
+            raise NotFound(f"experiment {shown(experiment_id)} does not exist")
         return stored
 
     def next_id(self) -> str:

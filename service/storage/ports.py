@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from experiments import Arm, ArmData, Experiment, Transition
-from service.errors import FailedPrecondition
+from service.errors import FailedPrecondition, shown
 from service.storage.records import ActiveRecord, AuditRecord, Claim, DecisionRecord, VersionRecord
 
 
@@ -23,7 +23,7 @@ class RuleSetHeld(FailedPrecondition):
 
     def __init__(self, name: str, holder: str) -> None:
         super().__init__(
-            f"experiment {holder} holds rule set {name!r}; promote, roll back or abort it before activating"
+            f"experiment {holder} holds rule set {shown(name)}; promote, roll back or abort it before activating"
         )
         self.holder = holder
 

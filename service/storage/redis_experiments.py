@@ -18,7 +18,7 @@ from typing import Any
 
 from experiments import Action, Arm, ArmData, Experiment, State, Transition
 from experiments.statistics import Moments
-from service.errors import Conflict, NotFound
+from service.errors import Conflict, NotFound, shown
 from service.storage import keys
 from service.storage.changes import announce
 from service.storage.codec import experiment_from_json, experiment_to_json, text, time_from_stored, time_to_ms
@@ -129,14 +129,14 @@ class RedisExperimentStore:
     def _meta_key(self, experiment_id: str, part: str) -> str:
         name = run(lambda: self._redis.hget(keys.EXPERIMENT_RULE_SETS, experiment_id))
         if name is None:
-            raise NotFound(f"experiment {experiment_id!r} does not exist")
+            raise NotFound(f"experiment {shown(experiment_id)} does not exist")
         return keys.experiment_settings(text(name), experiment_id, part)
 
     def get(self, experiment_id: str) -> Experiment:
         key = self._meta_key(experiment_id, "meta")
         raw = run(lambda: self._redis.get(key))
         if raw is None:
-            raise NotFound(f"experiment {experiment_id!r} does not exist")
+            raise NotFound(f"experiment {shown(experiment_id)} does not exist")
         return experiment_from_json(raw)
 
     def all(self) -> list[Experiment]:
@@ -179,7 +179,7 @@ class RedisExperimentStore:
         ]
         done = int(run(lambda: self._transition(keys=script_keys, args=args)))
         if done < 0:
-            raise NotFound(f"experiment {before.id!r} does not exist")
+            raise NotFound(f"experiment {shown(before.id)} does not exist")
         if done == 0:
             raise Conflict(f"experiment {before.id} changed meanwhile; read it again and retry")
         announce(self._redis, name)

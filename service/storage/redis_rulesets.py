@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from service.errors import NotFound
+from service.errors import NotFound, shown
 from service.storage import keys
 from service.storage.changes import announce
 from service.storage.codec import text, time_from_stored, time_to_ms
@@ -86,7 +86,7 @@ class RedisRuleSetStore:
 
         meta, source = run(read)
         if meta is None:
-            raise NotFound(f"rule set {name!r} has no version {version}")
+            raise NotFound(f"rule set {shown(name)} has no version {version}")
         return _version(name, version, meta, source)
 
     def list_names(self) -> list[str]:
@@ -118,7 +118,7 @@ class RedisRuleSetStore:
         status, detail = run(lambda: self._activate(keys=script_keys, args=args))
         status = int(status)
         if status == -1:
-            raise NotFound(f"rule set {name!r} has no version {version}")
+            raise NotFound(f"rule set {shown(name)} has no version {version}")
         if status == -2:
             raise RuleSetHeld(name, text(detail))
         if status == 0:

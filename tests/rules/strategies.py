@@ -6,6 +6,7 @@ comparisons' boundaries (equal values, missing facts, empty lines).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from hypothesis import strategies as st
@@ -13,11 +14,18 @@ from hypothesis import strategies as st
 from rules.compile import compile_problem
 from rules.model import AllOf, AnyOf, Compare, Condition, LineScope, Not, Op, Outputs, Review, Rule, RuleSet, Scope
 
-TEXT = st.text(alphabet="ab.%*[-é中 ", min_size=1, max_size=3)
+TEXT = st.one_of(
+    st.text(alphabet="ab.%*[-é中 ", min_size=1, max_size=3),
+    # Small alphabets with repeats: overlapping patterns ("000" in "0000") that durable_rules' matcher missed.
+    st.text(alphabet="01", min_size=1, max_size=6),
+    st.text(alphabet="ab", min_size=1, max_size=5),
+)
+# Values on and next to each other, from 1e-12 to 1e15: the engine sees each constant and each value.
+SHARES = sorted({0.0, 5e-324, 1e-12, 1e-7, 1e-5, 0.25, math.nextafter(0.25, 0), math.nextafter(0.25, 1), 0.5, 1.0})
+AMOUNTS = [0, 1, 2, 5, 10**12, 10**15 - 1, 10**15, 10**15 + 1, 2**53, 2**53 + 1]
 ORDER_FACTS: dict[str, tuple[str, Any]] = {
-    "total_minor": ("int", st.integers(0, 5)),
-    # Tiny floats too: written 1e-07 by orjson, a form durable_rules refused (rules._engine_json).
-    "customer.return_rate": ("num", st.sampled_from([0, 5e-324, 1e-7, 1e-5, 0.25, 0.5, 1.0])),
+    "total_minor": ("int", st.sampled_from(AMOUNTS)),
+    "customer.return_rate": ("num", st.sampled_from(SHARES)),
     "customer.tier": ("enum", st.sampled_from(["REGULAR", "PLUS", "VIP"])),
     "is_cross_border": ("bool", st.booleans()),
     "payment_method": ("text", TEXT),

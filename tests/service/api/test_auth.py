@@ -155,6 +155,11 @@ def test_tokens_are_checked_against_every_entry() -> None:
         ("tokens: []", "no tokens configured"),
         ("users: []", "tokens.yaml:1: expected a mapping with a 'tokens' list"),
         ("tokens: &a [*a]", "anchors and aliases"),
+        (
+            "tokens:\n  - {name: oms, roles: [router], token: 0123456789abcdef}\n"
+            f"  - {{name: root, roles: [admin], sha256: {hashlib.sha256(b'0123456789abcdef').hexdigest()}}}",
+            "tokens.yaml:3: tokens[1]: the same token as 'oms'",
+        ),
     ],
 )
 def test_a_bad_token_file_is_named_with_its_line(text: str, message: str) -> None:

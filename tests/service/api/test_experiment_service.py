@@ -298,6 +298,20 @@ def test_unknown_experiment_is_not_found(experiments) -> None:
     assert info.value.code() is grpc.StatusCode.NOT_FOUND
 
 
+def test_an_over_long_id_is_not_echoed_back_whole(experiments, outcomes, routing) -> None:
+    long_id = "x" * 16_384
+    calls = [
+        lambda: experiments.GetResults(pb.GetResultsRequest(id=long_id)),
+        lambda: outcomes.RecordOutcome(pb.RecordOutcomeRequest(outcome=pb.Outcome(decision_id=long_id, on_time=True))),
+        lambda: routing.Route(pb.RouteRequest(order=order("c"), rule_set=long_id)),
+    ]
+    for call in calls:
+        with pytest.raises(grpc.RpcError) as info:
+            call()
+        assert info.value.code() is grpc.StatusCode.NOT_FOUND
+        assert len(info.value.details()) < 300 and "16,384 characters" in info.value.details()
+
+
 def test_decision_records_reach_redis_off_the_route_path(running, routing, redis_client, app) -> None:
     decision = routing.Route(pb.RouteRequest(order=order("rec-1"))).decision
     key = keys.decision(decision.decision_id)
