@@ -26,3 +26,5 @@ def serve(connection: Connection, memory_bytes: int) -> None:
             connection.send(rules.check(source, file))
         except MemoryError:
             connection.send(MemoryError("the rule set needs more memory than a check may use"))
+        except Exception as exc:  # noqa: BLE001 - a defect in the checker: the parent reports it, the loop goes on
+            connection.send(RuntimeError(f"rules.check failed: {exc!r}"))

@@ -95,7 +95,7 @@ def parse_rule_set(source: str, file: str = "<source>") -> tuple[RuleSet | None,
     rules = _parse_rules(ctx, doc)
     default = _parse_default(ctx, doc)
     tests = _parse_tests(ctx, doc)
-    description = doc.get("description", "")
+    description = _text(ctx, doc, "description", "")
     if ctx.diagnostics or default is None or not isinstance(name, str):
         return None, ctx.diagnostics
     ordered = tuple(sorted(rules, key=lambda r: r.priority))  # stable: file order breaks ties
@@ -104,7 +104,7 @@ def parse_rule_set(source: str, file: str = "<source>") -> tuple[RuleSet | None,
         rules=ordered,
         default=default,
         tests=tuple(tests),
-        description=str(description),
+        description=description,
         file=file,
         rule_lines={r.id: r.line for r in (*rules, default)},
     )
@@ -115,6 +115,31 @@ def _unknown_keys(ctx: _Context, node: LinedMap, allowed: Sequence[str], what: s
     for key in node:
         if key not in allowed:
             ctx.error("unknown-key", f"unknown key {key!r} in {what}", node.key_lines[key], _did_you_mean(key, allowed))
+
+
+def _text(ctx: _Context, node: LinedMap, key: str, default: str) -> str:
+    """A free-text field (description, test name): text only, so a list or a number is not silently
+    turned into its Python spelling."""
+    value = node.get(key)
+    if value is None:  # absent, or the key written with nothing after it
+        return default
+    if isinstance(value, str):
+        return value
+    ctx.error(
+        "not-text",
+        f"{key} must be text, not {_kind(value)}",
+        node.key_lines.get(key, node.line),
+        'put the text in quotes, e.g. description: "12 hour cut-off"',
+    )
+    return default
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, LinedMap):
+        return "a mapping"
+    if isinstance(value, LinedList):
+        return "a list"
+    return f"the {type(value).__name__ if not isinstance(value, bool) else 'yes/no'} value {value!r}"
 
 
 def _did_you_mean(word: str, options: Sequence[str]) -> str:
@@ -185,9 +210,10 @@ def _parse_rule(ctx: _Context, node: LinedMap) -> Rule | None:
     else:
         when = _parse_condition(ctx, node["when"], node.key_lines["when"], scope=None, depth=0)
     then = _parse_outputs(ctx, node, required=())
+    description = _text(ctx, node, "description", "")
     if rule_id is None or priority is None or when is None or then is None:
         return None
-    return Rule(rule_id, priority, when, then, str(node.get("description", "")), node.line)
+    return Rule(rule_id, priority, when, then, description, node.line)
 
 
 def _parse_default(ctx: _Context, doc: LinedMap) -> Rule | None:
@@ -211,10 +237,11 @@ def _parse_default(ctx: _Context, doc: LinedMap) -> Rule | None:
     rule_id = _parse_rule_id(ctx, node)
     _unknown_keys(ctx, node, DEFAULT_KEYS, "default rule")
     then = _parse_outputs(ctx, node, required=REQUIRED_DEFAULT_FIELDS)
+    description = _text(ctx, node, "description", "")
     ctx.rule_id = ""
     if rule_id is None or then is None:
         return None
-    return Rule(rule_id, 2**31, None, then, str(node.get("description", "")), node.line)
+    return Rule(rule_id, 2**31, None, then, description, node.line)
 
 
 # ---------------------------------------------------------------- conditions
@@ -502,7 +529,7 @@ def _parse_tests(ctx: _Context, doc: LinedMap) -> list[TestCase]:
             ctx.error("test", "each test is a mapping with name, order and expect", line)
             continue
         _unknown_keys(ctx, item, TEST_KEYS, "test")
-        name = str(item.get("name", f"test {index + 1}"))
+        name = _text(ctx, item, "name", f"test {index + 1}")
         expect = item.get("expect")
         if not isinstance(expect, LinedMap) or not expect:
             ctx.error("test", f"test {name!r} has no 'expect' mapping", line, "list the decision fields you expect")

@@ -57,6 +57,8 @@ class IsolatedChecker:
             if isinstance(answer, MemoryError):
                 self._stop()
                 raise InvalidArgument("source", f"checking {name} needed more memory than a check may use")
+            if isinstance(answer, Exception):
+                raise answer  # a defect in the checker, reported as one (INTERNAL), not blamed on the source
             assert isinstance(answer, CheckResult), answer
             return answer
 

@@ -100,3 +100,30 @@ def test_fuzz_mutated_example_gets_diagnostics_not_an_exception(data: st.DataObj
             lines[at] = "  " + lines[at]
     result = rules.check("\n".join(lines), "fuzz.yaml")
     assert result.valid or result.diagnostics
+
+
+def with_description(line: str) -> str:
+    start = EXAMPLE.index("\ndescription:") + 1
+    return EXAMPLE[:start] + line + EXAMPLE[EXAMPLE.index("\n", start) + 1 :]
+
+
+def test_free_text_fields_take_only_text() -> None:
+    cases = {
+        "description: [a, b]\n": "description must be text, not a list",
+        "description: 12\n": "description must be text, not the int value 12",
+        "description: {a: 1}\n": "description must be text, not a mapping",
+    }
+    for line, message in cases.items():
+        assert message in messages(with_description(line))
+    test_named_by_a_list = EXAMPLE.replace("  - name: PLUS member", "  - name: [PLUS member]\n    #", 1)
+    assert "name must be text, not a list" in messages(test_named_by_a_list)
+
+
+def test_half_a_surrogate_pair_is_refused_with_its_line(monkeypatch) -> None:
+    source = with_description('description: "cut-off \\ud800"\n')
+    line = 1 + source[: source.index("cut-off")].count("\n")
+    result = rules.check(source, "hostile.yaml")
+    assert not result.valid and any(d.line == line for d in result.diagnostics), result.diagnostics
+    # PyYAML's own loader reads the escape; the builder refuses what UTF-8 cannot hold.
+    monkeypatch.setattr("rules._yaml._Loader", yaml.SafeLoader)
+    assert "half of a surrogate pair" in messages(source)

@@ -81,3 +81,11 @@ def _attempt(checker: IsolatedChecker, source: str) -> object:
         return checker(source, "large.yaml")
     except InvalidArgument as exc:
         return exc
+
+
+def test_a_defect_in_the_checker_is_reported_as_one_and_the_child_stays(checker: IsolatedChecker) -> None:
+    checker(EXAMPLE, "warm.yaml")
+    child = checker._child
+    with pytest.raises(RuntimeError, match=r"rules\.check failed"):
+        checker(None, "none.yaml")  # type: ignore[arg-type]  # no caller sends this; it makes check raise
+    assert checker(EXAMPLE, "after.yaml").valid and checker._child is child
