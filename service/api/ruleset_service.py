@@ -8,6 +8,7 @@ import grpc
 from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
+from rules import CheckResult
 from service.api.boundary import Edge, actor, handled, require
 from service.api.messages import (
     activation_to_proto,
@@ -20,6 +21,8 @@ from service.api.messages import (
 from service.app import RuleSetCatalog
 from service.errors import InvalidArgument
 
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
+"""gRPC clients refuse larger answers by default: a publish that could not be told is not stored."""
 MAX_AUDIT_ENTRIES = 10_000
 DEFAULT_AUDIT_ENTRIES = 100
 
@@ -42,15 +45,23 @@ class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
 
     @handled
     def PublishRuleSet(self, request: pb.PublishRuleSetRequest, context: grpc.ServicerContext) -> Any:
+        source = require(request.source, "source")
+        answer = pb.PublishRuleSetResponse()
+
+        def prepare(check: CheckResult) -> None:
+            """The answer without the stored version, built before storing so it cannot fail after."""
+            answer.diagnostics.extend(warnings_of(check))
+            answer.tests.extend(test_to_proto(t) for t in check.tests)
+            size = answer.ByteSize() + 2 * len(request.SerializeToString())  # the version echoes the request
+            if size > MAX_ANSWER_BYTES:
+                raise InvalidArgument("source", f"the answer to this publish would exceed {MAX_ANSWER_BYTES} bytes")
+
         published = self._catalog.publish(
-            require(request.source, "source"), request.file_name, actor(request.author, "author"), request.comment
+            source, request.file_name, actor(request.author, "author"), request.comment, answer=prepare
         )
-        return pb.PublishRuleSetResponse(
-            version=version_to_proto(published.record, active=False),
-            diagnostics=warnings_of(published.check),
-            tests=[test_to_proto(t) for t in published.check.tests],
-            created=published.created,
-        )
+        answer.version.CopyFrom(version_to_proto(published.record, active=False))
+        answer.created = published.created
+        return answer
 
     @handled
     def GetRuleSet(self, request: pb.GetRuleSetRequest, context: grpc.ServicerContext) -> Any:

@@ -128,10 +128,15 @@ class RuleSetCatalog:
     def validate(self, source: str, file: str) -> CheckResult:
         return self._check(source, file or "<source>")
 
-    def publish(self, source: str, file: str, author: str, comment: str) -> Published:
+    def publish(
+        self, source: str, file: str, author: str, comment: str, answer: Callable[[CheckResult], object] = repr
+    ) -> Published:
+        """Checks, then stores. `answer` builds what the caller sends back from the check, before
+        anything is stored: if it fails, nothing was (OK means stored, an error means not stored)."""
         check = self.validate(source, file)
         if not check.valid or check.rule_set is None:
             raise RuleSetInvalid(check.diagnostics)
+        answer(check)
         record, created = self._store.publish(
             check.rule_set.name,
             source,

@@ -159,3 +159,31 @@ def test_storage_keys_share_one_cluster_slot_per_rule_set(redis_client, rulesets
     assert per_set and all("{rs:fulfilment}" in k for k in per_set)
     slots = {key_slot(k.encode()) for k in per_set}
     assert len(slots) == 1
+
+
+def _versions(rulesets) -> list[int]:
+    return [v.version for s in rulesets.ListRuleSets(pb.ListRuleSetsRequest()).rule_sets for v in s.versions]
+
+
+def test_a_publish_with_many_conflicts_answers_ok_with_a_capped_list(rulesets) -> None:
+    conflicting = "".join(
+        f"  - id: r{i}\n    priority: 5\n    when: {{customer.ltv_minor: {{at_least: {10**12 + i}}}}}\n"
+        f"    then: {{path: P{i}}}\n"
+        for i in range(250)
+    )
+    source = BASE.replace("rules:\n", "rules:\n" + conflicting, 1)
+    reply = publish(rulesets, source)  # 31,125 pairwise warnings used to make a 5 MB answer
+    assert reply.created and reply.version.version == 2 and _versions(rulesets) == [2, 1]
+    assert reply.ByteSize() < 200_000
+    assert reply.diagnostics[-1].code == "more-warnings"
+
+
+def test_text_that_cannot_be_stored_is_refused_before_anything_is_stored(rulesets) -> None:
+    source = BASE.replace("  - name: PLUS member", '  - name: "PLUS \\ud800 member', 1).replace(
+        "skips risk review and ships from a forward warehouse\n", 'skips risk review"\n', 1
+    )
+    assert source != BASE
+    with pytest.raises(grpc.RpcError) as refused:
+        publish(rulesets, source)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert _versions(rulesets) == [1]
