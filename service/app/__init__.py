@@ -1,6 +1,7 @@
 """The application layer: what the service does, over store ports, in core types (no gRPC, no Redis).
 
     catalog       RuleSetCatalog: publish (validated, tested), activate, the compiled active versions
+                  (a version damaged in storage is refused: VersionRefused)
     gray          GrayReleases: start, change (Action.RAMP, PAUSE, ... PROMOTE), results, the live view
     supervisor    Supervisor: each tick reloads, finishes promotions, enforces guardrails
     routing       Router: facts -> decision by the active version or an experiment's candidate
@@ -12,7 +13,7 @@
 May import: rules, experiments, service.errors, service.storage (ports and records), service.telemetry.
 """
 
-from service.app.catalog import Activated, Published, RuleSetCatalog, Summary
+from service.app.catalog import Activated, Published, RuleSetCatalog, Summary, VersionRefused
 from service.app.clock import Clock, utc_now
 from service.app.decision_log import DecisionLog
 from service.app.gray import Changed, GrayReleases, LiveExperiment
@@ -42,6 +43,7 @@ __all__ = [
     "Supervisor",
     "Target",
     "Tick",
+    "VersionRefused",
     "assemble",
     "utc_now",
 ]

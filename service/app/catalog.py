@@ -18,15 +18,20 @@ from datetime import datetime
 from importlib import resources
 
 import rules
-from rules import CheckResult, CompiledRuleSet, RuleSetDiff, RuleSetInvalid
+from rules import CheckResult, CompiledRuleSet, RulesError, RuleSetDiff, RuleSetInvalid
 from service.app.clock import Clock
-from service.errors import InvalidArgument, NotFound, StorageUnavailable, shown
+from service.errors import FailedPrecondition, InvalidArgument, NotFound, StorageUnavailable, shown
 from service.storage import AuditRecord, RuleSetStore, VersionRecord
 
 log = logging.getLogger(__name__)
 
 EXAMPLES = ("fulfilment.yaml",)
 Checker = Callable[[str, str], CheckResult]
+
+
+class VersionRefused(FailedPrecondition):
+    """A stored version this replica will not serve: its source no longer matches its content hash
+    (damaged in storage), or it no longer compiles."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +68,8 @@ class RuleSetCatalog:
         """How sources are checked: in process, or isolated in a child (service.app.isolated_check)."""
         self._active: dict[str, CompiledRuleSet] = {}
         self._versions: dict[tuple[str, int], CompiledRuleSet] = {}
+        self._refused: dict[str, tuple[int, str]] = {}
+        """Rule set -> (its active version, why this replica does not serve it)."""
         self._write_lock = threading.Lock()
         self.loaded = False
         """True once the stored state was read: before that, Route answers UNAVAILABLE, not NOT_FOUND."""
@@ -74,19 +81,41 @@ class RuleSetCatalog:
         if compiled is None:
             if not self.loaded:
                 raise StorageUnavailable("rule sets are not loaded yet: waiting for Redis")
+            refused = self._refused.get(name)
+            if refused is not None:
+                raise VersionRefused(refused[1])
             raise NotFound(f"rule set {shown(name)} does not exist or has no active version")
         return compiled
 
     # ------------------------------------------------------------ start-up
 
     def load_active(self) -> None:
-        """Compiles the active version of every stored rule set (again, when another replica changed it)."""
+        """Compiles the active version of every stored rule set (again, when another replica changed it).
+
+        A version that cannot be served (damaged in storage, or no longer compiling) is refused on its
+        own, reported once: its rule set answers Route with the reason, the others serve on.
+        """
         for name in self._store.list_names():
             active = self._store.active(name)
             current = self._active.get(name)
-            if active is not None and (current is None or current.version != active.version):
-                self._active[name] = self.compiled(name, active.version)
-                log.info("loaded rule set %s version %d", name, active.version)
+            if active is None or (current is not None and current.version == active.version):
+                continue
+            refused = self._refused.get(name)
+            if refused is not None and refused[0] == active.version:
+                continue  # reported already; activating another version clears it
+            try:
+                compiled = self.compiled(name, active.version)
+            except (VersionRefused, NotFound, RulesError) as exc:
+                reason = exc.message.replace("\n", " ")
+                if not isinstance(exc, VersionRefused):
+                    reason = f"rule set {shown(name)} version {active.version} cannot be served: {reason}"
+                self._refused[name] = (active.version, reason)
+                self._active.pop(name, None)
+                log.error("%s", reason)
+                continue
+            self._active[name] = compiled
+            self._refused.pop(name, None)
+            log.info("loaded rule set %s version %d", name, active.version)
         self.loaded = True
 
     def names(self) -> list[str]:
@@ -106,7 +135,10 @@ class RuleSetCatalog:
                 self._versions.pop(key, None)
 
     def compiled(self, name: str, version: int) -> CompiledRuleSet:
-        """A version ready to evaluate, compiled once and kept while in use."""
+        """A version ready to evaluate, compiled once and kept while in use.
+
+        Raises VersionRefused when its stored source no longer matches its content hash.
+        """
         key = (name, version)
         compiled = self._versions.get(key)
         if compiled is None:
@@ -207,6 +239,14 @@ class RuleSetCatalog:
     # ------------------------------------------------------------ helpers
 
     def _parse(self, record: VersionRecord) -> rules.RuleSet:
+        """The stored version's rule set, once its source is checked against the hash it was published with."""
+        digest = rules.content_hash(record.source)
+        if digest != record.content_hash:
+            raise VersionRefused(
+                f"rule set {shown(record.name)} version {record.version} is damaged in storage: its source "
+                f"hashes to {digest}, not to the {record.content_hash} it was published with; it is not "
+                "served: activate another version, or restore the data from a backup"
+            )
         rule_set, diagnostics = rules.parse_rule_set(record.source, f"{record.name} v{record.version}")
         if rule_set is None:
             raise RuleSetInvalid(diagnostics)

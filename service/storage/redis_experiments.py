@@ -81,10 +81,10 @@ class RedisExperimentStore:
         self._transition: Callable[..., Any] = client.register_script(_TRANSITION)
 
     def next_id(self) -> str:
-        return f"exp-{run(lambda: self._redis.incr(keys.EXPERIMENT_SEQUENCE))}"
+        return f"exp-{run(self._redis, lambda: self._redis.incr(keys.EXPERIMENT_SEQUENCE))}"
 
     def holder(self, rule_set: str) -> str | None:
-        raw = run(lambda: self._redis.get(keys.rule_set(rule_set, "experiment")))
+        raw = run(self._redis, lambda: self._redis.get(keys.rule_set(rule_set, "experiment")))
         return text(raw) if raw is not None else None
 
     def start(
@@ -118,23 +118,23 @@ class RedisExperimentStore:
             holder, outcome = self._start(keys=script_keys, args=args)
             return holder, outcome
 
-        holder, outcome = run(write)
+        holder, outcome = run(self._redis, write)
         claim = Claim(text(holder), claimed=text(outcome) == "claimed", retried=text(outcome) == "retried")
         if claim.claimed:
             announce(self._redis, name)
         else:  # nothing was created under this id
-            run(lambda: self._redis.hdel(keys.EXPERIMENT_RULE_SETS, experiment.id))
+            run(self._redis, lambda: self._redis.hdel(keys.EXPERIMENT_RULE_SETS, experiment.id))
         return claim
 
     def _meta_key(self, experiment_id: str, part: str) -> str:
-        name = run(lambda: self._redis.hget(keys.EXPERIMENT_RULE_SETS, experiment_id))
+        name = run(self._redis, lambda: self._redis.hget(keys.EXPERIMENT_RULE_SETS, experiment_id))
         if name is None:
             raise NotFound(f"experiment {shown(experiment_id)} does not exist")
         return keys.experiment_settings(text(name), experiment_id, part)
 
     def get(self, experiment_id: str) -> Experiment:
         key = self._meta_key(experiment_id, "meta")
-        raw = run(lambda: self._redis.get(key))
+        raw = run(self._redis, lambda: self._redis.get(key))
         if raw is None:
             raise NotFound(f"experiment {shown(experiment_id)} does not exist")
         return experiment_from_json(raw)
@@ -145,7 +145,7 @@ class RedisExperimentStore:
             meta_keys = [keys.experiment_settings(text(n), text(i), "meta") for i, n in index.items()]
             return mget(self._redis, meta_keys)
 
-        experiments = [experiment_from_json(raw) for raw in run(read) if raw is not None]
+        experiments = [experiment_from_json(raw) for raw in run(self._redis, read) if raw is not None]
         return sorted(experiments, key=lambda e: (e.created_at, e.id), reverse=True)
 
     def save_transition(
@@ -177,7 +177,7 @@ class RedisExperimentStore:
             json.dumps(results, default=str),
             "1" if str(after.state) in _FINAL_NOT_PROMOTED else "0",
         ]
-        done = int(run(lambda: self._transition(keys=script_keys, args=args)))
+        done = int(run(self._redis, lambda: self._transition(keys=script_keys, args=args)))
         if done < 0:
             raise NotFound(f"experiment {shown(before.id)} does not exist")
         if done == 0:
@@ -186,7 +186,7 @@ class RedisExperimentStore:
 
     def transitions(self, experiment_id: str) -> list[Transition]:
         key = self._meta_key(experiment_id, "audit")
-        entries: list[Any] = run(lambda: list(self._redis.xrange(key) or []))
+        entries: list[Any] = run(self._redis, lambda: list(self._redis.xrange(key) or []))
         out = []
         for _id, raw in entries:
             f = {text(k): text(v) for k, v in raw.items()}
@@ -214,7 +214,7 @@ class RedisExperimentStore:
                 pipe.hgetall(keys.experiment(experiment.id, f"stats:{arm}"))
             return list(pipe.execute())
 
-        assigned, *rest = run(read)
+        assigned, *rest = run(self._redis, read)
         counts = {text(k): int(v) for k, v in assigned.items()}
         out = {}
         for index, arm in enumerate(Arm):

@@ -73,7 +73,7 @@ class RedisRuleSetStore:
             version, created = self._publish(keys=script_keys, args=args)
             return int(version) * (1 if created else -1)
 
-        signed = run(write)
+        signed = run(self._redis, write)
         return self.get_version(name, abs(signed)), signed > 0
 
     def get_version(self, name: str, version: int) -> VersionRecord:
@@ -84,21 +84,21 @@ class RedisRuleSetStore:
             meta, source = pipe.execute()
             return meta, source
 
-        meta, source = run(read)
+        meta, source = run(self._redis, read)
         if meta is None:
             raise NotFound(f"rule set {shown(name)} has no version {version}")
         return _version(name, version, meta, source)
 
     def list_names(self) -> list[str]:
-        return run(lambda: sorted(text(n) for n in self._redis.smembers(keys.RULE_SET_NAMES)))
+        return run(self._redis, lambda: sorted(text(n) for n in self._redis.smembers(keys.RULE_SET_NAMES)))
 
     def list_versions(self, name: str) -> list[VersionRecord]:
-        metas: dict[Any, Any] = run(lambda: self._redis.hgetall(keys.rule_set(name, "meta")))
+        metas: dict[Any, Any] = run(self._redis, lambda: self._redis.hgetall(keys.rule_set(name, "meta")))
         records = [_version(name, int(v), m, None) for v, m in metas.items()]
         return sorted(records, key=lambda r: r.version, reverse=True)
 
     def active(self, name: str) -> ActiveRecord | None:
-        fields: dict[Any, Any] = run(lambda: self._redis.hgetall(keys.rule_set(name, "active")))
+        fields: dict[Any, Any] = run(self._redis, lambda: self._redis.hgetall(keys.rule_set(name, "active")))
         if not fields:
             return None
         f = {text(k): text(v) for k, v in fields.items()}
@@ -115,7 +115,7 @@ class RedisRuleSetStore:
     ) -> tuple[ActiveRecord, bool]:
         script_keys = [keys.rule_set(name, p) for p in ("meta", "active", "audit", "experiment")]
         args = [str(version), actor, reason, str(time_to_ms(now)), for_experiment]
-        status, detail = run(lambda: self._activate(keys=script_keys, args=args))
+        status, detail = run(self._redis, lambda: self._activate(keys=script_keys, args=args))
         status = int(status)
         if status == -1:
             raise NotFound(f"rule set {shown(name)} has no version {version}")
@@ -129,7 +129,9 @@ class RedisRuleSetStore:
         return ActiveRecord(version, actor, reason, time_from_stored(time_to_ms(now)), int(detail)), True
 
     def audit(self, name: str, limit: int) -> list[AuditRecord]:
-        entries: list[Any] = run(lambda: list(self._redis.xrevrange(keys.rule_set(name, "audit"), count=limit) or []))
+        entries: list[Any] = run(
+            self._redis, lambda: list(self._redis.xrevrange(keys.rule_set(name, "audit"), count=limit) or [])
+        )
         out = []
         for _id, raw in entries:
             f = {text(k): text(v) for k, v in raw.items()}
@@ -158,5 +160,6 @@ def _version(name: str, version: int, meta: bytes, source: bytes | None) -> Vers
         comment=m["comment"],
         published_at=time_from_stored(m["at"]),
         rule_count=int(m["rules"]),
-        source=source.decode() if source is not None else "",
+        # Damaged bytes become U+FFFD, so the source no longer matches its content hash (the catalog checks).
+        source=source.decode(errors="replace") if source is not None else "",
     )

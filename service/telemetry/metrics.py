@@ -12,6 +12,7 @@ Metrics (Prometheus names; `_total`, `_seconds`... are added by the exporter):
     orderroute_experiment_share{experiment, rule_set}            candidate share of running experiments (0-1)
     orderroute_experiment_guardrail_breached{experiment, metric} 1 when breached at the last check
     orderroute_redis_errors_total{operation}
+    orderroute_rpc_refused_total{rpc, reason}                    answered at the gate: unauthenticated, denied, busy
     orderroute_decision_buffer_depth / orderroute_decision_buffer_dropped_total
 
 Outcome counters count changes: a first report counts its values; a report
@@ -177,6 +178,9 @@ class Telemetry:
             "orderroute.rpc.in_flight", callbacks=[self._observe_in_flight], description="Calls being handled now"
         )
         self._redis_errors = meter.create_counter("orderroute.redis.errors", description="Failed Redis operations")
+        self._refused = meter.create_counter(
+            "orderroute.rpc.refused", description="Calls answered before they took a thread (service.api.admission)"
+        )
         gauges = gauges or Gauges()
         self.gauges = gauges
         meter.create_observable_gauge(
@@ -241,6 +245,10 @@ class Telemetry:
     def redis_error(self, operation: str) -> None:
         if self.enabled:
             self._redis_errors.add(1, {"operation": operation})
+
+    def refused(self, rpc: str, reason: str) -> None:
+        if self.enabled:
+            self._refused.add(1, {"rpc": rpc, "reason": reason})
 
     # ------------------------------------------------------------ gauges
 
