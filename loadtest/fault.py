@@ -1,7 +1,16 @@
-"""Fault drill: steady Route + RecordOutcome load on two replicas sharing one Redis, while Redis
+"""Fault drills under load.
+
+Outage: steady Route + RecordOutcome load on two replicas sharing one Redis, while Redis
 is stopped and restarted and then one replica is killed with SIGKILL.
 
     python -m loadtest.fault [--outage 10] [--steady 3] [--clients 4] [--json PATH]
+
+Freeze (`--freeze SECONDS`): one replica under mixed Route + RecordOutcome + control-plane load
+(listing rule sets, reading results, validating a source) while Redis is frozen with SIGSTOP:
+connections stay open and nothing answers, the worst case for a caller. Route latency before
+and during the freeze is compared (p50, p99); no Route may fail and p99 must stay within 2x.
+
+    python -m loadtest.fault --freeze 30 [--steady 5] [--clients 4] [--json PATH]
 
 The clients behave as an OMS should: one channel over both replicas
 (round robin, retrying UNAVAILABLE on the other), and an outcome the
@@ -34,7 +43,7 @@ from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from experiments.simulation import customer_pool, pick_customer, synthetic_order
-from loadtest.bench import Process, serve_command, start_experiment
+from loadtest.bench import CANDIDATE, Process, serve_command, start_experiment
 from service.client.documents import order_from_document
 from service.storage.connection import connect
 from service.storage.local_redis import free_port, start_redis
@@ -97,7 +106,7 @@ class Load:
     """Client threads routing orders; reporter threads sending each order's outcome from an outbox,
     as an OMS would, so a refused outcome waits and is sent again without holding up routing."""
 
-    def __init__(self, target: str, clients: int, seed: int = 11) -> None:
+    def __init__(self, target: str, clients: int, seed: int = 11, control: int = 0) -> None:
         self._channel = grpc.insecure_channel(target, options=[("grpc.service_config", SERVICE_CONFIG)])
         self._routing = pb_grpc.RoutingServiceStub(self._channel)
         self._outcomes = pb_grpc.OutcomeServiceStub(self._channel)
@@ -106,10 +115,13 @@ class Load:
         self._orders = [
             order_from_document(synthetic_order(f"d-{i}", pick_customer(pool, rng), rng)) for i in range(3_000)
         ]
-        self.phase = "steady"
+        self.phase = "warm"
         self._lock = threading.Lock()
         self.routes_ok: Counter[str] = Counter()
         self.route_errors: Counter[tuple[str, str]] = Counter()
+        self.route_seconds: dict[str, list[float]] = {}
+        self.control_calls: Counter[tuple[str, str]] = Counter()
+        """(phase, status code name) of control-plane calls."""
         self.refusals: Counter[str] = Counter()
         self.acknowledged: dict[str, tuple[str, dict[str, float]]] = {}
         self.not_found: set[str] = set()
@@ -118,14 +130,15 @@ class Load:
         self._stop_reporting = threading.Event()
         self._routers = [threading.Thread(target=self._route, args=(i,), daemon=True) for i in range(clients)]
         self._reporters = [threading.Thread(target=self._report, daemon=True) for _ in range(2)]
+        self._controllers = [threading.Thread(target=self._control, args=(i,), daemon=True) for i in range(control)]
 
     def start(self) -> None:
-        for thread in (*self._routers, *self._reporters):
+        for thread in (*self._routers, *self._reporters, *self._controllers):
             thread.start()
 
     def stop_routing(self) -> None:
         self._stop_routing.set()
-        for thread in self._routers:
+        for thread in (*self._routers, *self._controllers):
             thread.join(30)
 
     def drain(self, seconds: float) -> int:
@@ -148,12 +161,16 @@ class Load:
         while not self._stop_routing.is_set():
             order = self._orders[rng.randrange(len(self._orders))]
             phase = self.phase
+            started = time.perf_counter()
             try:
                 decision = self._routing.Route(pb.RouteRequest(order=order), timeout=5).decision
             except grpc.RpcError as error:
                 with self._lock:
                     self.route_errors[(phase, error.code().name)] += 1
                 continue
+            elapsed = time.perf_counter() - started
+            with self._lock:
+                self.route_seconds.setdefault(phase, []).append(elapsed)
             outcome = pb.Outcome(
                 decision_id=decision.decision_id, on_time=rng.random() < 0.9, exception=rng.random() < 0.02
             )
@@ -190,6 +207,30 @@ class Load:
             except grpc.RpcError as error:
                 for item in ready:
                     self._settle(item, None, error.code())
+
+    def _control(self, index: int) -> None:
+        """What a console or a CI job does meanwhile: list, read results, validate; a refused call
+        is retried after a pause, as a client should."""
+        rulesets = pb_grpc.RuleSetServiceStub(self._channel)
+        experiments = pb_grpc.ExperimentServiceStub(self._channel)
+        source = CANDIDATE.read_text()
+        calls = [
+            lambda: rulesets.ListRuleSets(pb.ListRuleSetsRequest(), timeout=5),
+            lambda: experiments.ListExperiments(pb.ListExperimentsRequest(), timeout=5),
+            lambda: rulesets.ValidateRuleSet(pb.ValidateRuleSetRequest(source=source), timeout=10),
+        ]
+        turn = index
+        while not self._stop_routing.is_set():
+            phase = self.phase
+            try:
+                calls[turn % len(calls)]()
+                code = "OK"
+            except grpc.RpcError as error:
+                code = error.code().name
+            turn += 1
+            with self._lock:
+                self.control_calls[(phase, code)] += 1
+            time.sleep(0.02 if code == "OK" else 0.2)
 
     def _settle(self, item: _Pending, reply: pb.RecordOutcomeResponse | None, refused: grpc.StatusCode | None) -> None:
         """Records an acknowledgement, or puts a refused outcome back to be sent again a little later."""
@@ -264,6 +305,76 @@ def run_drill(work_dir: Path, outage: float = 10.0, steady: float = 3.0, clients
     return report
 
 
+@dataclass
+class FreezeReport:
+    frozen_seconds: float = 0.0
+    routes_ok: dict[str, int] = field(default_factory=dict)
+    route_errors: dict[str, dict[str, int]] = field(default_factory=dict)
+    route_p50_ms: dict[str, float] = field(default_factory=dict)
+    route_p99_ms: dict[str, float] = field(default_factory=dict)
+    p99_ratio: float = 0.0
+    """Route p99 while Redis was frozen over p99 before (at most 2)."""
+    outcome_refusals: dict[str, int] = field(default_factory=dict)
+    control_calls: dict[str, dict[str, int]] = field(default_factory=dict)
+    outcomes_acknowledged: int = 0
+    outcomes_stored: int = 0
+    outcomes_missing: int = 0
+    outcomes_unresolved: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return not self.route_errors and self.p99_ratio <= 2.0 and self.outcomes_missing == 0
+
+
+def run_freeze_drill(work_dir: Path, frozen: float = 30.0, steady: float = 5.0, clients: int = 4) -> FreezeReport:
+    """Mixed load on one replica; Redis frozen (SIGSTOP) for `frozen` seconds between two steady phases."""
+    redis_port = free_port()
+    redis_process = start_redis(work_dir / "redis", redis_port, *REDIS_DURABLE)
+    redis_url = f"redis://127.0.0.1:{redis_port}/0"
+    replica = start_replica(redis_url, work_dir / "a", seed=True)
+    start_experiment(replica.address)
+    load = Load(replica.address, clients, control=2)
+    report = FreezeReport(frozen_seconds=frozen)
+    try:
+        load.start()
+        time.sleep(1.0)  # warm: connections, compiled versions, the decision writer
+        load.phase = "steady"
+        time.sleep(steady)
+        load.phase = "redis-frozen"
+        redis_process.send_signal(signal.SIGSTOP)
+        time.sleep(frozen)
+        redis_process.send_signal(signal.SIGCONT)
+        load.phase = "redis-back"
+        time.sleep(steady)
+        load.stop_routing()
+        report.outcomes_unresolved = load.drain(30.0)
+        for phase in ("steady", "redis-frozen", "redis-back"):
+            seconds = sorted(load.route_seconds.get(phase, [0.0]))
+            report.route_p50_ms[phase] = round(1000 * seconds[len(seconds) // 2], 2)
+            report.route_p99_ms[phase] = round(1000 * seconds[int(len(seconds) * 0.99)], 2)
+        report.p99_ratio = round(report.route_p99_ms["redis-frozen"] / max(report.route_p99_ms["steady"], 1e-6), 2)
+        report.routes_ok = {k: v for k, v in load.routes_ok.items() if k != "warm"}
+        for (phase, code), count in load.route_errors.items():
+            report.route_errors.setdefault(phase, {})[code] = count
+        for (phase, code), count in load.control_calls.items():
+            if phase != "warm":
+                report.control_calls.setdefault(phase, {})[code] = count
+        report.outcome_refusals = dict(load.refusals)
+        outage = Report()
+        outage.outcomes_acknowledged = len(load.acknowledged)
+        _verify(outage, load, redis_url)
+        report.outcomes_acknowledged, report.outcomes_stored = outage.outcomes_acknowledged, outage.outcomes_stored
+        report.outcomes_missing = outage.outcomes_missing
+    finally:
+        redis_process.send_signal(signal.SIGCONT)
+        load.close()
+        if replica.process.poll() is None:
+            replica.stop()
+        redis_process.terminate()
+        redis_process.wait(30)
+    return report
+
+
 def _fill(report: Report, load: Load, marks: list[tuple[str, float]]) -> None:
     report.phases = {name: round(marks[i + 1][1] - at, 2) for i, (name, at) in enumerate(marks[:-1])}
     report.routes_ok = dict(load.routes_ok)
@@ -300,15 +411,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outage", type=float, default=10.0, help="seconds Redis stays down")
     parser.add_argument("--steady", type=float, default=3.0, help="seconds of load between faults")
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--freeze", type=float, default=0.0, help="run the freeze drill: seconds Redis is frozen")
     parser.add_argument("--json", help="also write the report here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="orderroute-fault-") as work:
-        report = run_drill(Path(work), args.outage, args.steady, args.clients)
-    text = json.dumps(asdict(report), indent=2)
+        if args.freeze:
+            frozen = run_freeze_drill(Path(work), args.freeze, args.steady, args.clients)
+            passed, figures = frozen.passed, asdict(frozen)
+        else:
+            report = run_drill(Path(work), args.outage, args.steady, args.clients)
+            passed = report.outcomes_missing == 0 and "redis-down" not in report.route_errors
+            figures = asdict(report)
+    text = json.dumps(figures, indent=2)
     print(text)
     if args.json:
         Path(args.json).write_text(text + "\n")
-    return 0 if report.outcomes_missing == 0 and "redis-down" not in report.route_errors else 1
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":

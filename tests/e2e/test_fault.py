@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtest.fault import run_drill
+from loadtest.fault import run_drill, run_freeze_drill
 
 
 @pytest.mark.slow
@@ -26,3 +26,16 @@ def test_routes_never_fail_and_acknowledged_outcomes_survive_redis_outage_and_re
     assert report.outcomes_acknowledged > 1_000
     assert report.outcomes_missing == 0 and report.outcomes_stored == report.outcomes_acknowledged
     assert report.experiment_outcomes_counted == report.experiment_outcomes_acknowledged, "each counted once"
+
+
+@pytest.mark.slow
+def test_route_holds_its_latency_while_redis_is_frozen_under_mixed_load(tmp_path: Path) -> None:
+    report = run_freeze_drill(tmp_path, frozen=30.0, steady=5.0, clients=4)
+    print(json.dumps(asdict(report), indent=2))
+
+    assert report.route_errors == {}, "no Route failed while Redis was frozen"
+    assert report.routes_ok["redis-frozen"] > 500
+    assert report.p99_ratio <= 2.0, report.route_p99_ms
+    assert report.outcome_refusals.get("UNAVAILABLE", 0) > 0, "outcomes were refused, not faked"
+    assert report.control_calls["redis-back"].get("OK", 0) > 0, "the control plane recovered"
+    assert report.outcomes_unresolved == 0 and report.outcomes_missing == 0
