@@ -19,7 +19,7 @@ from rules.model import REVIEW_STRICTNESS, SET_FIELDS, SINGLE_FIELDS, Review, Ru
 NEAREST_WITH_STOCK = "NEAREST_WITH_STOCK"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)  # caches of its wire form follow its life
 class Decision:
     path: str
     risk_review: Review

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import sys
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -247,7 +248,11 @@ ARM = {Arm.BASELINE: pb.ARM_BASELINE, Arm.CANDIDATE: pb.ARM_CANDIDATE}
 class DecisionMessages:
     """The protobuf form of each Decision, built once: the engine shares one Decision among the
     orders that match alike, so a response copies a finished message (C code) instead of
-    building ~20 fields in Python per order."""
+    building ~20 fields in Python per order.
+
+    A message is kept only while its Decision lives (a weak reference), so a retired rule set
+    version's messages go with its engine's decisions, not thousands of versions later.
+    """
 
     def fill(self, batch: RoutedBatch, slots: Sequence[pb.Decision]) -> None:
         """Writes each routed order's decision into the message at the same position of `slots`."""
@@ -264,15 +269,17 @@ class DecisionMessages:
 
     def __init__(self, capacity: int = 16_384) -> None:
         self._capacity = capacity
-        self._by_id: dict[int, tuple[Decision, pb.Decision]] = {}
+        self._by_id: dict[int, tuple[weakref.ref[Decision], pb.Decision]] = {}
 
     def template(self, decision: Decision) -> pb.Decision:
         entry = self._by_id.get(id(decision))
-        if entry is None or entry[0] is not decision:  # an id can be reused once a decision is gone
+        if entry is None or entry[0]() is not decision:  # an id can be reused once a decision is gone
             if len(self._by_id) >= self._capacity:
                 self._by_id.clear()
-            entry = (decision, decision_to_proto(decision))
-            self._by_id[id(decision)] = entry
+            key, by_id = id(decision), self._by_id
+            # While the decision lives no other one has its id, so its entry is the one to drop.
+            entry = (weakref.ref(decision, lambda _: by_id.pop(key, None)), decision_to_proto(decision))
+            by_id[key] = entry
         return entry[1]
 
 

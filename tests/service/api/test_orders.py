@@ -3,11 +3,15 @@ order, and a refusal for exactly the orders the readable one refuses."""
 
 from __future__ import annotations
 
+import gc
+
 from hypothesis import given
 from orderroute.v1 import orderroute_pb2 as pb
 
+import rules
 from rules import InvalidOrder
-from service.api.orders import ORDER_CONVERTER, fast_order_to_facts, order_to_facts
+from service.api.orders import ORDER_CONVERTER, DecisionMessages, fast_order_to_facts, order_to_facts
+from tests.conftest import EXAMPLES
 from tests.fuzzing import fuzz_settings
 from tests.service.api.order_strategies import orders
 
@@ -54,3 +58,14 @@ def test_an_order_without_id_is_refused_before_conversion() -> None:
         assert (exc.field, exc.message) == ("orders[3].order_id", "orders[3].order_id: is required")
     else:
         raise AssertionError("an order without id was accepted")
+
+
+def test_a_decisions_message_is_built_once_and_kept_only_while_the_decision_lives() -> None:
+    engine = rules.CompiledRuleSet(rules.check((EXAMPLES / "fulfilment.yaml").read_text()).rule_set, version=3)
+    messages = DecisionMessages()
+    decision = engine.evaluate(rules.check_order({"order_id": "o-1"}))
+    template = messages.template(decision)
+    assert template.version == 3 and messages.template(decision) is template
+    del engine, decision  # a retired version: its decisions go, and their messages with them
+    gc.collect()
+    assert messages._by_id == {}

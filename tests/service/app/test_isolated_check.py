@@ -89,3 +89,27 @@ def test_a_defect_in_the_checker_is_reported_as_one_and_the_child_stays(checker:
     with pytest.raises(RuntimeError, match=r"rules\.check failed"):
         checker(None, "none.yaml")  # type: ignore[arg-type]  # no caller sends this; it makes check raise
     assert checker(EXAMPLE, "after.yaml").valid and checker._child is child
+
+
+def test_a_child_is_replaced_once_it_answered_its_share_of_checks() -> None:
+    # What the engine leaks in the child (a ruleset it refuses to create is never freed) stays bounded.
+    checker = IsolatedChecker(recycle_checks=2)
+    try:
+        assert checker(EXAMPLE, "1.yaml").valid
+        first = checker._child
+        assert first is not None and checker.recycled == 0
+        assert checker(EXAMPLE, "2.yaml").valid  # its second check: it ends after answering
+        assert checker._child is None and checker.recycled == 1 and first.exitcode is not None
+        assert checker(EXAMPLE, "3.yaml").valid and checker._child is not first
+    finally:
+        checker.close()
+
+
+def test_a_child_holding_more_than_its_limit_is_replaced() -> None:
+    checker = IsolatedChecker(recycle_rss_bytes=1)  # any child holds more than one byte
+    try:
+        assert checker(EXAMPLE, "1.yaml").valid
+        assert checker._child is None and checker.recycled == 1
+        assert checker(EXAMPLE, "2.yaml").valid and checker.recycled == 2
+    finally:
+        checker.close()
