@@ -7,6 +7,7 @@
     ├── InvalidArgument      a request field is bad; names the field
     ├── Unauthenticated      no or an unknown bearer token
     ├── PermissionDenied     the caller's roles do not allow the call
+    ├── Busy                 the call's work class has all its call slots taken: retry shortly
     └── StorageError         Redis rejected a command (a bug)
         └── StorageUnavailable   Redis unreachable or timing out: retrying later can work
 
@@ -57,6 +58,10 @@ class Unauthenticated(ServiceError):
 
 
 class PermissionDenied(ServiceError):
+    pass
+
+
+class Busy(ServiceError):
     pass
 
 

@@ -31,7 +31,7 @@ import grpc
 
 from service.api.auth import CURRENT_CALLER, Authenticator
 from service.api.boundary import status_of
-from service.errors import PermissionDenied, Unauthenticated
+from service.errors import Busy, PermissionDenied, Unauthenticated
 from service.telemetry import Telemetry
 
 OUTCOME_THREADS = 2
@@ -40,10 +40,6 @@ CONTROL_THREADS = 2
 CONTROL_SLOTS = 32
 REFUSAL_THREADS = 1
 """Refusals never read the request or touch storage: one thread answers thousands a second."""
-
-
-class ResourceExhausted(Exception):
-    """A work class has all its call slots taken."""
 
 
 class WorkClass(StrEnum):
@@ -144,13 +140,13 @@ class Gate(grpc.ServerInterceptor):
             CURRENT_CALLER.set(caller)
         lane = self._admission.lanes[work_class(method)]
         if lane.pool.held >= lane.slots:
-            busy = ResourceExhausted(f"{work_class(method)} calls are at their limit of {lane.slots}; retry shortly")
+            busy = Busy(f"{work_class(method)} calls are at their limit of {lane.slots}; retry shortly")
             return self._refusal(method, "busy", busy)
         return continuation(details)
 
     def _refusal(self, method: str, reason: str, exc: Exception) -> grpc.RpcMethodHandler[Any, Any]:
         """A handler that answers at once: request-streaming, so gRPC does not wait for the request."""
-        code, message = (grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc)) if reason == "busy" else status_of(exc)
+        code, message = status_of(exc)
         telemetry = self._telemetry
 
         def refuse(_requests: Any, context: grpc.ServicerContext) -> None:

@@ -7,6 +7,7 @@ place an error becomes a gRPC status.
     Conflict                               ABORTED (a concurrent change won: read again, retry)
     InvalidArgument                        INVALID_ARGUMENT, naming the field
     Unauthenticated / PermissionDenied     UNAUTHENTICATED / PERMISSION_DENIED
+    Busy                                   RESOURCE_EXHAUSTED (a work class at its call slots)
     StorageUnavailable                     UNAVAILABLE
     StorageError                           INTERNAL (Redis rejected a command: a bug)
     rules.InvalidOrder, experiments.InvalidExperiment / InvalidOutcome
@@ -32,6 +33,7 @@ from experiments import InvalidExperiment, InvalidOutcome, WrongState
 from rules import InvalidOrder, RuleSetInvalid
 from service.api.auth import CURRENT_CALLER, Authenticator, Caller, actor_for
 from service.errors import (
+    Busy,
     Conflict,
     FailedPrecondition,
     InvalidArgument,
@@ -55,6 +57,7 @@ _STATUS: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
     (InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
     (Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
     (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (Busy, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (StorageUnavailable, grpc.StatusCode.UNAVAILABLE),
     (InvalidOrder, grpc.StatusCode.INVALID_ARGUMENT),
     (InvalidExperiment, grpc.StatusCode.INVALID_ARGUMENT),

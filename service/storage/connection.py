@@ -67,6 +67,11 @@ def _refusal(exc: redis.exceptions.RedisError) -> str:
     return ""
 
 
+def _unreachable(exc: StorageUnavailable) -> bool:
+    """Redis did not answer (as opposed to answering that it refuses writes for now)."""
+    return isinstance(exc.__cause__, _UNAVAILABLE)
+
+
 _breakers: weakref.WeakKeyDictionary[RedisClient, CircuitBreaker] = weakref.WeakKeyDictionary()
 _breakers_lock = threading.Lock()
 
@@ -89,7 +94,7 @@ def run(client: RedisClient, fn: Callable[[], T]) -> T:
         with translated_errors():
             result = fn()
     except StorageUnavailable as exc:
-        if isinstance(exc.__cause__, _UNAVAILABLE):
+        if _unreachable(exc):
             breaker.failed(trial, str(exc.__cause__))
         else:
             breaker.succeeded(trial)  # it answered: refusing writes (disk full) is not being away
@@ -107,7 +112,7 @@ def ping(client: RedisClient) -> None:
     try:
         run(client, client.ping)
     except StorageUnavailable as exc:
-        if isinstance(exc.__cause__, _UNAVAILABLE):
+        if _unreachable(exc):
             raise
 
 
