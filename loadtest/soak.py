@@ -13,7 +13,8 @@ deployed: every check of a source runs in its long-lived child process), then
     most a second later, forgets it; the engine frees it);
 (b) sends `--validations` ValidateRuleSet calls (default: as many as cycles),
     each a new source: 7 in 10 valid, 1 in 10 failing its own tests, 1 in 10
-    not valid, and 1 in 50 instead one the engine refuses to load.
+    not valid, and 1 in 50 instead one over an engine limit (refused by the
+    check, before the engine sees it).
 
 It prints the resident set size (RSS, MB) of the server and of its check
 process every `--every` cycles, then per phase and process: at the start,
@@ -55,11 +56,11 @@ BATCH = 100
 SINGLES = 10
 DEFAULT = "default: {then: {path: STANDARD, risk_review: STANDARD, credit_review: STANDARD, warehouse: DC}}\n"
 _WIDE = ", ".join(f"{{all: [{{total_minor: {{equals: {i}}}}}, {{item_count: {{equals: {i}}}}}]}}" for i in range(20))
-REFUSED_BY_ENGINE = (
+OVER_ENGINE_LIMIT = (
     f"name: {RULE_SET}\ndescription: DESCRIPTION\nrules:\n"
     f"  - id: wide\n    priority: 1\n    when:\n      any: [{_WIDE}]\n    then: {{path: EXPRESS}}\n{DEFAULT}"
 )
-"""Passes validation, but durable_rules refuses to create it (an `$or` of 20 `$and`s): engine-rejected."""
+"""21 all / any groups in one rule, over the engine's 15 (rules.compile.MAX_RULE_GROUPS): not-expressible."""
 
 
 def example_source(description: str) -> str:
@@ -73,7 +74,7 @@ def validation_source(index: int) -> tuple[str, str]:
     """(kind, source) of the index-th validation; every source is new."""
     description = f"soak validation {index}"
     if index % 50 == 49:
-        return "engine-rejected", REFUSED_BY_ENGINE.replace("DESCRIPTION", description)
+        return "over-limit", OVER_ENGINE_LIMIT.replace("DESCRIPTION", description)
     source = example_source(description)
     if index % 10 == 3:  # a test still expects the express lane from 3 repeat purchases
         return "test-failed", source.replace("repeat_purchases: {at_least: 3}", "repeat_purchases: {at_least: 2}")
@@ -250,7 +251,7 @@ class Client:
             pb.ValidateRuleSetRequest(source=source, file_name="soak.yaml"), timeout=60
         )
         codes = {d.code for d in reply.diagnostics if d.severity == pb.SEVERITY_ERROR}
-        expected = {"valid": set(), "test-failed": {"test-failed"}, "engine-rejected": {"engine-rejected"}}
+        expected = {"valid": set(), "test-failed": {"test-failed"}, "over-limit": {"not-expressible"}}
         if reply.valid != (kind == "valid") or (kind in expected and codes != expected[kind]):
             return f"validation {index} ({kind}): valid {reply.valid}, errors {sorted(codes)}"
         return None

@@ -153,9 +153,23 @@ def _scope(scope: Scope, item: Condition, positive: bool) -> Json:
                     f"alternatives over different line facts ({', '.join(facts)}) inside all_lines or no_line",
                     hint="express it with any_line (e.g. 'not all lines X' is 'any line not X'), or split the rule",
                 )
-            parts.append({"$iall": {"lines": _join("$or", [atom for _, atom in clause])}})
+            parts.append({"$iall": {"lines": _every_line([atom for _, atom in clause])}})
         combined = _join("$and", parts)
     return combined if positive else {"$or": [{LIST_COUNTS["lines"]: 0}, combined]}
+
+
+LINE_MARK = "#line"
+"""A field every line the engine sees carries (value 1): see _every_line."""
+
+
+def _every_line(alternatives: list[Json]) -> Json:
+    """The `$iall` body for a clause. durable_rules' `$iall` / `$iany` check the type of the node their
+    body ends in, and the node an `$or` ends in (src/rules/rete.c `createForwardAlpha`) leaves that type
+    uninitialised: depending on what the heap held before, a valid rule set was refused (error 102).
+    An `$or` is therefore followed by a test every line passes, so the body ends in a real node."""
+    if len(alternatives) == 1:
+        return alternatives[0]
+    return {"$and": [{"$or": alternatives}, {f"$i.{LINE_MARK}": 1}]}
 
 
 MAX_NORMAL_FORM_TERMS = 12  # durable_rules refuses an `$or` of 15 or more `$and`s
@@ -247,6 +261,9 @@ MAX_RULE_CONDITIONS = 400
 """Comparisons one rule may compile to (one durable_rules ruleset hangs beyond 511)."""
 MAX_RULE_ALTERNATIVES = 48
 """Alternatives one rule may hold that can hold at once (one order may match 64 at once, error 303)."""
+MAX_RULE_GROUPS = 15
+"""`$and` / `$or` groups one rule may compile to: each takes two of the 32 expression slots of the rule's
+engine node (src/rules/rete.c, MAX_SEQUENCE_EXPRESSIONS), and the engine refuses the 32nd (error 113)."""
 MAX_DOCUMENT_FIELDS = 200
 """Text tests, or attribute keys, a rule set may read (an engine document object holds 255 fields)."""
 
@@ -258,6 +275,15 @@ def _equality_path(expression: object) -> str | None:
         if not path.startswith("$") and not isinstance(expression[path], dict):
             return str(path)
     return None
+
+
+def groups_in(expression: object) -> int:
+    """How many `$and` / `$or` groups an engine expression holds, inside line scopes too."""
+    if isinstance(expression, list):
+        return sum(groups_in(e) for e in expression)
+    if not isinstance(expression, dict):
+        return 0
+    return sum((key in ("$and", "$or")) + groups_in(value) for key, value in expression.items())
 
 
 def alternatives_in(expression: object, under_or: bool = False) -> int:
@@ -283,7 +309,7 @@ def compile_problem(condition: Condition) -> NotCompilable | None:
         expression = condition_to_durable(condition)
     except NotCompilable as exc:
         return exc
-    total, together = conditions_in(expression), alternatives_in(expression)
+    total, together, groups = conditions_in(expression), alternatives_in(expression), groups_in(expression)
     if total > MAX_RULE_CONDITIONS:
         return NotCompilable(
             f"the rule compiles to {total} comparisons; the engine runs at most {MAX_RULE_CONDITIONS} in one rule",
@@ -294,6 +320,12 @@ def compile_problem(condition: Condition) -> NotCompilable | None:
             f"the rule has {together} alternatives that can hold at once; the engine allows "
             f"{MAX_RULE_ALTERNATIVES} in one rule",
             hint="split the alternatives into several rules with the same outputs",
+        )
+    if groups > MAX_RULE_GROUPS:
+        return NotCompilable(
+            f"the rule compiles to {groups} engine groups (each all, any, between, in or not_in list counts); "
+            f"the engine allows {MAX_RULE_GROUPS} in one rule",
+            hint="split it into several rules with the same outputs",
         )
     return None
 

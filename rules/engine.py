@@ -40,7 +40,7 @@ import orjson
 from rules._engine_json import engine_float, engine_values
 from rules._errors import EngineRejected
 from rules.combine import Combined, Decision, Provenance, combine_outputs, decide, resolve_warehouse
-from rules.compile import TEXT_TESTS, text_test_key, to_durable_shards
+from rules.compile import LINE_MARK, TEXT_TESTS, text_test_key, to_durable_shards
 from rules.facts import LINE_FACTS, FactType, OrderFacts, fact_spec, lookup
 from rules.model import AllOf, AnyOf, Compare, Condition, LineScope, Not, Op, Rule, RuleSet
 
@@ -326,7 +326,7 @@ class DocumentPlan:
             fields = self.line_fields
             docs = []
             for line in lines:
-                doc = {k: self._value(f"lines.{k}", line[k]) for k in fields if k in line}
+                doc = {LINE_MARK: 1, **{k: self._value(f"lines.{k}", line[k]) for k in fields if k in line}}
                 for test in self.line_text_tests:
                     if test.fact in line:
                         doc[test.key] = test.passes(line[test.fact])
@@ -397,7 +397,7 @@ class DocumentPlan:
                 "        docs = []",
                 *(f"        absent_{i} = False" for i in range(len(fields))),
                 "        for line in lines:",
-                "            doc = {}",
+                f"            doc = {{{LINE_MARK!r}: 1}}",  # rules.compile._every_line
             ]
             for i, name in enumerate(fields):
                 code += [

@@ -265,7 +265,13 @@ def check_value(spec: FactSpec, value: object, path: str) -> Any:
     return value
 
 
+WHOLE_NUMBERS = (-(2**63), 2**63 - 1)
+"""What a whole number may be: a gRPC int64, and what the engine's JSON reader and orjson hold exactly."""
+
+
 def _check_range(spec: FactSpec, value: float, path: str) -> None:
+    if isinstance(value, int) and not WHOLE_NUMBERS[0] <= value <= WHOLE_NUMBERS[1]:
+        raise InvalidOrder(path, f"must be a 64-bit whole number (-2^63 to 2^63-1), got {value}")
     if spec.minimum is not None and value < spec.minimum:
         raise InvalidOrder(path, f"must be at least {spec.minimum:g}, got {value}")
     if spec.maximum is not None and value > spec.maximum:

@@ -62,8 +62,9 @@ class _Context:
         self.rule_id = ""
 
     def error(self, code: str, message: str, line: int, hint: str = "") -> None:
-        d = error(code, message, line=line, rule_id=self.rule_id, hint=hint)
-        self.diagnostics.append(dataclasses.replace(d, file=self.file))
+        d = dataclasses.replace(error(code, message, line=line, rule_id=self.rule_id, hint=hint), file=self.file)
+        if d not in self.diagnostics:  # e.g. two branches too deep on one line: said once
+            self.diagnostics.append(d)
 
 
 def parse_rule_set(source: str, file: str = "<source>") -> tuple[RuleSet | None, list[Diagnostic]]:

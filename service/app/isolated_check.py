@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import multiprocessing
 import os
 import threading
 from multiprocessing.connection import Connection
@@ -29,6 +28,7 @@ from multiprocessing.process import BaseProcess
 
 from rules import CheckResult
 from rules._child_check import serve
+from service.app.child_process import start_child, stop_child
 from service.errors import InvalidArgument
 
 log = logging.getLogger(__name__)
@@ -106,14 +106,7 @@ class IsolatedChecker:
     def _connect(self) -> Connection:
         if self._child is None or not self._child.is_alive() or self._connection is None:
             self._stop()
-            context = multiprocessing.get_context("spawn")
-            parent, child = context.Pipe()
-            self._child = context.Process(target=serve, args=(child, self._memory), name="rule-check", daemon=True)
-            self._child.start()
-            child.close()
-            if not parent.poll(START_SECONDS) or parent.recv() != "ready":
-                raise RuntimeError("the rule check process did not start")
-            self._connection = parent
+            self._child, self._connection = start_child(serve, (self._memory,), "rule-check", START_SECONDS)
             self._checks = 0
         return self._connection
 
@@ -121,15 +114,7 @@ class IsolatedChecker:
         """Ends the child (killed if it still runs a second after its pipe closed); its exit code."""
         child, connection = self._child, self._connection
         self._child = self._connection = None
-        if connection is not None:
-            connection.close()
-        if child is None:
-            return None
-        child.join(1)
-        if child.exitcode is None:
-            child.kill()
-            child.join(5)
-        return child.exitcode
+        return stop_child(child, connection)
 
     def close(self) -> None:
         with self._lock:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 import rules
-from rules.compile import MAX_DOCUMENT_FIELDS, MAX_RULE_ALTERNATIVES, MAX_RULE_CONDITIONS
+from rules import CompiledRuleSet, check_order, reference
+from rules.compile import MAX_DOCUMENT_FIELDS, MAX_RULE_ALTERNATIVES, MAX_RULE_CONDITIONS, MAX_RULE_GROUPS
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = "default: {then: {path: STANDARD, risk_review: STANDARD, credit_review: STANDARD, warehouse: DC}}\n"
@@ -69,8 +70,15 @@ def test_a_large_rule_set_validates_and_every_matching_rule_fires(shape: str, tm
     [
         ("{payment_method: {in: [" + ", ".join(f"v{i}" for i in range(MAX_RULE_CONDITIONS + 1)) + "]}}", "400"),
         ("{any: [" + ", ".join(f"{{total_minor: {{at_least: {i}}}}}" for i in range(49)) + "]}", "48"),
+        # 15 all-groups under one any: 16 groups, one over what a rule's engine node holds (error 113)
+        (
+            "{any: ["
+            + ", ".join(f"{{all: [{{total_minor: {{equals: {i}}}}}, {{currency: {{equals: c}}}}]}}" for i in range(15))
+            + "]}",
+            "15",
+        ),
     ],
-    ids=["in list over the limit", "alternatives over the limit"],
+    ids=["in list over the limit", "alternatives over the limit", "groups over the limit"],
 )
 def test_a_rule_one_ruleset_cannot_hold_is_refused_naming_the_limit(when: str, limit: str) -> None:
     result = rules.check(rule_set([rule(0, when)]), "big.yaml")
@@ -98,3 +106,16 @@ def test_the_limits_are_inside_what_the_engine_was_measured_to_survive() -> None
 
     assert SHARD_CONDITIONS < 64 and MAX_RULE_ALTERNATIVES < 64 and MAX_RULE_CONDITIONS < 511
     assert MAX_DOCUMENT_FIELDS < 255
+
+
+def test_a_rule_with_as_many_groups_as_the_engine_holds_is_decided_as_the_reference_decides() -> None:
+    groups = [
+        f"{{all: [{{total_minor: {{equals: {i}}}}}, {{currency: {{equals: c}}}}]}}" for i in range(MAX_RULE_GROUPS - 1)
+    ]
+    result = rules.check(rule_set([rule(0, "{any: [" + ", ".join(groups) + "]}")]), "big.yaml")
+    assert result.valid and result.rule_set is not None, [d.render() for d in result.diagnostics]
+    engine = CompiledRuleSet(result.rule_set)
+    for total, currency in ((3, "c"), (3, "d"), (MAX_RULE_GROUPS, "c")):
+        facts = check_order({"order_id": "o", "total_minor": total, "currency": currency})
+        assert [r.id for r in engine.match(facts)] == [r.id for r in reference.matched_rules(result.rule_set, facts)]
+    engine.close()

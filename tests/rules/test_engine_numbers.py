@@ -72,3 +72,31 @@ def test_a_batch_with_tiny_floats_does_not_bring_the_process_down() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == ",".join(["STANDARD"] * len(TINY))
+
+
+def with_margin_rule(op: str, value: int) -> str:
+    """THRESHOLD whose first rule also needs `margin_minor <op> value`."""
+    return THRESHOLD.replace("less_than: 0.000001}", f"less_than: 0.000001}}, margin_minor: {{{op}: {value}}}")
+
+
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 10**30])
+def test_a_whole_number_beyond_64_bits_is_refused_in_orders_and_rule_constants(value: int) -> None:
+    # The engine read 2^63 as another number (wrong matches) and orjson cannot write 10^30 (an exception).
+    with pytest.raises(rules.InvalidOrder, match=r"order\.margin_minor: must be a 64-bit whole number"):
+        check_order({"order_id": "o", "margin_minor": value})
+    source = with_margin_rule("at_most", value)
+    checked = rules.check(source)
+    assert not checked.valid
+    assert any("64-bit whole number" in d.message for d in checked.errors), [d.render() for d in checked.errors]
+
+
+def test_the_64_bit_edges_are_decided_as_the_reference_decides() -> None:
+    source = with_margin_rule("at_least", 2**63 - 2)
+    checked = rules.check(source)
+    assert checked.valid and checked.rule_set is not None, [d.render() for d in checked.errors]
+    engine = CompiledRuleSet(checked.rule_set)
+    for margin in (2**63 - 3, 2**63 - 2, 2**63 - 1, -(2**63)):
+        facts = check_order({"order_id": "o", "risk": {"fraud_score": 0.0}, "margin_minor": margin})
+        want = [r.id for r in reference.matched_rules(checked.rule_set, facts)]
+        assert [r.id for r in engine.match(facts)] == want, margin
+    engine.close()

@@ -60,6 +60,14 @@ def test_every_size_limit_is_enforced() -> None:
     assert "too-deep" in codes(HEADER + rule(0, deep))
 
 
+def test_a_condition_too_deep_in_two_branches_is_said_once() -> None:
+    deep = "{order_type: {equals: RETURN}}"
+    for _ in range(MAX_DEPTH):
+        deep = "{all: [" + deep + ", " + deep + "]}" if _ == MAX_DEPTH - 1 else "{all: [" + deep + "]}"
+    result = rules.check(HEADER + rule(0, "{any: [" + deep + "]}"), "hostile.yaml")
+    assert [d.code for d in result.errors].count("too-deep") == 1, [d.render() for d in result.errors]
+
+
 def test_a_rule_set_cannot_name_files_or_code() -> None:
     # Facts are a closed schema and values are data: there is nothing to import or open.
     source = HEADER + rule(0, "{__import__: {equals: os}}") + rule(1, "{order_type: {equals: '../../etc/passwd'}}")
