@@ -57,6 +57,9 @@ class ArmData:
     outcomes: int = 0
     """Decisions with at least one outcome reported."""
     moments: Mapping[str, Moments] = field(default_factory=dict)
+    unassigned: int = 0
+    """Orders served by this arm without the unit (a guest has no customer id): not randomised, so
+    counted here and kept out of everything else. Only the baseline serves them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +117,10 @@ class Results:
             "verdict": str(self.verdict),
             "reason": self.reason,
             "samples_needed": self.samples_needed,
-            "arms": {str(a): {"decisions": d.decisions, "outcomes": d.outcomes} for a, d in self.arms.items()},
+            "arms": {
+                str(a): {"decisions": d.decisions, "outcomes": d.outcomes, "unassigned": d.unassigned}
+                for a, d in self.arms.items()
+            },
             "metrics": {
                 m.metric: {"difference": m.difference, "low": m.low, "high": m.high, "p": m.adjusted_p}
                 for m in self.metrics

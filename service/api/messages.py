@@ -113,7 +113,9 @@ def results_to_proto(experiment: Experiment, r: Results) -> pb.GetResultsRespons
         reason=r.reason,
         samples_needed=r.samples_needed,
         arms=[
-            pb.ArmSummary(arm=ARM[arm], decisions=d.decisions, units=d.units, outcomes=d.outcomes)
+            pb.ArmSummary(
+                arm=ARM[arm], decisions=d.decisions, units=d.units, outcomes=d.outcomes, unassigned=d.unassigned
+            )
             for arm, d in sorted(r.arms.items())
         ],
         metrics=[

@@ -263,9 +263,10 @@ class DecisionMessages:
             message.decision_id = routed.decision_id
             message.evaluated_at.CopyFrom(stamp)
             message.evaluation_micros = routed.micros
-            if routed.arm is not None:
-                message.arm = ARM[routed.arm]
+            if batch.experiment_id:
                 message.experiment_id = batch.experiment_id
+                if routed.arm is not None:  # None: an order without the unit, served by the baseline
+                    message.arm = ARM[routed.arm]
 
     def __init__(self, capacity: int = 16_384) -> None:
         self._capacity = capacity

@@ -131,8 +131,9 @@ def _assign(batch: Sequence[dict[str, Any]], running: Experiment | None) -> list
     out: list[tuple[Arm | None, str]] = []
     for facts in batch:
         unit = _unit(facts, running.unit)
-        # An order without the unit key cannot be assigned stickily: it stays on the baseline.
-        out.append((assign(running.salt, unit, running.share_bp) if unit else Arm.BASELINE, unit))
+        # An order without the unit cannot be assigned stickily: it is served by the baseline (arm None),
+        # recorded as the experiment's but not randomised, so not analysed (experiments.ArmData.unassigned).
+        out.append((assign(running.salt, unit, running.share_bp) if unit else None, unit))
     return out
 
 

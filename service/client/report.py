@@ -91,4 +91,10 @@ def results_text(r: pb.GetResultsResponse) -> str:
         f"({s.observed_share:.2%}, expected {s.expected_share:.2%}), p={s.p_value:.3g}: "
         + ("MISMATCH" if s.mismatch else "ok")
     )
-    return "\n".join([*head, arms, "", metrics, "", guards, "", srm])
+    unassigned = sum(a.unassigned for a in r.arms)
+    guests = (
+        [f"{unassigned:,} orders without the unit, served by the baseline and not analysed (not randomised)"]
+        if unassigned
+        else []
+    )
+    return "\n".join([*head, arms, *guests, "", metrics, "", guards, "", srm])

@@ -21,7 +21,7 @@ spread over every node.
     orderroute:{rs:NAME}:exp:ID:audit           STREAM of transitions with a results snapshot
     orderroute:experiment-rule-sets             HASH experiment id -> rule set name (where its keys are)
     orderroute:experiments:seq                  INCR counter for ids
-    orderroute:{exp:ID}:assigned                HASH arm -> decisions routed
+    orderroute:{exp:ID}:assigned                HASH arm -> decisions routed; "unassigned" -> orders without the unit
     orderroute:{exp:ID}:units:EPOCH:ARM         SET of units seen at one share
     orderroute:{exp:ID}:outcomes                HASH decision id -> reported metric values (JSON)
     orderroute:{exp:ID}:clusters:ARM            HASH "metric|unit" -> "Y|N" sums of that unit
@@ -40,6 +40,8 @@ RULE_SET_NAMES = f"{PREFIX}:rule-sets"
 EXPERIMENT_RULE_SETS = f"{PREFIX}:experiment-rule-sets"
 EXPERIMENT_SEQUENCE = f"{PREFIX}:experiments:seq"
 CHANGES_CHANNEL = f"{PREFIX}:changes"
+UNASSIGNED = "unassigned"
+"""The `assigned` field counting an experiment's orders without the unit (served by the baseline)."""
 
 
 def rule_set(name: str, part: str) -> str:

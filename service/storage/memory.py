@@ -45,6 +45,7 @@ class _RuleSet:
 @dataclass
 class _Arm:
     assigned: int = 0
+    unassigned: int = 0
     units: defaultdict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
     outcomes: int = 0
     metrics: defaultdict[str, Accumulator] = field(default_factory=lambda: defaultdict(Accumulator))
@@ -234,6 +235,7 @@ class MemoryExperimentStore:
                     len(data.units[experiment.epoch]),
                     data.outcomes,
                     {metric: acc.moments() for metric, acc in data.metrics.items()},
+                    data.unassigned,
                 )
                 for arm, data in arms.items()
             }
@@ -249,7 +251,9 @@ class MemoryDecisionStore:
             for r in records:
                 self._db.decisions[r.decision_id] = r
                 experiment = self._db.experiments.get(r.experiment_id)
-                if experiment is not None and r.arm is not None:
+                if experiment is not None and r.arm is None:
+                    experiment.arms[Arm.BASELINE].unassigned += 1  # served by the baseline, not randomised
+                elif experiment is not None and r.arm is not None:
                     counted[(r.experiment_id, r.arm)] += 1
                     if r.unit:
                         experiment.arms[r.arm].units[r.epoch].add(r.unit)

@@ -18,6 +18,7 @@ from typing import Any
 from service.storage import keys
 from service.storage.codec import pack_decision, text, unpack_decision
 from service.storage.connection import RedisClient, is_cluster, mget, run, send_commands
+from service.storage.keys import UNASSIGNED
 from service.storage.records import DecisionRecord
 
 DEFAULT_DECISION_TTL = timedelta(days=30)
@@ -93,7 +94,9 @@ class RedisDecisionStore:
         else:
             commands = [("EVAL", _SET_DECISIONS, len(record_keys), *record_keys, self._ttl, *values)] if records else []
         for r in records:
-            if r.experiment_id and r.arm is not None:
+            if r.experiment_id and r.arm is None:
+                assigned[(r.experiment_id, UNASSIGNED)] += 1
+            elif r.experiment_id and r.arm is not None:
                 assigned[(r.experiment_id, str(r.arm))] += 1
                 if r.unit:
                     units[(r.experiment_id, r.epoch, str(r.arm))].add(r.unit)

@@ -23,6 +23,7 @@ from service.storage import keys
 from service.storage.changes import announce
 from service.storage.codec import experiment_from_json, experiment_to_json, text, time_from_stored, time_to_ms
 from service.storage.connection import RedisClient, mget, run
+from service.storage.keys import UNASSIGNED
 from service.storage.records import Claim
 
 START_REQUEST_TTL_SECONDS = 24 * 3600
@@ -219,7 +220,9 @@ class RedisExperimentStore:
         out = {}
         for index, arm in enumerate(Arm):
             units, stats = rest[2 * index], {text(k): float(v) for k, v in rest[2 * index + 1].items()}
-            out[arm] = ArmData(counts.get(str(arm), 0), int(units), int(stats.get("outcomes", 0)), moments_of(stats))
+            unassigned = counts.get(UNASSIGNED, 0) if arm is Arm.BASELINE else 0
+            outcomes = int(stats.get("outcomes", 0))
+            out[arm] = ArmData(counts.get(str(arm), 0), int(units), outcomes, moments_of(stats), unassigned)
         return out
 
 

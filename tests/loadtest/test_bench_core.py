@@ -34,16 +34,6 @@ def test_quick_run_reports_ratios(tmp_path: Path, redis_client) -> None:
     assert figures["route_vs_echo_p50"] == figures["route_p50_ms"] / figures["echo_p50_ms"]
 
 
-def test_verdict_benchmark_smoke(tmp_path: Path) -> None:
-    from loadtest import bench_verdicts
-
-    out = tmp_path / "verdicts.json"
-    assert bench_verdicts.main(["--runs", "2", "--orders", "1500", "--json", str(out)]) == 0
-    figures = json.loads(out.read_text())
-    assert {"aa_better_rate", "power_on_time_8pt", "guardrail_stop_rate"} <= set(figures)
-    assert all(0 <= figures[k] <= 1 for k in ("aa_better_rate", "aa_any_difference_rate", "power_on_time_2pt"))
-
-
 def test_harness_smoke_reports_every_figure(tmp_path: Path) -> None:
     """The quick harness run starts Redis, the service and the echo server, and reports ratios."""
     from loadtest import bench

@@ -835,16 +835,18 @@ class GetResultsRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class ArmSummary(_message.Message):
-    __slots__ = ("arm", "decisions", "units", "outcomes")
+    __slots__ = ("arm", "decisions", "units", "outcomes", "unassigned")
     ARM_FIELD_NUMBER: _ClassVar[int]
     DECISIONS_FIELD_NUMBER: _ClassVar[int]
     UNITS_FIELD_NUMBER: _ClassVar[int]
     OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    UNASSIGNED_FIELD_NUMBER: _ClassVar[int]
     arm: Arm
     decisions: int
     units: int
     outcomes: int
-    def __init__(self, arm: _Optional[_Union[Arm, str]] = ..., decisions: _Optional[int] = ..., units: _Optional[int] = ..., outcomes: _Optional[int] = ...) -> None: ...
+    unassigned: int
+    def __init__(self, arm: _Optional[_Union[Arm, str]] = ..., decisions: _Optional[int] = ..., units: _Optional[int] = ..., outcomes: _Optional[int] = ..., unassigned: _Optional[int] = ...) -> None: ...
 
 class ArmEstimate(_message.Message):
     __slots__ = ("mean", "low", "high", "n", "clusters")

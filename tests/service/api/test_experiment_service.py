@@ -76,9 +76,20 @@ def test_candidate_share_is_sticky_and_decisions_say_the_arm(running, routing) -
         assert first[c].path == ("EXPRESS" if want_version == 2 else "STANDARD")
 
 
-def test_order_without_customer_goes_to_the_baseline(running, routing) -> None:
+def test_an_order_without_customer_is_served_by_the_baseline_counted_and_not_analysed(
+    running, routing, outcomes, experiments
+) -> None:
     decision = routing.Route(pb.RouteRequest(order=pb.Order(order_id="anonymous"))).decision
-    assert (decision.arm, decision.version, decision.experiment_id) == (pb.ARM_BASELINE, 1, running.id)
+    assert (decision.arm, decision.version, decision.experiment_id) == (pb.ARM_UNSPECIFIED, 1, running.id)
+    member = routing.Route(pb.RouteRequest(order=order("member-1"))).decision
+    for served in (decision, member):
+        outcome = pb.Outcome(decision_id=served.decision_id, on_time=served is member)
+        outcomes.RecordOutcome(pb.RecordOutcomeRequest(outcome=outcome))
+    results = experiments.GetResults(pb.GetResultsRequest(id=running.id))
+    baseline = next(a for a in results.arms if a.arm == pb.ARM_BASELINE)
+    member_arm = next(a for a in results.arms if a.arm == member.arm)
+    assert baseline.unassigned == 1 and member_arm.outcomes == 1
+    assert sum(a.decisions for a in results.arms) == 1 and sum(a.outcomes for a in results.arms) == 1
 
 
 def test_ramp_keeps_candidates_and_pause_sends_everyone_to_baseline(running, routing, experiments) -> None:

@@ -194,6 +194,22 @@ def test_decisions_are_counted_in_their_arms_with_their_units(stores: Stores) ->
     assert (arms[Arm.CANDIDATE].units, arms[Arm.BASELINE].units) == (units[Arm.CANDIDATE], units[Arm.BASELINE])
 
 
+def test_orders_without_the_unit_are_counted_apart_and_kept_out_of_the_analysis(stores: Stores) -> None:
+    running = experiment(stores)
+    stores.experiments.start(running, "rev", "pilot", replacing=None)
+    member = DecisionRecord("member", "rs", 1, 0, running.id, Arm.BASELINE, "u1")
+    guests = [DecisionRecord(f"guest{i}", "rs", 1, 0, running.id, None, "") for i in range(3)]
+    stores.decisions.write([member, *guests])
+    for record, late in ((member, 0.0), *((guest, 1.0) for guest in guests)):
+        stores.decisions.apply_outcomes([(record, {"on_time": 1.0 - late})])
+    arms = stores.experiments.arm_data(running)
+    baseline = arms[Arm.BASELINE]
+    assert (baseline.decisions, baseline.units, baseline.outcomes, baseline.unassigned) == (1, 1, 1, 3)
+    assert (baseline.moments["on_time"].n, baseline.moments["on_time"].y) == (1.0, 1.0)
+    assert arms[Arm.CANDIDATE].unassigned == 0
+    assert stores.decisions.stored_outcome("guest0", "") == {"on_time": 0.0}
+
+
 def test_outcome_sums_equal_the_reference_accumulator_with_corrections(stores: Stores) -> None:
     running = experiment(stores)
     stores.experiments.start(running, "rev", "pilot", replacing=None)
