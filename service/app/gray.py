@@ -62,6 +62,9 @@ class GrayReleases:
         self._live: dict[str, LiveExperiment] = {}
         self._lock = threading.Lock()
         self._refresh_lock = threading.Lock()
+        self._shown = 0
+        """Changes this replica made visible at once (_show): a refresh that read the store before one
+        of them must not put back what it replaced."""
         self._not_routed: set[str] = set()
         """Experiments whose candidate is refused (damaged in storage), reported once."""
 
@@ -179,22 +182,32 @@ class GrayReleases:
         """
         with self._refresh_lock:
             self._catalog.load_active()
-            live: dict[str, LiveExperiment] = {}
-            for name in self._catalog.names():
-                holder = self._store.holder(name)
-                experiment = self._experiment_or_none(holder) if holder else None
-                if experiment is not None and not experiment.state.is_final:
-                    try:
-                        candidate = self._catalog.compiled(name, experiment.candidate_version)
-                    except VersionRefused as exc:  # damaged in storage: the rule set routes by its active version
-                        if experiment.id not in self._not_routed:
-                            self._not_routed.add(experiment.id)
-                            log.error("experiment %s is not routed: %s", experiment.id, exc.message)
-                        continue
-                    live[name] = LiveExperiment(experiment, candidate)
-            with self._lock:
-                self._live = live
+            while True:
+                with self._lock:
+                    shown = self._shown
+                live = self._read_live()
+                with self._lock:
+                    if self._shown == shown:  # else a local change came meanwhile: read the store again
+                        self._live = live
+                        break
             self._catalog.retain({(name, item.experiment.candidate_version) for name, item in live.items()})
+
+    def _read_live(self) -> dict[str, LiveExperiment]:
+        """The unfinished experiment of every rule set, as the store has them now."""
+        live: dict[str, LiveExperiment] = {}
+        for name in self._catalog.names():
+            holder = self._store.holder(name)
+            experiment = self._experiment_or_none(holder) if holder else None
+            if experiment is not None and not experiment.state.is_final:
+                try:
+                    candidate = self._catalog.compiled(name, experiment.candidate_version)
+                except VersionRefused as exc:  # damaged in storage: the rule set routes by its active version
+                    if experiment.id not in self._not_routed:
+                        self._not_routed.add(experiment.id)
+                        log.error("experiment %s is not routed: %s", experiment.id, exc.message)
+                    continue
+                live[name] = LiveExperiment(experiment, candidate)
+        return live
 
     # ------------------------------------------------------------ helpers
 
@@ -232,6 +245,7 @@ class GrayReleases:
     def _show(self, experiment: Experiment) -> None:
         """Makes this replica route by `experiment` at once (others follow by the change feed)."""
         with self._lock:
+            self._shown += 1
             if experiment.state.is_final:
                 current = self._live.get(experiment.rule_set)
                 if current is not None and current.experiment.id == experiment.id:

@@ -221,3 +221,39 @@ def test_each_action_is_audited_under_its_name(replicas: tuple[Services, Service
         (Action.ROLLBACK, "rollback", 2000),
     ]
     assert a.gray.live("fulfilment") is None
+
+
+class AfterRead:
+    """A store whose `method` runs `meanwhile` once just after it answered (the answer is then stale)."""
+
+    def __init__(self, inner: Any, method: str) -> None:
+        self._inner, self._method = inner, method
+        self.meanwhile: Callable[[], object] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(self._inner, name)
+        if name != self._method:
+            return real
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            answer = real(*args, **kwargs)
+            meanwhile, self.meanwhile = self.meanwhile, None
+            if meanwhile is not None:
+                meanwhile()
+            return answer
+
+        return call
+
+
+def test_a_rollback_during_a_refresh_takes_effect_at_once_on_its_replica(stores: Stores) -> None:
+    # The refresh read the experiment running, then this replica rolled it back; the refresh must not put the
+    # running experiment back (it did: the candidate kept serving until the next change came in).
+    stale = AfterRead(stores.experiments, "get")
+    with replica_with(stores, experiments=stale) as app:
+        prepare(app)
+        running = app.gray.start("fulfilment", 2, "rev", "pilot")
+        assert app.gray.live("fulfilment") is not None
+        stale.meanwhile = lambda: app.gray.change(running.id, Action.ROLLBACK, "rev", "no gain")
+        app.gray.refresh()
+        assert stores.experiments.get(running.id).state is State.ROLLED_BACK
+        assert app.gray.live("fulfilment") is None, "the rolled-back experiment is not routed"
