@@ -159,7 +159,17 @@ def _scope(scope: Scope, item: Condition, positive: bool) -> Json:
 
 
 LINE_MARK = "#line"
-"""A field every line the engine sees carries (value 1): see _every_line."""
+"""A field (value 1) on every line the engine sees, for rule sets whose rules read it: see _every_line."""
+
+
+def reads_line_mark(definition: Json) -> bool:
+    """Whether a compiled definition tests LINE_MARK (a line scope over alternatives), so the engine's
+    line documents must carry it."""
+    if isinstance(definition, dict):
+        return f"$i.{LINE_MARK}" in definition or any(reads_line_mark(v) for v in definition.values())
+    if isinstance(definition, list):
+        return any(reads_line_mark(v) for v in definition)
+    return False
 
 
 def _every_line(alternatives: list[Json]) -> Json:

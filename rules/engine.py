@@ -40,7 +40,7 @@ import orjson
 from rules._engine_json import engine_float, engine_values
 from rules._errors import EngineRejected
 from rules.combine import Combined, Decision, Provenance, combine_outputs, decide, resolve_warehouse
-from rules.compile import LINE_MARK, TEXT_TESTS, text_test_key, to_durable_shards
+from rules.compile import LINE_MARK, TEXT_TESTS, reads_line_mark, text_test_key, to_durable, to_durable_shards
 from rules.facts import LINE_FACTS, FactType, OrderFacts, fact_spec, lookup
 from rules.model import AllOf, AnyOf, Compare, Condition, LineScope, Not, Op, Rule, RuleSet
 
@@ -224,6 +224,8 @@ class DocumentPlan:
     """contains / starts_with on order-level text facts, computed here (see rules.compile)."""
     line_text_tests: tuple[TextTest, ...] = ()
     """The same on a line's text facts."""
+    line_mark: bool = False
+    """Each line carries LINE_MARK (only when a rule reads it: rules.compile._every_line)."""
 
     @staticmethod
     def of(rule_set: RuleSet) -> DocumentPlan:
@@ -269,6 +271,7 @@ class DocumentPlan:
             floats=frozenset(floats),
             text_tests=tuple(t for t, in_lines in tests.items() if not in_lines),
             line_text_tests=tuple(t for t, in_lines in tests.items() if in_lines),
+            line_mark=bool(line) and reads_line_mark(to_durable(rule_set)),
         )
 
     def _value(self, path: str, value: Any) -> Any:
@@ -326,7 +329,8 @@ class DocumentPlan:
             fields = self.line_fields
             docs = []
             for line in lines:
-                doc = {LINE_MARK: 1, **{k: self._value(f"lines.{k}", line[k]) for k in fields if k in line}}
+                doc = {LINE_MARK: 1} if self.line_mark else {}
+                doc.update({k: self._value(f"lines.{k}", line[k]) for k in fields if k in line})
                 for test in self.line_text_tests:
                     if test.fact in line:
                         doc[test.key] = test.passes(line[test.fact])
@@ -397,7 +401,7 @@ class DocumentPlan:
                 "        docs = []",
                 *(f"        absent_{i} = False" for i in range(len(fields))),
                 "        for line in lines:",
-                f"            doc = {{{LINE_MARK!r}: 1}}",  # rules.compile._every_line
+                f"            doc = {{{LINE_MARK!r}: 1}}" if self.line_mark else "            doc = {}",
             ]
             for i, name in enumerate(fields):
                 code += [

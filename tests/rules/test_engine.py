@@ -14,6 +14,7 @@ import pytest
 import rules
 from rules import CompiledRuleSet, EngineRejected, check_order, reference
 from rules.combine import resolve_warehouse
+from rules.engine import DocumentPlan
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = (ROOT / "rules" / "examples" / "fulfilment.yaml").read_text()
@@ -261,6 +262,16 @@ def test_a_line_scope_never_ends_in_an_or_whose_node_type_the_engine_leaves_unin
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0 and result.stdout.strip() == "0", (result.stdout, result.stderr[-2000:])
+
+
+def test_only_rule_sets_that_read_the_line_mark_put_it_on_their_lines() -> None:
+    order = check_order({"order_id": "o", "lines": [{"qty": 1, "hazmat": True}]})
+    for source, marked in ((ALL_LINES_ALTERNATIVES, True), (EXAMPLE, False)):
+        rule_set, _ = rules.parse_rule_set(source)
+        assert rule_set is not None
+        plan = DocumentPlan.of(rule_set)
+        document, _ = plan.builder()(order, 0)
+        assert plan.line_mark is marked and ('"#line":1' in document) is marked, document
 
 
 def test_every_line_of_a_clause_with_alternatives_is_decided_as_the_reference_decides() -> None:
