@@ -99,6 +99,7 @@ def new_experiment(
         state=State.RUNNING,
         created_at=now,
         created_by=created_by,
+        shares=(share_bp,),
     )
 
 
@@ -116,11 +117,17 @@ def transition(experiment: Experiment, action: Action, now: datetime) -> Experim
     sources, target = ALLOWED[action]
     if experiment.state not in sources:
         raise WrongState(f"experiment {experiment.id} is {experiment.state}; cannot {action}")
+    if action is Action.RESUME:  # orders before and after a pause are different periods
+        return _next_epoch(dataclasses.replace(experiment, state=target), experiment.share_bp)
     return dataclasses.replace(experiment, state=target, ended_at=now if target.is_final else None)
 
 
 def ramp(experiment: Experiment, share_bp: int) -> Experiment:
     if experiment.state.is_final:
         raise WrongState(f"experiment {experiment.id} is {experiment.state}; cannot ramp")
-    check_share(share_bp)
-    return dataclasses.replace(experiment, share_bp=share_bp, epoch=experiment.epoch + 1)
+    return _next_epoch(experiment, check_share(share_bp))
+
+
+def _next_epoch(experiment: Experiment, share_bp: int) -> Experiment:
+    shares = experiment.shares or (experiment.share_bp,) * (experiment.epoch + 1)
+    return dataclasses.replace(experiment, share_bp=share_bp, epoch=experiment.epoch + 1, shares=(*shares, share_bp))

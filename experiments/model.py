@@ -117,15 +117,21 @@ class Experiment:
     primary_metric: str
     guardrails: tuple[Guardrail, ...]
     min_samples: int
-    """Outcomes per arm on the primary metric before any verdict."""
+    """Units (customers) per arm with an outcome on the primary metric before any verdict."""
     min_duration: timedelta
     state: State
     created_at: datetime
     created_by: str
     epoch: int = 0
-    """Bumped at every ramp: sample-ratio checks compare units seen at one share."""
+    """Bumped at every ramp and resume: each allocation period is analysed on its own."""
     ended_at: datetime | None = None
     alpha: float = 0.05
+    """The error budget of all verdicts together (experiments.results.alphas splits it)."""
+    shares: tuple[int, ...] = ()
+    """The share of each epoch so far, oldest first (empty: share_bp in every epoch)."""
+
+    def share_in(self, epoch: int) -> int:
+        return self.shares[epoch] if 0 <= epoch < len(self.shares) else self.share_bp
 
 
 @dataclass(frozen=True, slots=True)

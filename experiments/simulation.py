@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,7 +18,7 @@ from datetime import timedelta
 from experiments.bucketing import assign
 from experiments.model import METRICS, Arm, Experiment, MetricKind
 from experiments.results import ArmData, Results, Verdict, compute_results
-from experiments.statistics import Accumulator
+from experiments.statistics import Accumulator, heaviest
 
 Outcome = dict[str, float | bool]
 
@@ -170,12 +171,14 @@ def simulate_in_memory(
     pool = customer_pool(max(orders // 2, 1), f"s{seed}")
     sums = {arm: {m: Accumulator() for m in METRICS} for arm in Arm}
     units: dict[Arm, set[str]] = {arm: set() for arm in Arm}
+    per_unit: dict[Arm, Counter[str]] = {arm: Counter() for arm in Arm}
     decisions = dict.fromkeys(Arm, 0)
     looks = []
     for i in range(1, orders + 1):
         customer = pick_customer(pool, rng)
         arm = assign(experiment.salt, customer, experiment.share_bp)
         units[arm].add(customer)
+        per_unit[arm][customer] += 1
         decisions[arm] += 1
         outcome = draw_outcome(candidate if arm is Arm.CANDIDATE else baseline, customer_lean(customer), rng)
         for metric, value in outcome.items():
@@ -183,7 +186,10 @@ def simulate_in_memory(
         if i % look_every == 0:
             arms = {
                 arm: ArmData(
-                    decisions[arm], len(units[arm]), decisions[arm], {m: a.moments() for m, a in sums[arm].items()}
+                    decisions[arm],
+                    len(units[arm]),
+                    decisions[arm],
+                    {m: a.moments(heaviest(per_unit[arm])) for m, a in sums[arm].items()},
                 )
                 for arm in Arm
             }

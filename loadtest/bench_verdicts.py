@@ -63,6 +63,11 @@ CHECKS = [
     Check(Scenario("aa-project-50", share_bp=5_000), "aa", "A/A, project mix, 50%"),
     Check(Scenario("aa-clustered-10", customers="clustered"), "aa", "A/A, ~4 correlated orders per customer, 10%"),
     Check(Scenario("aa-single-10", customers="single"), "aa", "A/A, one order per customer, 10%"),
+    Check(
+        Scenario("aa-heavy-10", customers="heavy"),
+        "aa",
+        "A/A, one customer places 17% of the orders and is in the candidate, 10%",
+    ),
     Check(Scenario("aa-peek-100", look_every=100), "aa", "A/A, project mix, 10%, a look every 100"),
     Check(Scenario("aa-ramp", share_bp=500, ramp_to_bp=5_000), "aa", "A/A, ramp 5% -> 50% halfway"),
     Check(
@@ -92,6 +97,11 @@ CHECKS = [
             f"{x}x the exception rate (1%), 10%",
         )
         for x in (3, 5, 15)
+    ),
+    Check(
+        Scenario("abort-at-limit", orders=40_000, base=HARM, effects={"exception": 0.01}),
+        "abort",
+        "a candidate exactly at its exception limit (+1 point): false aborts, at most the guardrails' 1%",
     ),
 ]
 SRM_UNITS, SRM_EVERY, SRM_SHARE = 100_000, 1_000, 0.10

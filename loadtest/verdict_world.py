@@ -6,10 +6,11 @@ on-time for everyone, guest orders without a customer, and when each outcome
 is reported. One run draws its orders and outcomes (numpy, seeded), assigns
 each order as the service does (experiments.bucketing.assign on the unit; a
 guest is served by the baseline in no arm), and at every look builds what the service's
-store holds at that moment (ArmData: the decisions, the units of the current
-epoch, the outcome sums per unit) and asks experiments.compute_results, the
-code the service runs, for the verdict. StoreState builds the sums with
-numpy (StoreState); tests/loadtest/test_bench_verdicts.py holds it equal to the service's
+store holds at that moment (ArmData: the decisions, the units of each epoch,
+the outcome sums per unit and epoch with those across epochs, the heaviest
+units' own sums) and asks experiments.compute_results, the code the service
+runs, for the verdict. StoreState builds them with numpy;
+tests/loadtest/test_bench_verdicts.py holds it equal to the service's
 in-memory store fed the same decisions and reports one by one.
 
 Time is in hours; orders arrive at ORDERS_PER_HOUR.
@@ -29,7 +30,7 @@ from experiments.lifecycle import new_experiment
 from experiments.model import METRICS, Arm, Experiment
 from experiments.results import ArmData, Results, compute_results
 from experiments.simulation import OutcomeModel
-from experiments.statistics import Moments
+from experiments.statistics import HEAVY_UNITS, ArmMoments, Cross, Moments
 
 ORDERS_PER_HOUR = 1_000
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -59,7 +60,8 @@ class Scenario:
     """Fraction of the orders after which the share becomes ramp_to_bp (a new epoch)."""
     customers: str = "project"
     """project: the simulator's skewed mix (a few customers order very often); clustered: about
-    four orders per customer; single: every order a new customer."""
+    four orders per customer; single: every order a new customer; heavy: the project mix with one
+    customer placing 17% of the orders, and that customer in the candidate."""
     trend: float = 0.0
     """Change of everyone's on-time rate from the first order to the last (a sale week, weather)."""
     guests: float = 0.0
@@ -117,6 +119,12 @@ def draw(scenario: Scenario, seed: int) -> World:
     guest = rng.random(n) < scenario.guests
     unit = np.where(guest, -1, customers)
     customer_ids = [f"c{seed}-{i}" for i in range(pool)]
+    if scenario.customers == "heavy":  # customer 0 is the heavy one: give it an id the candidate gets
+        customer_ids[0] = next(
+            f"c{seed}-heavy-{k}"
+            for k in range(10_000)
+            if assign(experiment.salt, f"c{seed}-heavy-{k}", scenario.share_bp) is Arm.CANDIDATE
+        )
     ramp_order = int(n * scenario.ramp_at) if scenario.ramp_to_bp is not None else n
     epoch = (np.arange(n) >= ramp_order).astype(np.int64)
     arm = np.zeros(n, dtype=np.int64)
@@ -143,8 +151,10 @@ def _customers(scenario: Scenario, n: int, rng: np.random.Generator) -> tuple[np
     if scenario.customers == "clustered":
         pool = max(n // 4, 1)
         return rng.integers(0, pool, n), pool
-    # experiments.simulation.pick_customer, vectorised: 30% of orders from a Pareto-skewed few.
     pool = max(n // 2, 1)
+    if scenario.customers == "heavy":
+        return np.where(rng.random(n) < 0.17, 0, rng.integers(1, pool, n)), pool
+    # experiments.simulation.pick_customer, vectorised: 30% of orders from a Pareto-skewed few.
     skewed = np.minimum(np.floor(rng.pareto(1.2, n) + 1).astype(np.int64) - 1, pool - 1)
     return np.where(rng.random(n) < 0.3, skewed, rng.integers(0, pool, n)), pool
 
@@ -195,6 +205,14 @@ class StoreState:
         self._sorted_at = {name: world.reported_at[name][order] for name, order in self._order.items()}
         self._sums = {(arm, name): _Sums(self._clusters) for arm in (0, 1) for name in world.values}
         self._first_reports = np.sort(world.report_at[world.arm == 1]), np.sort(world.report_at[world.arm == 0])
+        # Orders with an outcome per unit and arm, and the units' names ranked as Redis ranks ties.
+        self._reported = {code: np.zeros(self._clusters, dtype=np.int64) for code in (0, 1)}
+        self._report_order = {
+            code: np.flatnonzero(world.arm == code)[np.argsort(world.report_at[world.arm == code], kind="stable")]
+            for code in (0, 1)
+        }
+        names = [world.customer_ids[c].encode() if c < len(world.customer_ids) else b"" for c in range(self._clusters)]
+        self._name_rank = np.argsort(np.argsort(np.array(names, dtype=object), kind="stable"), kind="stable")
         self._decided = np.cumsum(world.arm == 1), np.cumsum(world.arm == 0)
         self._guests = np.cumsum(world.arm == -1)
         # Per (arm, epoch): the order index at which each of its units was first seen, ascending.
@@ -212,9 +230,15 @@ class StoreState:
         for name, order in self._order.items():
             sorted_at = self._sorted_at[name]
             new = order[np.searchsorted(sorted_at, self._now, "right") : np.searchsorted(sorted_at, now, "right")]
-            for arm in (0, 1):
-                mine = new[world.arm[new] == arm]
-                self._sums[(arm, name)].add(world.cluster[mine], world.values[name][mine])
+            for code in (0, 1):
+                for epoch in np.unique(world.epoch[new]):
+                    mine = new[(world.arm[new] == code) & (world.epoch[new] == epoch)]
+                    self._sums[(code, name)].add(int(epoch), world.cluster[mine], world.values[name][mine])
+        for code in (0, 1):
+            order = self._report_order[code]
+            times = world.report_at[order]
+            new = order[np.searchsorted(times, self._now, "right") : np.searchsorted(times, now, "right")]
+            np.add.at(self._reported[code], world.cluster[new], 1)
         self._now = now
         made = int(np.searchsorted(world.at, now, "right"))
         current = int(world.epoch[made - 1]) if made else 0
@@ -225,38 +249,74 @@ class StoreState:
             first_seen = self._first_seen.get((code, current), np.empty(0))
             units = int(np.searchsorted(first_seen, made, "left"))
             outcomes = int(np.searchsorted(self._first_reports[0 if code else 1], now, "right"))
-            moments = {name: self._sums[(code, name)].moments() for name in world.values}
+            heavy = self._heaviest(code)
+            moments = {name: self._sums[(code, name)].moments(heavy) for name in world.values}
             guests = int(self._guests[made - 1]) if made and arm is Arm.BASELINE else 0
-            out[arm] = ArmData(decided, units, outcomes, moments, guests)
+            epoch_units = {
+                e: int(np.searchsorted(self._first_seen.get((code, e), np.empty(0)), made, "left"))
+                for e in range(current + 1)
+            }
+            out[arm] = ArmData(decided, units, outcomes, moments, guests, epoch_units)
         return out
+
+    def _heaviest(self, code: int) -> list[int]:
+        """experiments.statistics.heaviest over the units with an outcome in the arm."""
+        counts = self._reported[code]
+        ranked = np.lexsort((self._name_rank, counts))[::-1][:HEAVY_UNITS]
+        return [int(c) for c in ranked if counts[c] > 0]
 
 
 class _Sums:
-    """Per-cluster sums Y_c, N_c and the Moments over them, updated by batches (as Accumulator, by one)."""
+    """Per-unit sums Y, N per epoch and the ArmMoments over them, updated by batches (as Accumulator, by one)."""
 
     def __init__(self, clusters: int) -> None:
-        self.y = np.zeros(clusters)
-        self.count = np.zeros(clusters)
-        self.n = self.total = self.yy = self.yn = self.nn = 0.0
-        self.g = 0
+        self._clusters = clusters
+        self.y: dict[int, np.ndarray[Any, Any]] = {}
+        self.count: dict[int, np.ndarray[Any, Any]] = {}
+        self.cells: dict[int, list[float]] = {}
+        self.g: dict[int, int] = {}
+        self.cross: dict[tuple[int, int], list[float]] = {}
+        self.seen = np.zeros(clusters, dtype=bool)
 
-    def add(self, clusters: np.ndarray[Any, Any], values: np.ndarray[Any, Any]) -> None:
+    def add(self, epoch: int, clusters: np.ndarray[Any, Any], values: np.ndarray[Any, Any]) -> None:
         if len(clusters) == 0:
             return
         touched, index = np.unique(clusters, return_inverse=True)
         dy, dn = np.bincount(index, weights=values), np.bincount(index).astype(float)
-        y0, n0 = self.y[touched], self.count[touched]
+        y = self.y.setdefault(epoch, np.zeros(self._clusters))
+        count = self.count.setdefault(epoch, np.zeros(self._clusters))
+        y0, n0 = y[touched], count[touched]
         y1, n1 = y0 + dy, n0 + dn
-        self.n += float(dn.sum())
-        self.total += float(dy.sum())
-        self.yy += float((y1 * y1 - y0 * y0).sum())
-        self.yn += float((y1 * n1 - y0 * n0).sum())
-        self.nn += float((n1 * n1 - n0 * n0).sum())
-        self.g += int(np.count_nonzero(n0 == 0))
-        self.y[touched], self.count[touched] = y1, n1
+        cell = self.cells.setdefault(epoch, [0.0] * 5)
+        for i, delta in enumerate((dn, dy, y1 * y1 - y0 * y0, y1 * n1 - y0 * n0, n1 * n1 - n0 * n0)):
+            cell[i] += float(delta.sum())
+        self.g[epoch] = self.g.get(epoch, 0) + int(np.count_nonzero(n0 == 0))
+        for other in self.y:
+            if other == epoch:
+                continue
+            yo, no = self.y[other][touched], self.count[other][touched]
+            if not no.any():  # no unit here ordered in the other epoch too
+                continue
+            if epoch < other:
+                key, deltas = (epoch, other), (dy * yo, dy * no, dn * yo, dn * no)
+            else:
+                key, deltas = (other, epoch), (yo * dy, yo * dn, no * dy, no * dn)
+            cross = self.cross.setdefault(key, [0.0] * 4)
+            for i, delta in enumerate(deltas):
+                cross[i] += float(delta.sum())
+        y[touched], count[touched] = y1, n1
+        self.seen[touched] = True
 
-    def moments(self) -> Moments:
-        return Moments(self.n, self.total, self.yy, self.yn, self.nn, self.g)
+    def moments(self, heavy: list[int]) -> ArmMoments:
+        cells = [
+            {e: (float(self.y[e][c]), float(self.count[e][c])) for e in self.y if self.count[e][c] > 0} for c in heavy
+        ]
+        return ArmMoments(
+            {e: Moments(n, y, yy, yn, nn, self.g[e]) for e, (n, y, yy, yn, nn) in self.cells.items()},
+            {key: Cross(*sums) for key, sums in self.cross.items()},
+            int(np.count_nonzero(self.seen)),
+            tuple(c for c in cells if c),
+        )
 
 
 def looks(world: World) -> list[tuple[int, Results]]:

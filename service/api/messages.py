@@ -23,6 +23,7 @@ from experiments import (
     check_outcome,
 )
 from experiments.results import ArmEstimate
+from experiments.statistics import SampleRatio
 from rules import CheckResult, Diagnostic, Severity, TestResult
 from service.app import Activated, OutcomeReport, Recorded
 from service.errors import InvalidArgument
@@ -105,8 +106,21 @@ def _arm_estimate(a: ArmEstimate | None) -> pb.ArmEstimate | None:
     return pb.ArmEstimate(mean=a.mean, low=a.low, high=a.high, n=a.n, clusters=a.clusters)
 
 
+def _sample_ratio(s: SampleRatio) -> pb.SampleRatio:
+    return pb.SampleRatio(
+        baseline_units=s.baseline_units,
+        candidate_units=s.candidate_units,
+        expected_share=s.expected_share,
+        observed_share=s.observed_share,
+        p_value=s.p_value,
+        chi_square=s.chi_square,
+        chi_square_p=s.chi_square_p,
+        mismatch=s.mismatch,
+        epoch=s.epoch,
+    )
+
+
 def results_to_proto(experiment: Experiment, r: Results) -> pb.GetResultsResponse:
-    srm = r.sample_ratio
     return pb.GetResultsResponse(
         experiment_id=r.experiment_id,
         verdict=VERDICT[r.verdict],
@@ -130,6 +144,9 @@ def results_to_proto(experiment: Experiment, r: Results) -> pb.GetResultsRespons
                 p_value=m.p_value,
                 adjusted_p=m.adjusted_p,
                 verdict=VERDICT[m.verdict],
+                relative=m.relative,
+                baseline_units=m.units[0],
+                candidate_units=m.units[1],
             )
             for m in r.metrics
         ],
@@ -146,18 +163,10 @@ def results_to_proto(experiment: Experiment, r: Results) -> pb.GetResultsRespons
             )
             for g in r.guardrails
         ],
-        sample_ratio=pb.SampleRatio(
-            baseline_units=srm.baseline_units,
-            candidate_units=srm.candidate_units,
-            expected_share=srm.expected_share,
-            observed_share=srm.observed_share,
-            p_value=srm.p_value,
-            chi_square=srm.chi_square,
-            chi_square_p=srm.chi_square_p,
-            mismatch=srm.mismatch,
-        ),
+        sample_ratio=_sample_ratio(r.sample_ratio),
         computed_at=timestamp(r.computed_at),
         experiment=experiment_to_proto(experiment),
+        epoch_sample_ratios=[_sample_ratio(s) for s in r.epoch_ratios],
     )
 
 

@@ -47,7 +47,10 @@ def register(sub: Any) -> None:
         help="e.g. exception=0.01 (absolute for rates, relative for amounts); repeatable",
     )
     c.add_argument(
-        "--min-samples", type=int, default=0, help=f"outcomes per arm before a verdict (default {DEFAULT_MIN_SAMPLES})"
+        "--min-samples",
+        type=int,
+        default=0,
+        help=f"customers (units) per arm with an outcome before a verdict (default {DEFAULT_MIN_SAMPLES})",
     )
     c.add_argument("--min-duration", type=int, default=0, help="seconds before a verdict")
     c.add_argument("--reason", required=True)

@@ -46,8 +46,9 @@ def _value(metric: str, x: float) -> str:
     return f"{x:.2%}" if metric not in ("fulfilment_hours", "logistics_cost_minor") else f"{x:,.2f}"
 
 
-def _change(metric: str, x: float) -> str:
-    return f"{x * 100:+.2f}pt" if metric not in ("fulfilment_hours", "logistics_cost_minor") else f"{x:+,.2f}"
+def _change(relative: bool, x: float) -> str:
+    """A rate's change in points; an amount's as a share of the baseline."""
+    return f"{x:+.2%}" if relative else f"{x * 100:+.2f}pt"
 
 
 def results_text(r: pb.GetResultsResponse) -> str:
@@ -56,11 +57,11 @@ def results_text(r: pb.GetResultsResponse) -> str:
         f"{r.experiment_id}: {e.rule_set} v{e.candidate_version} (candidate) vs v{e.baseline_version} (baseline), "
         f"{percent_bp(e.traffic_bp)} of traffic, {state_name(e.state)}",
         f"VERDICT: {verdict_name(r.verdict).upper()}: {r.reason}"
-        + (f" (about {r.samples_needed:,} more candidate outcomes needed)" if r.samples_needed else ""),
+        + (f" (about {r.samples_needed:,} more candidate orders needed for 80% power)" if r.samples_needed else ""),
         "",
     ]
     arms = table(
-        ["ARM", "DECISIONS", "UNITS", "WITH OUTCOMES"],
+        ["ARM", "DECISIONS", f"UNITS IN EPOCH {e.epoch}" if e.epoch else "UNITS", "WITH OUTCOMES"],
         [
             [pb.Arm.Name(a.arm).removeprefix("ARM_").lower(), f"{a.decisions:,}", f"{a.units:,}", f"{a.outcomes:,}"]
             for a in r.arms
@@ -71,13 +72,13 @@ def results_text(r: pb.GetResultsResponse) -> str:
         base = _value(m.metric, m.baseline.mean) if m.HasField("baseline") else "-"
         cand = _value(m.metric, m.candidate.mean) if m.HasField("candidate") else "-"
         if m.HasField("difference"):
-            diff = f"{_change(m.metric, m.difference)} [{_change(m.metric, m.low)}, {_change(m.metric, m.high)}]"
+            diff = f"{_change(m.relative, m.difference)} [{_change(m.relative, m.low)}, {_change(m.relative, m.high)}]"
         else:
             diff = "-"
-        n = f"{m.baseline.n:,}/{m.candidate.n:,}" if m.HasField("baseline") and m.HasField("candidate") else "-"
-        rows.append([m.metric, m.role, base, cand, diff, f"{m.adjusted_p:.3g}", verdict_name(m.verdict), n])
+        units = f"{m.baseline_units:,}/{m.candidate_units:,}"
+        rows.append([m.metric, m.role, base, cand, diff, f"{m.adjusted_p:.3g}", verdict_name(m.verdict), units])
     metrics = table(
-        ["METRIC", "ROLE", "BASELINE", "CANDIDATE", "CHANGE [ALWAYS-VALID 95%]", "P (ADJ)", "VERDICT", "N B/C"], rows
+        ["METRIC", "ROLE", "BASELINE", "CANDIDATE", "CHANGE [ALWAYS-VALID]", "P (ADJ)", "VERDICT", "UNITS B/C"], rows
     )
     guard_rows = []
     for g in r.guardrails:
@@ -85,11 +86,13 @@ def results_text(r: pb.GetResultsResponse) -> str:
         excess = f"{g.excess:+.4g}" if g.HasField("excess") else "-"
         guard_rows.append([g.metric, limit, excess, f"{g.adjusted_p:.3g}", "BREACHED" if g.breached else "ok"])
     guards = table(["GUARDRAIL", "LIMIT", "EXCESS", "P (ADJ)", "STATE"], guard_rows)
-    s = r.sample_ratio
-    srm = (
-        f"sample ratio: {s.candidate_units:,} of {s.baseline_units + s.candidate_units:,} units in the candidate "
+    ratios = list(r.epoch_sample_ratios) or [r.sample_ratio]
+    srm = "\n".join(
+        f"sample ratio{f' in epoch {s.epoch}' if len(ratios) > 1 else ''}: {s.candidate_units:,} of "
+        f"{s.baseline_units + s.candidate_units:,} units in the candidate "
         f"({s.observed_share:.2%}, expected {s.expected_share:.2%}), p={s.p_value:.3g}: "
         + ("MISMATCH" if s.mismatch else "ok")
+        for s in ratios
     )
     unassigned = sum(a.unassigned for a in r.arms)
     guests = (

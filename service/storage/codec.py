@@ -47,6 +47,7 @@ def experiment_to_json(e: Experiment) -> str:
             "epoch": e.epoch,
             "ended_at": time_to_ms(e.ended_at) if e.ended_at else None,
             "alpha": e.alpha,
+            "shares": list(e.shares),
         }
     )
 
@@ -71,6 +72,7 @@ def experiment_from_json(raw: str | bytes) -> Experiment:
         epoch=int(d["epoch"]),
         ended_at=time_from_stored(d["ended_at"]) if d.get("ended_at") else None,
         alpha=float(d.get("alpha", 0.05)),
+        shares=tuple(int(s) for s in d.get("shares", ())),
     )
 
 

@@ -24,8 +24,10 @@ spread over every node.
     orderroute:{exp:ID}:assigned                HASH arm -> decisions routed; "unassigned" -> orders without the unit
     orderroute:{exp:ID}:units:EPOCH:ARM         SET of units seen at one share
     orderroute:{exp:ID}:outcomes                HASH decision id -> reported metric values (JSON)
-    orderroute:{exp:ID}:clusters:ARM            HASH "metric|unit" -> "Y|N" sums of that unit
-    orderroute:{exp:ID}:stats:ARM               HASH "metric:n|y|yy|yn|nn|g" sums over units, "outcomes"
+    orderroute:{exp:ID}:clusters:ARM            HASH "metric|unit" -> "E,Y,N;E,Y,N" sums of that unit per epoch
+    orderroute:{exp:ID}:stats:ARM               HASH "metric:E:n|y|yy|yn|nn|g" sums over units per epoch,
+                                                "metric:E:F:yy|yn|ny|nn" across epochs, "metric:units", "outcomes"
+    orderroute:{exp:ID}:heavy:ARM               ZSET unit -> orders with an outcome (the heaviest get CR2)
     orderroute:decision:{DECISION_ID}           STRING the decision's rule set, version, arm, unit (expires)
     orderroute:outcome:{DECISION_ID}            HASH outcomes of a decision outside experiments (expires)
 

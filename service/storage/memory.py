@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from experiments import Action, Arm, ArmData, Experiment, State, Transition
-from experiments.statistics import Accumulator
+from experiments.statistics import Accumulator, heaviest
 from service.errors import Conflict, NotFound, shown
 from service.storage.codec import experiment_from_json, experiment_to_json, time_from_stored, time_to_ms
 from service.storage.ports import RuleSetHeld
@@ -49,6 +49,8 @@ class _Arm:
     units: defaultdict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
     outcomes: int = 0
     metrics: defaultdict[str, Accumulator] = field(default_factory=lambda: defaultdict(Accumulator))
+    reported: Counter[str] = field(default_factory=Counter)
+    """Orders with an outcome per unit (which units are the heaviest)."""
 
 
 @dataclass
@@ -234,8 +236,9 @@ class MemoryExperimentStore:
                     data.assigned,
                     len(data.units[experiment.epoch]),
                     data.outcomes,
-                    {metric: acc.moments() for metric, acc in data.metrics.items()},
+                    {metric: acc.moments(heaviest(data.reported)) for metric, acc in data.metrics.items()},
                     data.unassigned,
+                    {epoch: len(data.units[epoch]) for epoch in range(experiment.epoch + 1)},
                 )
                 for arm, data in arms.items()
             }
@@ -286,8 +289,11 @@ class MemoryDecisionStore:
                 earlier = experiment.reported.setdefault(record.decision_id, {})
                 replaced = {m: earlier[m] for m in values if m in earlier}
                 for metric, value in values.items():
-                    arm.metrics[metric].add(record.unit or record.decision_id, float(value), replaced.get(metric))
+                    arm.metrics[metric].add(
+                        record.unit or record.decision_id, float(value), replaced.get(metric), record.epoch
+                    )
                     earlier[metric] = float(value)
                 arm.outcomes += first
+                arm.reported[record.unit or record.decision_id] += first
                 out.append(replaced)
         return out

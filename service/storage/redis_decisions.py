@@ -29,42 +29,82 @@ for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[i + 1], 'EX', ttl) end
 return #KEYS
 """
 
-# KEYS: outcomes, clusters of the arm, stats of the arm. ARGV: decision id, unit, then metric, value pairs.
-# Returns metric, earlier value pairs for the metrics this report replaced.
+# KEYS: outcomes, clusters, stats and heavy units of the arm. ARGV: decision id, unit, epoch, then metric, value
+# pairs. A unit's sums are kept per epoch ("e,Y,N;e,Y,N"), and the stats get the change of every sum of
+# experiments.statistics.Accumulator: the epoch's n y yy yn nn g, the Cross sums with the unit's other
+# epochs, and the distinct units. Returns metric, earlier value pairs for the metrics this report replaced.
 _OUTCOME = """
 local old_raw = redis.call('HGET', KEYS[1], ARGV[1])
 local old = {}
 if old_raw then old = cjson.decode(old_raw) end
 local replaced = {}
+local epoch = tonumber(ARGV[3])
 local function add(field, delta)
   if delta ~= 0 then redis.call('HINCRBYFLOAT', KEYS[3], field, string.format('%.17g', delta)) end
 end
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   local metric, value = ARGV[i], ARGV[i + 1]
   local y = tonumber(value)
   local field = metric .. '|' .. ARGV[2]
-  local y0, n0 = 0, 0
-  local sums = redis.call('HGET', KEYS[2], field)
-  if sums then
-    local bar = string.find(sums, '|', 1, true)
-    y0, n0 = tonumber(string.sub(sums, 1, bar - 1)), tonumber(string.sub(sums, bar + 1))
+  local cells, mine = {}, nil
+  local raw = redis.call('HGET', KEYS[2], field)
+  if raw then
+    for e, cy, cn in string.gmatch(raw, '([^,;]+),([^,;]+),([^,;]+)') do
+      local cell = {tonumber(e), tonumber(cy), tonumber(cn)}
+      table.insert(cells, cell)
+      if cell[1] == epoch then mine = cell end
+    end
+  else
+    redis.call('HINCRBY', KEYS[3], metric .. ':units', 1)
   end
+  local y0, n0 = 0, 0
+  if mine then y0, n0 = mine[2], mine[3] end
   local y1, n1 = y0 + y, n0 + 1
   if old[metric] ~= nil then
     y1, n1 = y0 - tonumber(old[metric]) + y, n0
     table.insert(replaced, metric)
     table.insert(replaced, old[metric])
   end
-  redis.call('HSET', KEYS[2], field, string.format('%.17g|%.17g', y1, n1))
-  add(metric .. ':n', n1 - n0)
-  add(metric .. ':y', y1 - y0)
-  add(metric .. ':yy', y1 * y1 - y0 * y0)
-  add(metric .. ':yn', y1 * n1 - y0 * n0)
-  add(metric .. ':nn', n1 * n1 - n0 * n0)
-  if n0 == 0 and n1 > 0 then redis.call('HINCRBY', KEYS[3], metric .. ':g', 1) end
+  local dy, dn = y1 - y0, n1 - n0
+  local p = metric .. ':' .. epoch .. ':'
+  add(p .. 'n', dn)
+  add(p .. 'y', dy)
+  add(p .. 'yy', y1 * y1 - y0 * y0)
+  add(p .. 'yn', y1 * n1 - y0 * n0)
+  add(p .. 'nn', n1 * n1 - n0 * n0)
+  if n0 == 0 and n1 > 0 then redis.call('HINCRBY', KEYS[3], p .. 'g', 1) end
+  for _, cell in ipairs(cells) do
+    local e, yo, no = cell[1], cell[2], cell[3]
+    if e < epoch then
+      local q = metric .. ':' .. e .. ':' .. epoch .. ':'
+      add(q .. 'yy', yo * dy)
+      add(q .. 'yn', yo * dn)
+      add(q .. 'ny', no * dy)
+      add(q .. 'nn', no * dn)
+    elseif e > epoch then
+      local q = metric .. ':' .. epoch .. ':' .. e .. ':'
+      add(q .. 'yy', dy * yo)
+      add(q .. 'yn', dy * no)
+      add(q .. 'ny', dn * yo)
+      add(q .. 'nn', dn * no)
+    end
+  end
+  if mine then
+    mine[2], mine[3] = y1, n1
+  else
+    table.insert(cells, {epoch, y1, n1})
+  end
+  local parts = {}
+  for _, cell in ipairs(cells) do
+    table.insert(parts, string.format('%d,%.17g,%.17g', cell[1], cell[2], cell[3]))
+  end
+  redis.call('HSET', KEYS[2], field, table.concat(parts, ';'))
   old[metric] = value
 end
-if not old_raw then redis.call('HINCRBY', KEYS[3], 'outcomes', 1) end
+if not old_raw then
+  redis.call('HINCRBY', KEYS[3], 'outcomes', 1)
+  redis.call('ZINCRBY', KEYS[4], 1, ARGV[2])
+end
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(old))
 return replaced
 """
@@ -121,7 +161,7 @@ class RedisDecisionStore:
         def write() -> list[Any]:
             pipe = self._redis.pipeline(transaction=False)
             for record, values in items:
-                args: list[Any] = [record.decision_id, record.unit or record.decision_id]
+                args: list[Any] = [record.decision_id, record.unit or record.decision_id, record.epoch]
                 for metric, value in values.items():
                     args += [metric, repr(float(value))]
                 if record.experiment_id and record.arm is not None:
@@ -129,6 +169,7 @@ class RedisDecisionStore:
                         keys.experiment(record.experiment_id, "outcomes"),
                         keys.experiment(record.experiment_id, f"clusters:{record.arm}"),
                         keys.experiment(record.experiment_id, f"stats:{record.arm}"),
+                        keys.experiment(record.experiment_id, f"heavy:{record.arm}"),
                     ]
                     if self._cluster:  # a cluster pipeline can neither load a script nor call eval()
                         pipe.execute_command("EVAL", _OUTCOME, len(script_keys), *script_keys, *args)

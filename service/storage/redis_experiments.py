@@ -12,12 +12,13 @@ replicas can never both act on a stale experiment, nor both start one.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from experiments import Action, Arm, ArmData, Experiment, State, Transition
-from experiments.statistics import Moments
+from experiments import METRICS, Action, Arm, ArmData, Experiment, State, Transition
+from experiments.statistics import HEAVY_UNITS, ArmMoments, Cross, Moments
 from service.errors import Conflict, NotFound, shown
 from service.storage import keys
 from service.storage.changes import announce
@@ -207,36 +208,102 @@ class RedisExperimentStore:
         return out
 
     def arm_data(self, experiment: Experiment) -> dict[Arm, ArmData]:
+        epochs = range(experiment.epoch + 1)
+
         def read() -> list[Any]:
             pipe = self._redis.pipeline(transaction=False)
             pipe.hgetall(keys.experiment(experiment.id, "assigned"))
             for arm in Arm:
-                pipe.scard(keys.experiment(experiment.id, f"units:{experiment.epoch}:{arm}"))
+                for epoch in epochs:
+                    pipe.scard(keys.experiment(experiment.id, f"units:{epoch}:{arm}"))
                 pipe.hgetall(keys.experiment(experiment.id, f"stats:{arm}"))
+                pipe.zrevrange(keys.experiment(experiment.id, f"heavy:{arm}"), 0, HEAVY_UNITS - 1)
             return list(pipe.execute())
 
         assigned, *rest = run(self._redis, read)
         counts = {text(k): int(v) for k, v in assigned.items()}
+        per_arm = len(epochs) + 2
+        replies = {arm: rest[per_arm * i : per_arm * (i + 1)] for i, arm in enumerate(Arm)}
+        stats = {arm: {text(k): float(v) for k, v in r[-2].items()} for arm, r in replies.items()}
+        heavy = self._heavy_cells(experiment.id, {arm: [text(u) for u in r[-1]] for arm, r in replies.items()})
         out = {}
-        for index, arm in enumerate(Arm):
-            units, stats = rest[2 * index], {text(k): float(v) for k, v in rest[2 * index + 1].items()}
+        for arm in Arm:
+            units = {epoch: int(replies[arm][epoch]) for epoch in epochs}
             unassigned = counts.get(UNASSIGNED, 0) if arm is Arm.BASELINE else 0
-            outcomes = int(stats.get("outcomes", 0))
-            out[arm] = ArmData(counts.get(str(arm), 0), int(units), outcomes, moments_of(stats), unassigned)
+            outcomes = int(stats[arm].get("outcomes", 0))
+            moments = moments_of(stats[arm], heavy[arm])
+            out[arm] = ArmData(counts.get(str(arm), 0), units[experiment.epoch], outcomes, moments, unassigned, units)
+        return out
+
+    def _heavy_cells(
+        self, experiment_id: str, heavy: Mapping[Arm, list[str]]
+    ) -> dict[Arm, dict[str, list[dict[int, tuple[float, float]]]]]:
+        """metric -> the per-epoch sums of each heavy unit that has the metric, heaviest first."""
+        fields = {arm: [f"{metric}|{unit}" for unit in units for metric in METRICS] for arm, units in heavy.items()}
+
+        def read() -> list[Any]:
+            pipe = self._redis.pipeline(transaction=False)
+            for arm in Arm:
+                if fields[arm]:
+                    pipe.hmget(keys.experiment(experiment_id, f"clusters:{arm}"), fields[arm])
+            return list(pipe.execute())
+
+        replies = iter(run(self._redis, read) if any(fields.values()) else [])
+        out: dict[Arm, dict[str, list[dict[int, tuple[float, float]]]]] = {}
+        for arm in Arm:
+            out[arm] = defaultdict(list)
+            if not fields[arm]:
+                continue
+            for field, raw in zip(fields[arm], next(replies), strict=True):
+                if raw is not None:
+                    out[arm][field.split("|", 1)[0]].append(unit_cells(text(raw)))
         return out
 
 
-def moments_of(stats: Mapping[str, float]) -> dict[str, Moments]:
-    """Per-metric moments from the flat "metric:n|y|yy|yn|nn|g" sums of one arm."""
-    names = {key.split(":", 1)[0] for key in stats if ":" in key}
+def unit_cells(raw: str) -> dict[int, tuple[float, float]]:
+    """A unit's "E,Y,N;E,Y,N" sums (service.storage.redis_decisions)."""
+    cells = {}
+    for part in raw.split(";"):
+        epoch, y, n = part.split(",")
+        cells[int(epoch)] = (float(y), float(n))
+    return cells
+
+
+def moments_of(
+    stats: Mapping[str, float], heavy: Mapping[str, list[dict[int, tuple[float, float]]]]
+) -> dict[str, ArmMoments]:
+    """Per-metric ArmMoments from the flat sums of one arm: "metric:units", "metric:E:n|y|yy|yn|nn|g"
+    per epoch and "metric:E:F:yy|yn|ny|nn" per pair of epochs (service.storage.redis_decisions)."""
+    cells: defaultdict[str, defaultdict[int, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    cross: defaultdict[str, defaultdict[tuple[int, int], dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    units: dict[str, int] = {}
+    for key, value in stats.items():
+        parts = key.split(":")
+        if len(parts) == 2 and parts[1] == "units":
+            units[parts[0]] = int(value)
+        elif len(parts) == 3:
+            cells[parts[0]][int(parts[1])][parts[2]] = value
+        elif len(parts) == 4:
+            cross[parts[0]][(int(parts[1]), int(parts[2]))][parts[3]] = value
     return {
-        name: Moments(
-            n=stats.get(f"{name}:n", 0.0),
-            y=stats.get(f"{name}:y", 0.0),
-            yy=stats.get(f"{name}:yy", 0.0),
-            yn=stats.get(f"{name}:yn", 0.0),
-            nn=stats.get(f"{name}:nn", 0.0),
-            g=int(stats.get(f"{name}:g", 0)),
+        name: ArmMoments(
+            {
+                e: Moments(
+                    s.get("n", 0.0),
+                    s.get("y", 0.0),
+                    s.get("yy", 0.0),
+                    s.get("yn", 0.0),
+                    s.get("nn", 0.0),
+                    int(s.get("g", 0)),
+                )
+                for e, s in cells[name].items()
+            },
+            {
+                pair: Cross(s.get("yy", 0.0), s.get("yn", 0.0), s.get("ny", 0.0), s.get("nn", 0.0))
+                for pair, s in cross[name].items()
+            },
+            count,
+            tuple(heavy.get(name, ())),
         )
-        for name in names
+        for name, count in units.items()
     }

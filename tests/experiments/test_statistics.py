@@ -13,14 +13,18 @@ from statsmodels.stats.multitest import multipletests
 
 from experiments.statistics import (
     Accumulator,
-    Moments,
+    ArmMoments,
     always_valid_p,
     confidence_sequence,
     estimate,
     half_width,
+    heaviest,
     holm,
     mixture_ratio,
+    one_sided_ratio,
+    residual_square,
     sample_ratio,
+    samples_to_resolve,
 )
 
 
@@ -43,30 +47,73 @@ def test_cluster_robust_mean_and_error_match_statsmodels(seed: int, binary: bool
     y = np.array([v for cluster in data for v in cluster])
     groups = np.array([i for i, cluster in enumerate(data) for _ in cluster])
     fit = sm.OLS(y, np.ones(len(y))).fit(cov_type="cluster", cov_kwds={"groups": groups})
-    ours = estimate(Moments.of_clusters(data))
+    ours = estimate(ArmMoments.of_units({0: cluster} for cluster in data))
     assert ours is not None
     assert ours.mean == pytest.approx(fit.params[0], abs=1e-9)
     assert ours.standard_error == pytest.approx(fit.bse[0], rel=1e-6)
 
 
-def test_streaming_sums_equal_the_batch_sums() -> None:
-    data = clustered_data(5, 50, binary=False)
+def test_the_sandwich_over_epochs_equals_the_sum_over_units_of_their_weighted_residuals() -> None:
+    """Streamed sums (with a correction, units in one, two or three epochs) give what the raw data give."""
+    rng = random.Random(5)
+    units: list[dict[int, list[float]]] = []
+    accumulator = Accumulator()
+    for u in range(80):
+        epochs = {
+            e: [rng.gammavariate(2, 5) for _ in range(rng.randint(1, 4))]
+            for e in rng.sample(range(3), rng.randint(1, 3))
+        }
+        units.append(epochs)
+        for e, values in epochs.items():
+            for value in values:
+                accumulator.add(f"u{u}", value, epoch=e)
+    # A correction replaces an earlier value without counting the order twice.
+    accumulator.add("u0", 99.0, epoch=next(iter(units[0])))
+    accumulator.add("u0", 3.0, replaces=99.0, epoch=next(iter(units[0])))
+    units[0][next(iter(units[0]))].append(3.0)
+    weights, centres = {0: 0.002, 1: -0.003, 2: 0.001}, {0: 9.0, 1: 11.0, 2: 10.0}
+    want = sum(
+        sum(weights[e] * (sum(values) - centres[e] * len(values)) for e, values in epochs.items()) ** 2
+        for epochs in units
+    )
+    streamed = accumulator.moments()
+    assert residual_square(streamed, weights, centres) == pytest.approx(want, rel=1e-10)
+    assert streamed.units == 80
+    assert streamed.n == pytest.approx(sum(len(v) for epochs in units for v in epochs.values()))
+
+
+def test_the_heavy_units_get_the_cluster_jackknife_cr3_variance() -> None:
+    """Eight customers, one with 30 of the orders: CR3 from the hat matrix, (I - H_cc)^-1 per cluster."""
+    rng = random.Random(8)
+    data = [[float(rng.random() < 0.7) for _ in range(30)]] + [
+        [float(rng.random() < 0.5) for _ in range(rng.randint(2, 5))] for _ in range(7)
+    ]
+    y = np.array([v for cluster in data for v in cluster])
+    n = len(y)
+    residuals = y - y.mean()
+    meat, start = 0.0, 0
+    for cluster in data:
+        size = len(cluster)
+        block = np.eye(size) - np.full((size, size), 1 / n)
+        values, vectors = np.linalg.eigh(block)
+        adjust = vectors @ np.diag(1 / values) @ vectors.T
+        meat += float(np.ones(size) @ adjust @ residuals[start : start + size]) ** 2
+        start += size
     accumulator = Accumulator()
     for c, cluster in enumerate(data):
         for value in cluster:
-            accumulator.add(str(c), value)
-    # A correction replaces an earlier value without counting the order twice.
-    accumulator.add("0", 99.0)
-    accumulator.add("0", data[0][0], replaces=99.0)
-    data[0].append(data[0][0])
-    streamed, batch = accumulator.moments(), Moments.of_clusters(data)
-    for key in ("n", "y", "yy", "yn", "nn", "g"):
-        assert getattr(streamed, key) == pytest.approx(getattr(batch, key), rel=1e-12), key
+            accumulator.add(f"c{c}", value)
+    heavy = heaviest({f"c{c}": len(cluster) for c, cluster in enumerate(data)})
+    ours = estimate(accumulator.moments(heavy))
+    assert ours is not None
+    assert ours.variance == pytest.approx(meat / n**2, rel=1e-9)
+    cr1 = estimate(accumulator.moments())
+    assert cr1 is not None and cr1.variance < ours.variance  # CR1 hides the heavy customer's own spread
 
 
 def test_no_estimate_without_two_clusters() -> None:
-    assert estimate(Moments()) is None
-    assert estimate(Moments.of_clusters([[1.0, 0.0]])) is None
+    assert estimate(ArmMoments()) is None
+    assert estimate(ArmMoments.of_units([{0: [1.0, 0.0]}])) is None
 
 
 def test_holm_matches_statsmodels() -> None:
@@ -91,6 +138,26 @@ def test_sample_ratio_matches_scipy(b: int, c: int, share: float) -> None:
 def test_sample_ratio_flags_a_real_mismatch_only() -> None:
     assert not sample_ratio(95_000, 5_000, 0.05).mismatch
     assert sample_ratio(95_600, 4_400, 0.05).mismatch  # 4.4% where 5% was configured
+
+
+@pytest.mark.parametrize(("theta", "v", "tau2"), [(0.03, 1e-4, 4e-4), (-0.01, 2e-5, 1e-4), (0.0, 1e-3, 1e-4)])
+def test_the_one_sided_ratio_is_the_half_normal_mixture_integral(theta: float, v: float, tau2: float) -> None:
+    def integrand(t: float) -> float:
+        return stats.norm.pdf(theta, t, math.sqrt(v)) * 2 * stats.norm.pdf(t, 0, math.sqrt(tau2))
+
+    numerator, _ = integrate.quad(integrand, 0, 12 * math.sqrt(tau2) + abs(theta), limit=200)
+    assert one_sided_ratio(theta, v, tau2) == pytest.approx(
+        numerator / stats.norm.pdf(theta, 0, math.sqrt(v)), rel=1e-6
+    )
+
+
+def test_orders_needed_are_for_eighty_percent_power() -> None:
+    """After the orders said, a true effect of the target size is outside the sequence 80% of the time."""
+    n, v, tau2, alpha, effect = 1_000, 4e-4, 4e-4, 0.04, 0.02
+    more = samples_to_resolve(n, v, tau2, alpha, effect)
+    later = v * n / (n + more)
+    assert half_width(later, tau2, alpha) + stats.norm.ppf(0.8) * math.sqrt(later) == pytest.approx(effect, rel=1e-3)
+    assert samples_to_resolve(n, later * 0.99, tau2, alpha, effect) == 0
 
 
 @pytest.mark.parametrize(

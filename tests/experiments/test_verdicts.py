@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from experiments.lifecycle import new_experiment
+import pytest
+
+from experiments.lifecycle import new_experiment, ramp
 from experiments.model import Arm, Experiment, Guardrail
 from experiments.results import ArmData, Verdict, compute_results
 from experiments.simulation import OutcomeModel, simulate_in_memory
+from experiments.statistics import ArmMoments
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -91,7 +94,7 @@ def test_no_verdict_before_the_minimum_sample_and_it_says_how_many_more() -> Non
     (look,) = looks
     assert look.verdict is Verdict.NO_DIFFERENCE_YET
     assert look.samples_needed > 0
-    assert "of 5000 outcomes per arm" in look.reason
+    assert "of 5000 units per arm" in look.reason
 
 
 def test_sample_ratio_mismatch_makes_results_invalid() -> None:
@@ -100,3 +103,52 @@ def test_sample_ratio_mismatch_makes_results_invalid() -> None:
     results = compute_results(exp, arms, START)
     assert results.verdict is Verdict.INVALID
     assert "sample ratio mismatch" in results.reason
+
+
+def rate_units(units: int, rate: float, epoch: int = 0) -> list[dict[int, list[float]]]:
+    """`units` units of one order each, exactly round(units·rate) of them with the outcome."""
+    hits = round(units * rate)
+    return [{epoch: [1.0 if i < hits else 0.0]} for i in range(units)]
+
+
+def arms_of(baseline: list[dict[int, list[float]]], candidate: list[dict[int, list[float]]], metric: str) -> dict:
+    out = {}
+    for arm, units in ((Arm.BASELINE, baseline), (Arm.CANDIDATE, candidate)):
+        per_epoch: dict[int, int] = {}
+        for unit in units:
+            for e in unit:
+                per_epoch[e] = per_epoch.get(e, 0) + 1
+        moments = {metric: ArmMoments.of_units(units)}
+        out[arm] = ArmData(len(units), per_epoch.get(max(per_epoch), 0), len(units), moments, 0, per_epoch)
+    return out
+
+
+def test_a_ramp_while_on_time_falls_for_everyone_is_no_effect() -> None:
+    """5% of the units at 90% on time, then 50% at 70%: pooled, the candidate looks 15 points worse."""
+    exp = ramp(experiment(500, 5), 5_000)
+    baseline = rate_units(9_500, 0.9) + rate_units(5_000, 0.7, epoch=1)
+    candidate = rate_units(500, 0.9) + rate_units(5_000, 0.7, epoch=1)
+    results = compute_results(exp, arms_of(baseline, candidate, "on_time"), START)
+    primary = results.metrics[0]
+    assert primary.difference == pytest.approx(0.0, abs=1e-12)
+    assert results.verdict is Verdict.NO_DIFFERENCE_YET, results.reason
+
+
+def test_an_imbalance_in_an_earlier_epoch_stays_visible_after_a_ramp() -> None:
+    exp = ramp(experiment(1_000, 6), 2_000)
+    arms = {
+        Arm.BASELINE: ArmData(90_000, 8_000, 0, epoch_units={0: 95_000, 1: 8_000}),
+        Arm.CANDIDATE: ArmData(5_000, 2_000, 0, epoch_units={0: 5_000, 1: 2_000}),
+    }
+    results = compute_results(exp, arms, START)
+    assert results.verdict is Verdict.INVALID
+    assert "in epoch 0" in results.reason
+    assert [r.mismatch for r in results.epoch_ratios] == [True, False]
+
+
+def test_an_arm_at_a_rate_of_one_does_not_give_infinite_evidence() -> None:
+    """30 customers all on time against 95%: it happens one time in five by chance (0.95^30)."""
+    results = compute_results(
+        experiment(1_000, 7), arms_of(rate_units(2_000, 0.95), rate_units(30, 1.0), "on_time"), START
+    )
+    assert results.metrics[0].p_value > 0.05

@@ -863,7 +863,7 @@ class ArmEstimate(_message.Message):
     def __init__(self, mean: _Optional[float] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., n: _Optional[int] = ..., clusters: _Optional[int] = ...) -> None: ...
 
 class MetricResult(_message.Message):
-    __slots__ = ("metric", "role", "baseline", "candidate", "difference", "low", "high", "p_value", "adjusted_p", "verdict")
+    __slots__ = ("metric", "role", "baseline", "candidate", "difference", "low", "high", "p_value", "adjusted_p", "verdict", "relative", "baseline_units", "candidate_units")
     METRIC_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     BASELINE_FIELD_NUMBER: _ClassVar[int]
@@ -874,6 +874,9 @@ class MetricResult(_message.Message):
     P_VALUE_FIELD_NUMBER: _ClassVar[int]
     ADJUSTED_P_FIELD_NUMBER: _ClassVar[int]
     VERDICT_FIELD_NUMBER: _ClassVar[int]
+    RELATIVE_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_UNITS_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_UNITS_FIELD_NUMBER: _ClassVar[int]
     metric: str
     role: str
     baseline: ArmEstimate
@@ -884,7 +887,10 @@ class MetricResult(_message.Message):
     p_value: float
     adjusted_p: float
     verdict: Verdict
-    def __init__(self, metric: _Optional[str] = ..., role: _Optional[str] = ..., baseline: _Optional[_Union[ArmEstimate, _Mapping]] = ..., candidate: _Optional[_Union[ArmEstimate, _Mapping]] = ..., difference: _Optional[float] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., p_value: _Optional[float] = ..., adjusted_p: _Optional[float] = ..., verdict: _Optional[_Union[Verdict, str]] = ...) -> None: ...
+    relative: bool
+    baseline_units: int
+    candidate_units: int
+    def __init__(self, metric: _Optional[str] = ..., role: _Optional[str] = ..., baseline: _Optional[_Union[ArmEstimate, _Mapping]] = ..., candidate: _Optional[_Union[ArmEstimate, _Mapping]] = ..., difference: _Optional[float] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., p_value: _Optional[float] = ..., adjusted_p: _Optional[float] = ..., verdict: _Optional[_Union[Verdict, str]] = ..., relative: _Optional[bool] = ..., baseline_units: _Optional[int] = ..., candidate_units: _Optional[int] = ...) -> None: ...
 
 class GuardrailResult(_message.Message):
     __slots__ = ("metric", "limit", "relative", "excess", "excess_low", "p_value", "adjusted_p", "breached")
@@ -907,7 +913,7 @@ class GuardrailResult(_message.Message):
     def __init__(self, metric: _Optional[str] = ..., limit: _Optional[float] = ..., relative: _Optional[bool] = ..., excess: _Optional[float] = ..., excess_low: _Optional[float] = ..., p_value: _Optional[float] = ..., adjusted_p: _Optional[float] = ..., breached: _Optional[bool] = ...) -> None: ...
 
 class SampleRatio(_message.Message):
-    __slots__ = ("baseline_units", "candidate_units", "expected_share", "observed_share", "p_value", "chi_square", "chi_square_p", "mismatch")
+    __slots__ = ("baseline_units", "candidate_units", "expected_share", "observed_share", "p_value", "chi_square", "chi_square_p", "mismatch", "epoch")
     BASELINE_UNITS_FIELD_NUMBER: _ClassVar[int]
     CANDIDATE_UNITS_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_SHARE_FIELD_NUMBER: _ClassVar[int]
@@ -916,6 +922,7 @@ class SampleRatio(_message.Message):
     CHI_SQUARE_FIELD_NUMBER: _ClassVar[int]
     CHI_SQUARE_P_FIELD_NUMBER: _ClassVar[int]
     MISMATCH_FIELD_NUMBER: _ClassVar[int]
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
     baseline_units: int
     candidate_units: int
     expected_share: float
@@ -924,10 +931,11 @@ class SampleRatio(_message.Message):
     chi_square: float
     chi_square_p: float
     mismatch: bool
-    def __init__(self, baseline_units: _Optional[int] = ..., candidate_units: _Optional[int] = ..., expected_share: _Optional[float] = ..., observed_share: _Optional[float] = ..., p_value: _Optional[float] = ..., chi_square: _Optional[float] = ..., chi_square_p: _Optional[float] = ..., mismatch: _Optional[bool] = ...) -> None: ...
+    epoch: int
+    def __init__(self, baseline_units: _Optional[int] = ..., candidate_units: _Optional[int] = ..., expected_share: _Optional[float] = ..., observed_share: _Optional[float] = ..., p_value: _Optional[float] = ..., chi_square: _Optional[float] = ..., chi_square_p: _Optional[float] = ..., mismatch: _Optional[bool] = ..., epoch: _Optional[int] = ...) -> None: ...
 
 class GetResultsResponse(_message.Message):
-    __slots__ = ("experiment_id", "verdict", "reason", "samples_needed", "arms", "metrics", "guardrails", "sample_ratio", "computed_at", "experiment")
+    __slots__ = ("experiment_id", "verdict", "reason", "samples_needed", "arms", "metrics", "guardrails", "sample_ratio", "computed_at", "experiment", "epoch_sample_ratios")
     EXPERIMENT_ID_FIELD_NUMBER: _ClassVar[int]
     VERDICT_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
@@ -938,6 +946,7 @@ class GetResultsResponse(_message.Message):
     SAMPLE_RATIO_FIELD_NUMBER: _ClassVar[int]
     COMPUTED_AT_FIELD_NUMBER: _ClassVar[int]
     EXPERIMENT_FIELD_NUMBER: _ClassVar[int]
+    EPOCH_SAMPLE_RATIOS_FIELD_NUMBER: _ClassVar[int]
     experiment_id: str
     verdict: Verdict
     reason: str
@@ -948,7 +957,8 @@ class GetResultsResponse(_message.Message):
     sample_ratio: SampleRatio
     computed_at: _timestamp_pb2.Timestamp
     experiment: Experiment
-    def __init__(self, experiment_id: _Optional[str] = ..., verdict: _Optional[_Union[Verdict, str]] = ..., reason: _Optional[str] = ..., samples_needed: _Optional[int] = ..., arms: _Optional[_Iterable[_Union[ArmSummary, _Mapping]]] = ..., metrics: _Optional[_Iterable[_Union[MetricResult, _Mapping]]] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailResult, _Mapping]]] = ..., sample_ratio: _Optional[_Union[SampleRatio, _Mapping]] = ..., computed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., experiment: _Optional[_Union[Experiment, _Mapping]] = ...) -> None: ...
+    epoch_sample_ratios: _containers.RepeatedCompositeFieldContainer[SampleRatio]
+    def __init__(self, experiment_id: _Optional[str] = ..., verdict: _Optional[_Union[Verdict, str]] = ..., reason: _Optional[str] = ..., samples_needed: _Optional[int] = ..., arms: _Optional[_Iterable[_Union[ArmSummary, _Mapping]]] = ..., metrics: _Optional[_Iterable[_Union[MetricResult, _Mapping]]] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailResult, _Mapping]]] = ..., sample_ratio: _Optional[_Union[SampleRatio, _Mapping]] = ..., computed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., experiment: _Optional[_Union[Experiment, _Mapping]] = ..., epoch_sample_ratios: _Optional[_Iterable[_Union[SampleRatio, _Mapping]]] = ...) -> None: ...
 
 class Outcome(_message.Message):
     __slots__ = ("decision_id", "on_time", "fulfilment_hours", "logistics_cost_minor", "exception", "manual_intervention", "cancelled", "complaint", "returned")
