@@ -55,7 +55,7 @@ MIN_GUARDRAIL_UNITS = 30
 MIXTURE_SCALE = 1.5
 """The metrics' mixture scale as a multiple of their smallest effect worth detecting: the sequence is
 tightest for effects about twice that size, where the power is wanted (calibration: +4 points on
-time found within 20,000 orders at 10% 81% of the time at 1.5, 78% at 1)."""
+time found within 20,000 orders at 10% in 81% of 300 runs at 1.5, 78% at 1; 79.9% of 1,000 at 1.5)."""
 GUARDRAIL_SCALES = (8.0,)
 """The guardrail mixture's scales, as multiples of the limit (several are averaged: each costs some
 evidence; calibration found one at 8 the best trade between large and moderate harms)."""

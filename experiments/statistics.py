@@ -192,7 +192,7 @@ def sandwich(m: ArmMoments, weights: Mapping[int, float], centres: Mapping[int, 
 
     One customer with two thirds of an arm's orders pulls the arm's mean towards itself and hides its
     own residual: its residual is a third of its deviation, so CR1 counts a ninth of its variance and
-    CR2's (1 - h)^-1/2 a third (calibration: 8.7% false verdicts in A/A with CR2, 5% with CR3)."""
+    CR2's (1 - h)^-1/2 a third (calibration: 8.7% false verdicts in A/A with CR2, 5.7% with CR3)."""
     factor = small_sample(m.units)
     total = factor * residual_square(m, weights, centres)
     for cells in m.heavy:
