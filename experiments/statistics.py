@@ -2,12 +2,15 @@
 
 Means per order, clustered by the randomisation unit
     Orders are analysed one by one, but randomised by customer: one customer's
-    orders are not independent. Each arm keeps, per metric, sums over clusters
-    (units): n = ΣN_c orders, y = ΣY_c, yy = ΣY_c², yn = ΣY_cN_c, nn = ΣN_c²,
-    g clusters. The mean is R = y / n and its variance the cluster-robust
-    (CR1) sandwich, identical to statsmodels' OLS with cov_type="cluster":
+    orders are not independent. Each arm keeps, per metric and allocation
+    epoch, sums over clusters (units): n = ΣN_c orders, y = ΣY_c, yy = ΣY_c²,
+    yn = ΣY_cN_c, nn = ΣN_c², g clusters (Moments); per pair of epochs the
+    products of a unit's sums in both (Cross); and the heaviest units' own sums.
+    In one epoch the mean is R = y / n and its CR1 variance, identical to
+    statsmodels' OLS with cov_type="cluster", is
         Var(R) = g/(g-1) · (yy - 2R·yn + R²·nn) / n²
-    These sums can be updated one outcome at a time, so Redis keeps them.
+    (sandwich adds the CR3 correction of the heaviest units). These sums can be
+    updated one outcome at a time, so Redis keeps them.
 
 Always-valid inference (mixture sequential probability ratio test)
     For an estimate θ̂ with variance V and a normal mixture N(0, τ²) over the
@@ -19,8 +22,8 @@ Always-valid inference (mixture sequential probability ratio test)
     τ is set to the smallest effect worth detecting (Johari et al., 2017).
 
 Several metrics
-    The primary metric is tested at α; guardrails and secondary metrics are
-    Holm-adjusted within their family.
+    The primary metric is tested at its share of α (experiments.results);
+    guardrails and secondary metrics are Holm-adjusted within their family.
 
 Sample ratio mismatch
     Units seen per arm against the configured share, with an always-valid
@@ -33,6 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,17 @@ class ArmMoments:
         return accumulator.moments()
 
 
+def cross_change(
+    epoch: int, dy: Any, dn: Any, other: int, y_other: Any, n_other: Any
+) -> tuple[tuple[int, int], tuple[Any, Any, Any, Any]]:
+    """The change of the Cross sums (yy, yn, ny, nn) of the pair (epoch, other), in that pair's order,
+    when a unit's sums in `epoch` change by dy, dn while they are y_other, n_other in `other` (numbers,
+    or numpy arrays of units)."""
+    if epoch < other:
+        return (epoch, other), (dy * y_other, dy * n_other, dn * y_other, dn * n_other)
+    return (other, epoch), (y_other * dy, y_other * dn, n_other * dy, n_other * dn)
+
+
 class Accumulator:
     """ArmMoments kept one outcome at a time, corrections included: the reference for the Redis script."""
 
@@ -128,10 +143,7 @@ class Accumulator:
         for other, (yo, no) in cells.items():
             if other == epoch:
                 continue
-            if epoch < other:
-                key, deltas = (epoch, other), (dy * yo, dy * no, dn * yo, dn * no)
-            else:
-                key, deltas = (other, epoch), (yo * dy, yo * dn, no * dy, no * dn)
+            key, deltas = cross_change(epoch, dy, dn, other, yo, no)
             cross = self._cross.setdefault(key, [0.0] * 4)
             for i, delta in enumerate(deltas):
                 cross[i] += delta

@@ -30,7 +30,7 @@ from experiments.lifecycle import new_experiment
 from experiments.model import METRICS, Arm, Experiment
 from experiments.results import ArmData, Results, compute_results
 from experiments.simulation import OutcomeModel
-from experiments.statistics import HEAVY_UNITS, ArmMoments, Cross, Moments
+from experiments.statistics import HEAVY_UNITS, ArmMoments, Cross, Moments, cross_change
 
 ORDERS_PER_HOUR = 1_000
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -297,10 +297,7 @@ class _Sums:
             yo, no = self.y[other][touched], self.count[other][touched]
             if not no.any():  # no unit here ordered in the other epoch too
                 continue
-            if epoch < other:
-                key, deltas = (epoch, other), (dy * yo, dy * no, dn * yo, dn * no)
-            else:
-                key, deltas = (other, epoch), (yo * dy, yo * dn, no * dy, no * dn)
+            key, deltas = cross_change(epoch, dy, dn, other, yo, no)
             cross = self.cross.setdefault(key, [0.0] * 4)
             for i, delta in enumerate(deltas):
                 cross[i] += float(delta.sum())
