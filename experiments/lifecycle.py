@@ -7,10 +7,11 @@ running ⇄ paused ──► promoted | rolled_back | aborted
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from experiments._errors import InvalidExperiment, WrongState
+from experiments.maturity import MAX_WINDOW_MS
 from experiments.model import (
     DEFAULT_GUARDRAILS,
     DEFAULT_MIN_DURATION,
@@ -61,8 +62,10 @@ def new_experiment(
     guardrails: Sequence[Guardrail] = (),
     min_samples: int = 0,
     min_duration: timedelta = DEFAULT_MIN_DURATION,
+    maturity: Mapping[str, timedelta] | None = None,
 ) -> Experiment:
-    """A running experiment, with the defaults filled in; raises InvalidExperiment naming the field."""
+    """A running experiment, with the defaults filled in (a metric's maturity window not given is its
+    default); raises InvalidExperiment naming the field."""
     if candidate_version == baseline_version:
         raise InvalidExperiment("candidate_version", f"is the active version ({baseline_version}) already")
     if candidate_version <= 0:
@@ -84,6 +87,13 @@ def new_experiment(
         raise InvalidExperiment("min_samples", f"must not be negative, got {min_samples}")
     if min_duration < timedelta(0):
         raise InvalidExperiment("min_duration", f"must not be negative, got {min_duration.total_seconds():g} s")
+    windows = {name: spec.maturity for name, spec in METRICS.items()}
+    for name, window in (maturity or {}).items():
+        if name not in METRICS:
+            raise InvalidExperiment(f"maturity.{name}", f"unknown metric; one of {', '.join(METRICS)}")
+        if not timedelta(0) <= window <= timedelta(milliseconds=MAX_WINDOW_MS):
+            raise InvalidExperiment(f"maturity.{name}", f"must be from 0 to 90 days, got {window.total_seconds():g} s")
+        windows[name] = window
     return Experiment(
         id=id,
         rule_set=rule_set,
@@ -100,6 +110,7 @@ def new_experiment(
         created_at=now,
         created_by=created_by,
         shares=(share_bp,),
+        maturity=windows,
     )
 
 

@@ -59,22 +59,30 @@ class MetricSpec:
     description: str
     mde: float
     """The smallest change worth detecting: absolute for rates, relative (share of the baseline mean) for amounts."""
+    maturity: timedelta = timedelta(0)
+    """How long after the decision the outcome is normally known (the default maturity window)."""
 
 
 METRICS: Mapping[str, MetricSpec] = {
     m.name: m
     for m in (
-        MetricSpec("on_time", MetricKind.RATE, True, "delivered on time", 0.02),
-        MetricSpec("fulfilment_hours", MetricKind.AMOUNT, False, "hours from order to delivery", 0.05),
-        MetricSpec("logistics_cost_minor", MetricKind.AMOUNT, False, "logistics cost per order", 0.05),
-        MetricSpec("exception", MetricKind.RATE, False, "mis-ship, stock-out or split", 0.01),
-        MetricSpec("manual_intervention", MetricKind.RATE, False, "a person had to step in", 0.02),
-        MetricSpec("cancelled", MetricKind.RATE, False, "cancelled", 0.01),
-        MetricSpec("complaint", MetricKind.RATE, False, "customer complained", 0.005),
-        MetricSpec("returned", MetricKind.RATE, False, "returned", 0.01),
+        MetricSpec("on_time", MetricKind.RATE, True, "delivered on time", 0.02, timedelta(hours=72)),
+        MetricSpec(
+            "fulfilment_hours", MetricKind.AMOUNT, False, "hours from order to delivery", 0.05, timedelta(hours=72)
+        ),
+        MetricSpec(
+            "logistics_cost_minor", MetricKind.AMOUNT, False, "logistics cost per order", 0.05, timedelta(hours=72)
+        ),
+        MetricSpec("exception", MetricKind.RATE, False, "mis-ship, stock-out or split", 0.01, timedelta(hours=0)),
+        MetricSpec("manual_intervention", MetricKind.RATE, False, "a person had to step in", 0.02, timedelta(hours=24)),
+        MetricSpec("cancelled", MetricKind.RATE, False, "cancelled", 0.01, timedelta(hours=24)),
+        MetricSpec("complaint", MetricKind.RATE, False, "customer complained", 0.005, timedelta(hours=168)),
+        MetricSpec("returned", MetricKind.RATE, False, "returned", 0.01, timedelta(hours=336)),
     )
 }
-"""Outcome metrics by name: the fields of an outcome report."""
+"""Outcome metrics by name: the fields of an outcome report. Maturity: deliveries (on time, hours,
+cost) are known within three days; an exception is reported when it happens, so its guardrail can stop
+harm before the deliveries come in; complaints and returns take one and two weeks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +137,15 @@ class Experiment:
     """The error budget of all verdicts together (experiments.results.alphas splits it)."""
     shares: tuple[int, ...] = ()
     """The share of each epoch so far, oldest first (empty: share_bp in every epoch)."""
+    maturity: Mapping[str, timedelta] = field(default_factory=dict)
+    """Per metric, the maturity window: only decisions at least this old are compared on it
+    (experiments.maturity). A metric not named has none: its reports are compared as they come."""
 
     def share_in(self, epoch: int) -> int:
         return self.shares[epoch] if 0 <= epoch < len(self.shares) else self.share_bp
+
+    def window(self, metric: str) -> timedelta:
+        return self.maturity.get(metric, timedelta(0))
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,9 @@
 
 The verdict is one of
 - INVALID: the traffic split is not what was configured (sample ratio
-  mismatch in any allocation epoch): nothing else can be trusted;
+  mismatch in any allocation epoch): nothing else can be trusted; or, short of
+  a guardrail breach, the outcomes of one arm go missing more often than the
+  other's (coverage of a metric with a maturity window, experiments.maturity);
 - WORSE: a guardrail is breached, or the primary metric is significantly worse;
 - BETTER: the primary metric is significantly better and no guardrail is breached;
 - NO_DIFFERENCE_YET: with an estimate of the sample still needed.
@@ -27,10 +29,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from experiments.estimates import Difference, difference
+from experiments.maturity import Coverage, coverage, matured, to_ms
 from experiments.model import METRICS, Arm, Experiment, Guardrail, MetricKind
 from experiments.statistics import (
     SRM_ALPHA,
@@ -90,6 +93,10 @@ class ArmData:
     epoch_units: Mapping[int, int] = field(default_factory=dict)
     """Distinct units seen in each epoch (the sample-ratio test of every epoch); the current
     epoch's count is `units`."""
+    decided_hours: Mapping[int, int] = field(default_factory=dict)
+    """Decisions per hour they were made in (hours since 1970): which have matured."""
+    late: Mapping[str, int] = field(default_factory=dict)
+    """Per metric, reports that came after their decision matured (not analysed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +155,9 @@ class Results:
     computed_at: datetime
     epoch_ratios: tuple[SampleRatio, ...] = ()
     """The sample-ratio test of every epoch with units, oldest first."""
+    coverage: tuple[Coverage, ...] = ()
+    """Per metric, the matured decisions of each arm with a report analysed; tested for the primary
+    metric and the guardrails when they have a maturity window."""
 
     def summary(self) -> dict[str, object]:
         """A compact snapshot for audit entries."""
@@ -182,6 +192,8 @@ def compute_results(experiment: Experiment, arms: Mapping[Arm, ArmData], now: da
     ratios = epoch_sample_ratios(experiment, baseline, candidate)
     srm = min(ratios, key=lambda r: (r.p_value, -r.epoch))
     guardrails = _guardrails(experiment, baseline, candidate, guardrail_alpha)
+    coverages = outcome_coverage(experiment, baseline, candidate, now)
+    uneven = [c for c in coverages if c.mismatch]
 
     names = [experiment.primary_metric] + [m for m in METRICS if m != experiment.primary_metric]
     compared = [(name, _compare(name, baseline, candidate)) for name in names]
@@ -213,10 +225,15 @@ def compute_results(experiment: Experiment, arms: Mapping[Arm, ArmData], now: da
         reason = "guardrail breached: " + ", ".join(
             f"{g.metric} worse than its limit by {g.excess:+.4g}" for g in breached
         )
+    elif uneven:
+        verdict, reason = Verdict.INVALID, "outcomes go missing unevenly: " + "; ".join(map(_uneven, uneven))
     elif not enough:
         verdict = Verdict.NO_DIFFERENCE_YET
         needed = max(needed, _orders_for_units(candidate, experiment, experiment.min_samples - have))
         reason = f"collecting: {have} of {experiment.min_samples} units per arm on {experiment.primary_metric}"
+        window = experiment.window(experiment.primary_metric)
+        if window:
+            reason += f" (each decision counts once its hour is over and {_duration(window)} have passed)"
     elif primary.verdict in (Verdict.BETTER, Verdict.WORSE):
         verdict, needed = primary.verdict, 0
         shown = [_shown(v, primary.relative) for v in (primary.difference, primary.low, primary.high)]
@@ -225,8 +242,55 @@ def compute_results(experiment: Experiment, arms: Mapping[Arm, ArmData], now: da
         verdict = Verdict.NO_DIFFERENCE_YET
         reason = f"{experiment.primary_metric}: interval still includes no change"
     return Results(
-        experiment.id, verdict, reason, needed, dict(arms), tuple(metrics), tuple(guardrails), srm, now, tuple(ratios)
+        experiment.id,
+        verdict,
+        reason,
+        needed,
+        dict(arms),
+        tuple(metrics),
+        tuple(guardrails),
+        srm,
+        now,
+        tuple(ratios),
+        tuple(coverages),
     )
+
+
+def outcome_coverage(experiment: Experiment, baseline: ArmData, candidate: ArmData, now: datetime) -> list[Coverage]:
+    """Every metric's coverage; the primary's and the guardrails' are tested (those with a window),
+    at SRM_ALPHA shared among them."""
+    tested = {experiment.primary_metric, *(g.metric for g in experiment.guardrails)}
+    windowed = [m for m in METRICS if m in tested and experiment.window(m)]
+    alpha = SRM_ALPHA / max(len(windowed), 1)
+    now_ms = round(now.timestamp() * 1000)
+    out = []
+    for metric in METRICS:
+        window_ms = to_ms(experiment.window(metric))
+        arms = (baseline, candidate)
+        decided = [matured(a.decided_hours, window_ms, now_ms) if window_ms else a.decisions for a in arms]
+        analysed = [round(a.moments[metric].n) if metric in a.moments else 0 for a in arms]
+        out.append(
+            coverage(
+                metric,
+                window_ms,
+                (decided[0], decided[1]),
+                (analysed[0], analysed[1]),
+                (baseline.late.get(metric, 0), candidate.late.get(metric, 0)),
+                alpha,
+                tested=metric in windowed,
+            )
+        )
+    return out
+
+
+def _uneven(c: Coverage) -> str:
+    b, s = c.shares
+    return f"{c.metric} reported for {b or 0:.1%} of matured baseline decisions, {s or 0:.1%} of the candidate's"
+
+
+def _duration(window: timedelta) -> str:
+    hours = window.total_seconds() / 3600
+    return f"{hours / 24:g} days" if hours >= 48 and hours % 24 == 0 else f"{hours:g} h"
 
 
 def _shown(value: float | None, relative: bool) -> str:

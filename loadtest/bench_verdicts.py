@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments.model import METRICS
 from experiments.results import Verdict
 from experiments.simulation import OutcomeModel
 from experiments.statistics import sample_ratio
@@ -45,6 +46,10 @@ from loadtest.verdict_world import Delays, Scenario, draw, looks
 
 DELAYED = Delays(exception=0.0, on_time=3.0, late=6.0)
 """Exceptions reported when they happen; deliveries after 3 h on time, 6 h late (a run lasts 20 h)."""
+SLOW = Delays(exception=0.0, on_time=6.0, late=12.0)
+"""A candidate whose carrier reports deliveries twice as late."""
+MATURED = dict.fromkeys(METRICS, 12.0)
+"""Maturity windows (hours) past the slowest report."""
 HARM = OutcomeModel(exception=0.01)
 
 
@@ -85,6 +90,11 @@ CHECKS = [
         Scenario("aa-ramp-delays", delays=DELAYED, share_bp=500, ramp_to_bp=5_000),
         "aa",
         "A/A, ramp 5% -> 50% with delayed outcomes",
+    ),
+    Check(
+        Scenario("aa-slow-reports-matured", delays=DELAYED, candidate_delays=SLOW, maturity=MATURED),
+        "aa",
+        "A/A, the candidate's deliveries reported twice as late, 12 h maturity windows",
     ),
     *(
         Check(Scenario(f"power-{p}pt", effects={"on_time": p / 100}), "power", f"+{p} points on time, 10%")

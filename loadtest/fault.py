@@ -36,6 +36,7 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
@@ -401,7 +402,9 @@ def _verify(report: Report, load: Load, redis_url: str) -> None:
         for experiment_id, acknowledged in experiments.items():
             experiment = store.get(experiment_id)
             report.experiment_outcomes_acknowledged += acknowledged
-            report.experiment_outcomes_counted += sum(d.outcomes for d in store.arm_data(experiment).values())
+            report.experiment_outcomes_counted += sum(
+                d.outcomes for d in store.arm_data(experiment, datetime.now(UTC)).values()
+            )
     finally:
         client.close()
 

@@ -68,6 +68,10 @@ class Scenario:
     """Share of orders without a customer id (routed to the baseline)."""
     guest_on_time: float | None = None
     delays: Delays = field(default_factory=Delays)
+    candidate_delays: Delays | None = None
+    """When the candidate's outcomes are reported, if not as the baseline's (a carrier that reports later)."""
+    maturity: dict[str, float] = field(default_factory=dict)
+    """Maturity windows in hours by metric (experiments.maturity); a metric not named has none."""
     look_every: int = 500
     effects: dict[str, float] = field(default_factory=dict)
     """The candidate's true effects (OutcomeModel.with_effects)."""
@@ -97,7 +101,8 @@ class World:
     customer_ids: list[str]
 
 
-def make_experiment(seed: int, share_bp: int) -> Experiment:
+def make_experiment(seed: int, share_bp: int, maturity: dict[str, float] | None = None) -> Experiment:
+    windows = {name: timedelta(hours=(maturity or {}).get(name, 0.0)) for name in METRICS}
     return new_experiment(
         id=f"calibration-{seed}",
         rule_set="fulfilment",
@@ -107,13 +112,14 @@ def make_experiment(seed: int, share_bp: int) -> Experiment:
         created_by="calibration",
         now=START,
         share_bp=share_bp,
+        maturity=windows,
     )
 
 
 def draw(scenario: Scenario, seed: int) -> World:
     rng = np.random.default_rng(seed)
     n = scenario.orders
-    experiment = make_experiment(seed, scenario.share_bp)
+    experiment = make_experiment(seed, scenario.share_bp, scenario.maturity)
     at = np.arange(n) / ORDERS_PER_HOUR
     customers, pool = _customers(scenario, n, rng)
     guest = rng.random(n) < scenario.guests
@@ -137,11 +143,17 @@ def draw(scenario: Scenario, seed: int) -> World:
     candidate = scenario.base.with_effects(scenario.effects)
     values = _outcomes(scenario, candidate, arm, lean, guest, at, rng)
     cluster = np.where(guest, pool + np.arange(n), unit)
-    delivered = np.where(values["on_time"] > 0, scenario.delays.on_time, scenario.delays.late)
+    theirs = scenario.candidate_delays or scenario.delays
+    mine = scenario.delays
+
+    def per_arm(pick: str) -> np.ndarray[Any, Any]:
+        return np.where(arm == 1, getattr(theirs, pick), getattr(mine, pick))
+
+    delivered = np.where(values["on_time"] > 0, per_arm("on_time"), per_arm("late"))
     reported_at = {name: at + delivered for name in values}
     early = values["exception"] > 0
-    reported_at["exception"] = np.where(early, at + scenario.delays.exception, reported_at["exception"])
-    report_at = np.minimum(at + delivered, np.where(early, at + scenario.delays.exception, np.inf))
+    reported_at["exception"] = np.where(early, at + per_arm("exception"), reported_at["exception"])
+    report_at = np.minimum(at + delivered, np.where(early, at + per_arm("exception"), np.inf))
     return World(scenario, experiment, at, arm, epoch, unit, cluster, values, reported_at, report_at, customer_ids)
 
 
@@ -201,8 +213,13 @@ class StoreState:
         self.world = world
         self._clusters = int(world.cluster.max()) + 1
         self._now = -np.inf
-        self._order = {name: np.argsort(at, kind="stable") for name, at in world.reported_at.items()}
-        self._sorted_at = {name: world.reported_at[name][order] for name, order in self._order.items()}
+        analysed_at, late_at = _matured(world)
+        self._order = {name: np.argsort(at, kind="stable") for name, at in analysed_at.items()}
+        self._sorted_at = {name: analysed_at[name][order] for name, order in self._order.items()}
+        self._late_at = {
+            (code, name): np.sort(late[world.arm == code]) for code in (0, 1) for name, late in late_at.items()
+        }
+        self._hour = np.floor(world.at).astype(np.int64) + int(START.timestamp()) // 3600
         self._sums = {(arm, name): _Sums(self._clusters) for arm in (0, 1) for name in world.values}
         self._first_reports = np.sort(world.report_at[world.arm == 1]), np.sort(world.report_at[world.arm == 0])
         # Orders with an outcome per unit and arm, and the units' names ranked as Redis ranks ties.
@@ -250,13 +267,20 @@ class StoreState:
             units = int(np.searchsorted(first_seen, made, "left"))
             outcomes = int(np.searchsorted(self._first_reports[0 if code else 1], now, "right"))
             heavy = self._heaviest(code)
-            moments = {name: self._sums[(code, name)].moments(heavy) for name in world.values}
+            sums = {name: self._sums[(code, name)] for name in world.values}
+            moments = {
+                name: mine.moments(heavy) for name, mine in sums.items() if mine.g
+            }  # as a store: no units, no key
             guests = int(self._guests[made - 1]) if made and arm is Arm.BASELINE else 0
             epoch_units = {
                 e: int(np.searchsorted(self._first_seen.get((code, e), np.empty(0)), made, "left"))
                 for e in range(current + 1)
             }
-            out[arm] = ArmData(decided, units, outcomes, moments, guests, epoch_units)
+            hours, counts = np.unique(self._hour[:made][world.arm[:made] == code], return_counts=True)
+            late = {name: int(np.searchsorted(self._late_at[(code, name)], now, "right")) for name in world.values}
+            late = {name: count for name, count in late.items() if count}
+            decided_hours = {int(h): int(c) for h, c in zip(hours, counts, strict=True)}
+            out[arm] = ArmData(decided, units, outcomes, moments, guests, epoch_units, decided_hours, late)
         return out
 
     def _heaviest(self, code: int) -> list[int]:
@@ -264,6 +288,23 @@ class StoreState:
         counts = self._reported[code]
         ranked = np.lexsort((self._name_rank, counts))[::-1][:HEAVY_UNITS]
         return [int(c) for c in ranked if counts[c] > 0]
+
+
+def _matured(world: World) -> tuple[dict[str, np.ndarray[Any, Any]], dict[str, np.ndarray[Any, Any]]]:
+    """Per metric, when each value is analysed and when a late one came (inf: never), as
+    experiments.maturity says: with a window, a value reported before its decision matures is analysed
+    at maturity (the hour after the decision's, plus the window), one reported later never."""
+    analysed, late = {}, {}
+    for name, reported in world.reported_at.items():
+        window = world.experiment.window(name).total_seconds() / 3600
+        if not window:
+            analysed[name], late[name] = reported, np.full(len(reported), np.inf)
+            continue
+        due = np.floor(world.at) + 1 + window
+        in_time = reported < due
+        analysed[name] = np.where(in_time, due, np.inf)
+        late[name] = np.where(in_time, np.inf, reported)
+    return analysed, late
 
 
 class _Sums:

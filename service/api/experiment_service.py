@@ -23,7 +23,7 @@ from service.api.messages import (
 from service.app import Changed, GrayReleases
 from service.errors import InvalidArgument
 
-REQUEST_FIELDS = {"traffic": "traffic_bp", "min_duration": "min_duration_seconds"}
+REQUEST_FIELDS = {"traffic": "traffic_bp", "min_duration": "min_duration_seconds", "maturity": "maturity_seconds"}
 """Settings the experiments package names otherwise than StartExperimentRequest does."""
 
 
@@ -46,11 +46,13 @@ class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
                 guardrails=guardrails_from_proto(list(request.guardrails)),
                 min_samples=request.min_samples,
                 min_duration=timedelta(seconds=request.min_duration_seconds),
+                maturity={m: timedelta(seconds=s) for m, s in request.maturity_seconds.items()},
                 salt=request.salt,
                 request_id=request.request_id,
             )
         except InvalidExperiment as exc:
-            field = REQUEST_FIELDS.get(exc.field, exc.field)
+            name, dot, key = exc.field.partition(".")
+            field = REQUEST_FIELDS.get(name, name) + dot + key
             raise InvalidArgument(field, exc.message.removeprefix(f"{exc.field}: ")) from None
         return pb.StartExperimentResponse(experiment=experiment_to_proto(experiment))
 

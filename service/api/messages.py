@@ -22,6 +22,7 @@ from experiments import (
     Verdict,
     check_outcome,
 )
+from experiments.maturity import Coverage
 from experiments.results import ArmEstimate
 from experiments.statistics import SampleRatio
 from rules import CheckResult, Diagnostic, Severity, TestResult
@@ -81,6 +82,7 @@ def experiment_to_proto(e: Experiment) -> pb.Experiment:
         created_at=timestamp(e.created_at),
         created_by=e.created_by,
         epoch=e.epoch,
+        maturity_seconds={m: round(w.total_seconds()) for m, w in e.maturity.items()},
     )
     if e.ended_at is not None:
         message.ended_at.CopyFrom(timestamp(e.ended_at))
@@ -167,7 +169,24 @@ def results_to_proto(experiment: Experiment, r: Results) -> pb.GetResultsRespons
         computed_at=timestamp(r.computed_at),
         experiment=experiment_to_proto(experiment),
         epoch_sample_ratios=[_sample_ratio(s) for s in r.epoch_ratios],
+        coverage=[_coverage(c) for c in r.coverage],
     )
+
+
+def _coverage(c: Coverage) -> pb.OutcomeCoverage:
+    message = pb.OutcomeCoverage(
+        metric=c.metric,
+        maturity_seconds=c.window_ms // 1000,
+        baseline_matured=c.matured[0],
+        candidate_matured=c.matured[1],
+        baseline_analysed=c.analysed[0],
+        candidate_analysed=c.analysed[1],
+        baseline_late=c.late[0],
+        candidate_late=c.late[1],
+    )
+    if c.test is not None:
+        message.test.CopyFrom(_sample_ratio(c.test))
+    return message
 
 
 # ---------------------------------------------------------------- rule sets

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -87,6 +87,7 @@ class GrayReleases:
         guardrails: Sequence[Guardrail] = (),
         min_samples: int = 0,
         min_duration: timedelta = DEFAULT_MIN_DURATION,
+        maturity: Mapping[str, timedelta] | None = None,
         salt: str = "",
         request_id: str = "",
     ) -> Experiment:
@@ -109,6 +110,7 @@ class GrayReleases:
             guardrails=guardrails,
             min_samples=min_samples,
             min_duration=min_duration,
+            maturity=maturity,
         )
         claim = self._store.start(experiment, actor, reason, replacing=holder, request_id=request_id)
         if not claim.claimed and not claim.retried:
@@ -138,7 +140,7 @@ class GrayReleases:
         else:
             now = self._clock()
             after = change(before, action, now, share_bp)
-            snapshot = compute_results(before, self._store.arm_data(before), now).summary()
+            snapshot = compute_results(before, self._store.arm_data(before, now), now).summary()
             self._store.save_transition(before, after, action, actor, reason, now, snapshot)
             log.info("%s %s by %s: %s", action, experiment_id, actor, reason)
         self._show(after)
@@ -167,7 +169,8 @@ class GrayReleases:
 
     def results(self, experiment_id: str) -> tuple[Experiment, Results]:
         experiment = self._store.get(experiment_id)
-        return experiment, compute_results(experiment, self._store.arm_data(experiment), self._clock())
+        now = self._clock()
+        return experiment, compute_results(experiment, self._store.arm_data(experiment, now), now)
 
     def running(self) -> list[Experiment]:
         """The running experiments this replica routes to."""

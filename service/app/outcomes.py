@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from experiments import Arm
+from service.app.clock import Clock, utc_now
 from service.app.decision_log import DecisionLog
 from service.errors import NotFound, shown
 from service.storage import DecisionRecord, DecisionStore
@@ -28,16 +29,19 @@ class Recorded:
 
 
 class OutcomeRecorder:
-    def __init__(self, store: DecisionStore, decisions: DecisionLog, telemetry: Telemetry) -> None:
+    def __init__(
+        self, store: DecisionStore, decisions: DecisionLog, telemetry: Telemetry, clock: Clock = utc_now
+    ) -> None:
         self._store = store
         self._decisions = decisions
         self._telemetry = telemetry
+        self._clock = clock
 
     def record(self, reports: Sequence[OutcomeReport]) -> list[Recorded | NotFound]:
         """One result per report, in order: Recorded (durable), or NotFound for an unknown decision."""
         records = self._lookup([r.decision_id for r in reports])
         found = [(report, record) for report, record in zip(reports, records, strict=True) if record is not None]
-        earlier = self._store.apply_outcomes([(record, report.values) for report, record in found])
+        earlier = self._store.apply_outcomes([(record, report.values) for report, record in found], self._clock())
         self._telemetry.outcomes(
             OutcomeChange(str(record.arm) if record.arm else "none", record.version, report.values, before)
             for (report, record), before in zip(found, earlier, strict=True)

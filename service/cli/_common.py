@@ -90,6 +90,27 @@ def percent(text: str) -> int:
     return bp
 
 
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration_pairs(items: list[str], what: str) -> dict[str, int]:
+    """METRIC=DURATION options (72h, 3d, 30m, 0) -> metric: seconds."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        number, unit = value.strip(), "s"
+        if number and number[-1] in DURATION_UNITS:
+            number, unit = number[:-1], number[-1]
+        try:
+            seconds = float(number) * DURATION_UNITS[unit]
+        except ValueError:
+            raise CliError(f"{what} {item!r}: write METRIC=DURATION, e.g. on_time=72h or returned=14d") from None
+        if not sep or not name.strip():
+            raise CliError(f"{what} {item!r}: write METRIC=DURATION, e.g. on_time=72h or returned=14d")
+        out[name.strip()] = round(seconds)
+    return out
+
+
 def pairs(items: list[str], what: str) -> dict[str, float]:
     """METRIC=NUMBER options -> a mapping."""
     out = {}

@@ -11,7 +11,17 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from experiments import Action
 from experiments.model import DEFAULT_MIN_SAMPLES, DEFAULT_PRIMARY, DEFAULT_SHARE_BP
-from service.cli._common import call, pairs, percent, print_message, print_table, remote, time_text, user
+from service.cli._common import (
+    call,
+    duration_pairs,
+    pairs,
+    percent,
+    print_message,
+    print_table,
+    remote,
+    time_text,
+    user,
+)
 from service.client.report import experiments_table, percent_bp, results_text, state_name
 
 CHANGES = {
@@ -53,6 +63,14 @@ def register(sub: Any) -> None:
         help=f"customers (units) per arm with an outcome before a verdict (default {DEFAULT_MIN_SAMPLES})",
     )
     c.add_argument("--min-duration", type=int, default=0, help="seconds before a verdict")
+    c.add_argument(
+        "--maturity",
+        action="append",
+        default=[],
+        metavar="METRIC=DURATION",
+        help="how long after the decision a metric's outcome is known, e.g. on_time=72h, returned=14d, "
+        "exception=0 (compare reports as they come); repeatable; a metric not named keeps its default",
+    )
     c.add_argument("--reason", required=True)
     c.add_argument("--actor", default=None)
     c.set_defaults(run=_start)
@@ -101,6 +119,7 @@ def _start(args: argparse.Namespace) -> int:
             guardrails=guardrails,
             min_samples=args.min_samples,
             min_duration_seconds=args.min_duration,
+            maturity_seconds=duration_pairs(args.maturity, "maturity"),
             actor=user(args.actor),
             reason=args.reason,
             request_id=str(uuid.uuid4()),

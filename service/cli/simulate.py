@@ -10,6 +10,7 @@ import grpc
 from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
+from experiments import METRICS
 from experiments.simulation import OutcomeModel
 from service.cli._common import CliError, channel, pairs, percent, remote
 from service.client.simulate import Simulation, simulate
@@ -119,6 +120,8 @@ def _scenario_experiment(chan: grpc.Channel, traffic_bp: int, scenario: str) -> 
             traffic_bp=traffic_bp,
             actor="orderroute-simulate",
             reason=f"simulated scenario: {scenario}",
+            # Simulated outcomes come within seconds of the decision: every report is compared as it comes.
+            maturity_seconds=dict.fromkeys(METRICS, 0),
         )
     )
     return str(experiment.experiment.id)

@@ -94,10 +94,42 @@ def results_text(r: pb.GetResultsResponse) -> str:
         + ("MISMATCH" if s.mismatch else "ok")
         for s in ratios
     )
+    coverage = _coverage_table(r.coverage)
     unassigned = sum(a.unassigned for a in r.arms)
     guests = (
         [f"{unassigned:,} orders without the unit, served by the baseline and not analysed (not randomised)"]
         if unassigned
         else []
     )
-    return "\n".join([*head, arms, *guests, "", metrics, "", guards, "", srm])
+    return "\n".join([*head, arms, *guests, "", metrics, "", guards, "", srm, "", coverage])
+
+
+def _window(seconds: int) -> str:
+    if not seconds:
+        return "none"
+    hours = seconds / 3600
+    return f"{hours / 24:g}d" if hours >= 48 and hours % 24 == 0 else f"{hours:g}h"
+
+
+def _covered(analysed: int, matured: int) -> str:
+    return f"{analysed / matured:.1%} of {matured:,}" if matured else "-"
+
+
+def _coverage_table(coverage: Sequence[pb.OutcomeCoverage]) -> str:
+    """Per metric, the matured decisions of each arm with a report analysed."""
+    rows = []
+    for c in coverage:
+        test = "-"
+        if c.HasField("test"):
+            test = f"p={c.test.p_value:.3g}: " + ("MISMATCH" if c.test.mismatch else "ok")
+        rows.append(
+            [
+                c.metric,
+                _window(c.maturity_seconds),
+                _covered(c.baseline_analysed, c.baseline_matured),
+                _covered(c.candidate_analysed, c.candidate_matured),
+                f"{c.baseline_late:,}/{c.candidate_late:,}",
+                test,
+            ]
+        )
+    return table(["REPORTED", "WINDOW", "BASELINE MATURED", "CANDIDATE MATURED", "LATE B/C", "COVERAGE TEST"], rows)

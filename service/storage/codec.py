@@ -48,6 +48,7 @@ def experiment_to_json(e: Experiment) -> str:
             "ended_at": time_to_ms(e.ended_at) if e.ended_at else None,
             "alpha": e.alpha,
             "shares": list(e.shares),
+            "maturity_s": {m: w.total_seconds() for m, w in e.maturity.items()},
         }
     )
 
@@ -73,6 +74,7 @@ def experiment_from_json(raw: str | bytes) -> Experiment:
         ended_at=time_from_stored(d["ended_at"]) if d.get("ended_at") else None,
         alpha=float(d.get("alpha", 0.05)),
         shares=tuple(int(s) for s in d.get("shares", ())),
+        maturity={m: timedelta(seconds=float(s)) for m, s in d.get("maturity_s", {}).items()},
     )
 
 

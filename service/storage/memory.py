@@ -16,9 +16,10 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from experiments import Action, Arm, ArmData, Experiment, State, Transition
+from experiments.maturity import HOUR_MS, Arrival, arrival, due_ms, to_ms
 from experiments.statistics import Accumulator, heaviest
 from service.errors import Conflict, NotFound, shown
 from service.storage.codec import experiment_from_json, experiment_to_json, time_from_stored, time_to_ms
@@ -51,6 +52,18 @@ class _Arm:
     metrics: defaultdict[str, Accumulator] = field(default_factory=lambda: defaultdict(Accumulator))
     reported: Counter[str] = field(default_factory=Counter)
     """Orders with an outcome per unit (which units are the heaviest)."""
+    decided_hours: Counter[int] = field(default_factory=Counter)
+    held: dict[tuple[str, str], tuple[int, str, int, float]] = field(default_factory=dict)
+    """(decision id, metric) -> (due ms, unit, epoch, value): waiting for the decision to mature."""
+    late: set[tuple[str, str]] = field(default_factory=set)
+    late_counts: Counter[str] = field(default_factory=Counter)
+
+    def mature(self, now_ms: int) -> None:
+        """Analyses the held values whose decisions have matured, in the order they matured."""
+        ready = sorted((due, key) for key, (due, *_rest) in self.held.items() if due <= now_ms)
+        for _due, key in ready:
+            _, unit, epoch, value = self.held.pop(key)
+            self.metrics[key[1]].add(unit, value, None, epoch)
 
 
 @dataclass
@@ -228,9 +241,11 @@ class MemoryExperimentStore:
         with self._db.lock:
             return list(self._experiment(experiment_id).transitions)
 
-    def arm_data(self, experiment: Experiment) -> dict[Arm, ArmData]:
+    def arm_data(self, experiment: Experiment, now: datetime) -> dict[Arm, ArmData]:
         with self._db.lock:
             arms = self._experiment(experiment.id).arms
+            for data in arms.values():
+                data.mature(time_to_ms(now))
             return {
                 arm: ArmData(
                     data.assigned,
@@ -239,6 +254,8 @@ class MemoryExperimentStore:
                     {metric: acc.moments(heaviest(data.reported)) for metric, acc in data.metrics.items()},
                     data.unassigned,
                     {epoch: len(data.units[epoch]) for epoch in range(experiment.epoch + 1)},
+                    dict(data.decided_hours),
+                    dict(data.late_counts),
                 )
                 for arm, data in arms.items()
             }
@@ -258,6 +275,7 @@ class MemoryDecisionStore:
                     experiment.arms[Arm.BASELINE].unassigned += 1  # served by the baseline, not randomised
                 elif experiment is not None and r.arm is not None:
                     counted[(r.experiment_id, r.arm)] += 1
+                    experiment.arms[r.arm].decided_hours[r.at_ms // HOUR_MS] += 1
                     if r.unit:
                         experiment.arms[r.arm].units[r.epoch].add(r.unit)
             for (experiment_id, arm), count in counted.items():
@@ -274,8 +292,11 @@ class MemoryDecisionStore:
                 return dict(experiment.reported.get(decision_id, {})) if experiment else {}
             return dict(self._db.plain_outcomes.get(decision_id, {}))
 
-    def apply_outcomes(self, items: Sequence[tuple[DecisionRecord, Mapping[str, float]]]) -> list[dict[str, float]]:
+    def apply_outcomes(
+        self, items: Sequence[tuple[DecisionRecord, Mapping[str, float]]], now: datetime
+    ) -> list[dict[str, float]]:
         out: list[dict[str, float]] = []
+        now_ms = time_to_ms(now)
         with self._db.lock:
             for record, values in items:
                 experiment = self._db.experiments.get(record.experiment_id)
@@ -285,15 +306,27 @@ class MemoryDecisionStore:
                     earlier.update({m: float(v) for m, v in values.items()})
                     continue
                 arm = experiment.arms[record.arm]
+                windows = experiment_from_json(experiment.json).maturity
+                unit = record.unit or record.decision_id
                 first = record.decision_id not in experiment.reported
                 earlier = experiment.reported.setdefault(record.decision_id, {})
                 replaced = {m: earlier[m] for m in values if m in earlier}
                 for metric, value in values.items():
-                    arm.metrics[metric].add(
-                        record.unit or record.decision_id, float(value), replaced.get(metric), record.epoch
-                    )
+                    key = (record.decision_id, metric)
+                    window_ms = to_ms(windows.get(metric, timedelta(0)))
+                    if key in arm.held:
+                        arm.held[key] = (*arm.held[key][:3], float(value))
+                    elif key in arm.late:
+                        pass  # late it came, late it stays
+                    elif metric in replaced or arrival(record.at_ms, window_ms, now_ms) is Arrival.ANALYSED:
+                        arm.metrics[metric].add(unit, float(value), replaced.get(metric), record.epoch)
+                    elif arrival(record.at_ms, window_ms, now_ms) is Arrival.HELD:
+                        arm.held[key] = (due_ms(record.at_ms, window_ms), unit, record.epoch, float(value))
+                    else:
+                        arm.late.add(key)
+                        arm.late_counts[metric] += 1
                     earlier[metric] = float(value)
                 arm.outcomes += first
-                arm.reported[record.unit or record.decision_id] += first
+                arm.reported[unit] += first
                 out.append(replaced)
         return out

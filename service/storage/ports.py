@@ -114,7 +114,10 @@ class ExperimentStore(Protocol):
         """Oldest first."""
         ...
 
-    def arm_data(self, experiment: Experiment) -> dict[Arm, ArmData]: ...
+    def arm_data(self, experiment: Experiment, now: datetime) -> dict[Arm, ArmData]:
+        """The experiment's counts and sums as of `now`: values held for their maturity window
+        (experiments.maturity) whose decisions have matured by then are analysed first."""
+        ...
 
 
 class DecisionStore(Protocol):
@@ -126,9 +129,13 @@ class DecisionStore(Protocol):
 
     def get(self, decision_ids: Sequence[str]) -> list[DecisionRecord | None]: ...
 
-    def apply_outcomes(self, items: Sequence[tuple[DecisionRecord, Mapping[str, float]]]) -> list[dict[str, float]]:
+    def apply_outcomes(
+        self, items: Sequence[tuple[DecisionRecord, Mapping[str, float]]], now: datetime
+    ) -> list[dict[str, float]]:
         """Stores outcome values (a later value of a metric replaces the earlier one, so a retry counts
-        once) and keeps the experiment's sums up to date; returns per item the earlier values replaced."""
+        once) and keeps the experiment's sums up to date: a value is analysed at once, held until its
+        decision matures, or counted as late, as experiments.maturity.arrival says at `now`; returns per
+        item the earlier values replaced."""
         ...
 
     def stored_outcome(self, decision_id: str, experiment_id: str) -> dict[str, float]:

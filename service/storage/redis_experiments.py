@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from experiments import METRICS, Action, Arm, ArmData, Experiment, State, Transition
+from experiments.maturity import to_ms
 from experiments.statistics import HEAVY_UNITS, ArmMoments, Cross, Moments
 from service.errors import Conflict, NotFound, shown
 from service.storage import keys
@@ -25,6 +26,7 @@ from service.storage.changes import announce
 from service.storage.codec import experiment_from_json, experiment_to_json, text, time_from_stored, time_to_ms
 from service.storage.connection import RedisClient, mget, run
 from service.storage.keys import UNASSIGNED
+from service.storage.outcome_scripts import MATURE, MATURE_BATCH
 from service.storage.records import Claim
 
 START_REQUEST_TTL_SECONDS = 24 * 3600
@@ -81,6 +83,7 @@ class RedisExperimentStore:
         self._redis = client
         self._start: Callable[..., Any] = client.register_script(_START)
         self._transition: Callable[..., Any] = client.register_script(_TRANSITION)
+        self._mature_script: Callable[..., Any] = client.register_script(MATURE)
 
     def next_id(self) -> str:
         return f"exp-{run(self._redis, lambda: self._redis.incr(keys.EXPERIMENT_SEQUENCE))}"
@@ -115,8 +118,12 @@ class RedisExperimentStore:
         ]
 
         def write() -> tuple[Any, Any]:
-            # The index first: if the script then fails, it points at nothing and lookups skip it.
+            # The index and the windows first: if the script then fails, they point at nothing and
+            # lookups skip them; once it succeeds, every outcome finds its window.
             self._redis.hset(keys.EXPERIMENT_RULE_SETS, experiment.id, name)
+            if experiment.maturity:
+                windows = keys.experiment(experiment.id, "windows")
+                self._redis.hset(windows, mapping={m: to_ms(w) for m, w in experiment.maturity.items()})
             holder, outcome = self._start(keys=script_keys, args=args)
             return holder, outcome
 
@@ -207,7 +214,8 @@ class RedisExperimentStore:
             )
         return out
 
-    def arm_data(self, experiment: Experiment) -> dict[Arm, ArmData]:
+    def arm_data(self, experiment: Experiment, now: datetime) -> dict[Arm, ArmData]:
+        self._mature(experiment.id, time_to_ms(now))
         epochs = range(experiment.epoch + 1)
 
         def read() -> list[Any]:
@@ -216,24 +224,45 @@ class RedisExperimentStore:
             for arm in Arm:
                 for epoch in epochs:
                     pipe.scard(keys.experiment(experiment.id, f"units:{epoch}:{arm}"))
+                pipe.hgetall(keys.experiment(experiment.id, f"decided:{arm}"))
                 pipe.hgetall(keys.experiment(experiment.id, f"stats:{arm}"))
                 pipe.zrevrange(keys.experiment(experiment.id, f"heavy:{arm}"), 0, HEAVY_UNITS - 1)
             return list(pipe.execute())
 
         assigned, *rest = run(self._redis, read)
         counts = {text(k): int(v) for k, v in assigned.items()}
-        per_arm = len(epochs) + 2
+        per_arm = len(epochs) + 3
         replies = {arm: rest[per_arm * i : per_arm * (i + 1)] for i, arm in enumerate(Arm)}
         stats = {arm: {text(k): float(v) for k, v in r[-2].items()} for arm, r in replies.items()}
         heavy = self._heavy_cells(experiment.id, {arm: [text(u) for u in r[-1]] for arm, r in replies.items()})
         out = {}
         for arm in Arm:
             units = {epoch: int(replies[arm][epoch]) for epoch in epochs}
-            unassigned = counts.get(UNASSIGNED, 0) if arm is Arm.BASELINE else 0
-            outcomes = int(stats[arm].get("outcomes", 0))
-            moments = moments_of(stats[arm], heavy[arm])
-            out[arm] = ArmData(counts.get(str(arm), 0), units[experiment.epoch], outcomes, moments, unassigned, units)
+            hours = {int(text(h)): int(c) for h, c in replies[arm][-3].items()}
+            late = {m: int(stats[arm].get(f"{m}:late", 0)) for m in METRICS if f"{m}:late" in stats[arm]}
+            out[arm] = ArmData(
+                counts.get(str(arm), 0),
+                units[experiment.epoch],
+                int(stats[arm].get("outcomes", 0)),
+                moments_of(stats[arm], heavy[arm]),
+                counts.get(UNASSIGNED, 0) if arm is Arm.BASELINE else 0,
+                units,
+                hours,
+                late,
+            )
         return out
+
+    def _mature(self, experiment_id: str, now_ms: int) -> None:
+        """Analyses the held values whose decisions have matured by now, a batch per call."""
+        for arm in Arm:
+            parts = (f"held:{arm}", f"due:{arm}", f"clusters:{arm}", f"stats:{arm}")
+            script_keys = [keys.experiment(experiment_id, part) for part in parts]
+
+            def batch(k: list[str] = script_keys) -> int:
+                return int(self._mature_script(keys=k, args=[now_ms, MATURE_BATCH]))
+
+            while run(self._redis, batch) == MATURE_BATCH:
+                pass
 
     def _heavy_cells(
         self, experiment_id: str, heavy: Mapping[Arm, list[str]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from experiments import Arm
 from loadtest import bench_verdicts
-from loadtest.verdict_world import Delays, Scenario, StoreState, World, draw
+from loadtest.verdict_world import START, Delays, Scenario, StoreState, World, draw
 from service.storage.memory import MemoryDatabase
 from service.storage.records import DecisionRecord
 
@@ -26,7 +27,15 @@ WORLD = Scenario(
     guests=0.1,
     guest_on_time=0.5,
     delays=Delays(exception=0.0, on_time=0.2, late=0.5),
+    candidate_delays=Delays(exception=0.1, on_time=0.3, late=0.9),
+    maturity={"on_time": 0.3504, "complaint": 0.7504, "exception": 0.0},
 )
+"""Off the grid of decision times (1/1000 h), so that no report comes in the very millisecond its decision
+matures (the float hours here and the service's whole milliseconds might round it to different sides)."""
+
+
+def hours(at: float) -> datetime:
+    return START + timedelta(hours=at)
 
 
 def replayed(world: World, looks: list[float]) -> list[dict[Arm, object]]:
@@ -47,7 +56,7 @@ def replayed(world: World, looks: list[float]) -> list[dict[Arm, object]]:
 
     def snapshot(look: float) -> dict[Arm, object]:
         epoch = int(world.epoch[np.searchsorted(world.at, look, "right") - 1])  # the experiment's epoch then
-        return dict(experiments.arm_data(replace(world.experiment, epoch=epoch)))
+        return dict(experiments.arm_data(replace(world.experiment, epoch=epoch), hours(look)))
 
     for at, kind, i, values in events:
         while pending and at > pending[0]:
@@ -55,12 +64,13 @@ def replayed(world: World, looks: list[float]) -> list[dict[Arm, object]]:
         if kind == 0:
             unit = world.customer_ids[world.unit[i]] if world.unit[i] >= 0 else ""
             arm = {1: Arm.CANDIDATE, 0: Arm.BASELINE}.get(int(world.arm[i]))  # a guest: in no arm
+            at_ms = round(hours(float(world.at[i])).timestamp() * 1000)
             records[i] = DecisionRecord(
-                f"d{i}", "fulfilment", 1, i, world.experiment.id, arm, unit, int(world.epoch[i])
+                f"d{i}", "fulfilment", 1, at_ms, world.experiment.id, arm, unit, int(world.epoch[i])
             )
             decisions.write([records[i]])
         else:
-            decisions.apply_outcomes([(records[i], values)])
+            decisions.apply_outcomes([(records[i], values)], hours(at))
     snapshots += [snapshot(look) for look in pending]
     return snapshots
 
@@ -68,7 +78,7 @@ def replayed(world: World, looks: list[float]) -> list[dict[Arm, object]]:
 def test_the_calibration_sees_what_the_service_store_holds_at_every_look() -> None:
     world = draw(WORLD, 7)
     assert (world.unit < 0).any() and (world.epoch == 1).any() and set(world.arm) == {-1, 0, 1}
-    looks = [0.3, 0.7, 1.2, 1.6, 3.0]
+    looks = [0.3, 0.7, 1.2, 1.6, 2.4, 3.0]
     store = StoreState(world)
     mine = [store.at(t) for t in looks]
     theirs = replayed(world, looks)
@@ -83,6 +93,8 @@ def test_the_calibration_sees_what_the_service_store_holds_at_every_look() -> No
                 assert moments.sums() == pytest.approx(want), (at, arm, name)
             assert a.units == b.units, (at, arm)  # type: ignore[attr-defined]
             assert a.epoch_units == b.epoch_units, (at, arm)  # type: ignore[attr-defined]
+            assert a.decided_hours == b.decided_hours, (at, arm)  # type: ignore[attr-defined]
+            assert a.late == b.late, (at, arm)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(("hits", "runs"), [(0, 1000), (3, 1000), (50, 1000), (999, 1000), (7, 20)])

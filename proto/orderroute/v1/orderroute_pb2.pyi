@@ -613,7 +613,14 @@ class GuardrailSpec(_message.Message):
     def __init__(self, metric: _Optional[str] = ..., limit: _Optional[float] = ...) -> None: ...
 
 class Experiment(_message.Message):
-    __slots__ = ("id", "rule_set", "baseline_version", "candidate_version", "traffic_bp", "unit", "salt", "primary_metric", "guardrails", "min_samples", "min_duration_seconds", "state", "created_at", "created_by", "ended_at", "epoch")
+    __slots__ = ("id", "rule_set", "baseline_version", "candidate_version", "traffic_bp", "unit", "salt", "primary_metric", "guardrails", "min_samples", "min_duration_seconds", "state", "created_at", "created_by", "ended_at", "epoch", "maturity_seconds")
+    class MaturitySecondsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     ID_FIELD_NUMBER: _ClassVar[int]
     RULE_SET_FIELD_NUMBER: _ClassVar[int]
     BASELINE_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -630,6 +637,7 @@ class Experiment(_message.Message):
     CREATED_BY_FIELD_NUMBER: _ClassVar[int]
     ENDED_AT_FIELD_NUMBER: _ClassVar[int]
     EPOCH_FIELD_NUMBER: _ClassVar[int]
+    MATURITY_SECONDS_FIELD_NUMBER: _ClassVar[int]
     id: str
     rule_set: str
     baseline_version: int
@@ -646,7 +654,8 @@ class Experiment(_message.Message):
     created_by: str
     ended_at: _timestamp_pb2.Timestamp
     epoch: int
-    def __init__(self, id: _Optional[str] = ..., rule_set: _Optional[str] = ..., baseline_version: _Optional[int] = ..., candidate_version: _Optional[int] = ..., traffic_bp: _Optional[int] = ..., unit: _Optional[_Union[AssignmentUnit, str]] = ..., salt: _Optional[str] = ..., primary_metric: _Optional[str] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailSpec, _Mapping]]] = ..., min_samples: _Optional[int] = ..., min_duration_seconds: _Optional[int] = ..., state: _Optional[_Union[ExperimentState, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[str] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., epoch: _Optional[int] = ...) -> None: ...
+    maturity_seconds: _containers.ScalarMap[str, int]
+    def __init__(self, id: _Optional[str] = ..., rule_set: _Optional[str] = ..., baseline_version: _Optional[int] = ..., candidate_version: _Optional[int] = ..., traffic_bp: _Optional[int] = ..., unit: _Optional[_Union[AssignmentUnit, str]] = ..., salt: _Optional[str] = ..., primary_metric: _Optional[str] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailSpec, _Mapping]]] = ..., min_samples: _Optional[int] = ..., min_duration_seconds: _Optional[int] = ..., state: _Optional[_Union[ExperimentState, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[str] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., epoch: _Optional[int] = ..., maturity_seconds: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class ExperimentTransition(_message.Message):
     __slots__ = ("action", "from_state", "to_state", "actor", "reason", "at", "traffic_bp", "results_json")
@@ -669,7 +678,14 @@ class ExperimentTransition(_message.Message):
     def __init__(self, action: _Optional[str] = ..., from_state: _Optional[_Union[ExperimentState, str]] = ..., to_state: _Optional[_Union[ExperimentState, str]] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., traffic_bp: _Optional[int] = ..., results_json: _Optional[str] = ...) -> None: ...
 
 class StartExperimentRequest(_message.Message):
-    __slots__ = ("rule_set", "candidate_version", "traffic_bp", "unit", "primary_metric", "guardrails", "min_samples", "min_duration_seconds", "actor", "reason", "salt", "request_id")
+    __slots__ = ("rule_set", "candidate_version", "traffic_bp", "unit", "primary_metric", "guardrails", "min_samples", "min_duration_seconds", "actor", "reason", "salt", "request_id", "maturity_seconds")
+    class MaturitySecondsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     RULE_SET_FIELD_NUMBER: _ClassVar[int]
     CANDIDATE_VERSION_FIELD_NUMBER: _ClassVar[int]
     TRAFFIC_BP_FIELD_NUMBER: _ClassVar[int]
@@ -682,6 +698,7 @@ class StartExperimentRequest(_message.Message):
     REASON_FIELD_NUMBER: _ClassVar[int]
     SALT_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    MATURITY_SECONDS_FIELD_NUMBER: _ClassVar[int]
     rule_set: str
     candidate_version: int
     traffic_bp: int
@@ -694,7 +711,8 @@ class StartExperimentRequest(_message.Message):
     reason: str
     salt: str
     request_id: str
-    def __init__(self, rule_set: _Optional[str] = ..., candidate_version: _Optional[int] = ..., traffic_bp: _Optional[int] = ..., unit: _Optional[_Union[AssignmentUnit, str]] = ..., primary_metric: _Optional[str] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailSpec, _Mapping]]] = ..., min_samples: _Optional[int] = ..., min_duration_seconds: _Optional[int] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., salt: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    maturity_seconds: _containers.ScalarMap[str, int]
+    def __init__(self, rule_set: _Optional[str] = ..., candidate_version: _Optional[int] = ..., traffic_bp: _Optional[int] = ..., unit: _Optional[_Union[AssignmentUnit, str]] = ..., primary_metric: _Optional[str] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailSpec, _Mapping]]] = ..., min_samples: _Optional[int] = ..., min_duration_seconds: _Optional[int] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., salt: _Optional[str] = ..., request_id: _Optional[str] = ..., maturity_seconds: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class StartExperimentResponse(_message.Message):
     __slots__ = ("experiment",)
@@ -935,7 +953,7 @@ class SampleRatio(_message.Message):
     def __init__(self, baseline_units: _Optional[int] = ..., candidate_units: _Optional[int] = ..., expected_share: _Optional[float] = ..., observed_share: _Optional[float] = ..., p_value: _Optional[float] = ..., chi_square: _Optional[float] = ..., chi_square_p: _Optional[float] = ..., mismatch: _Optional[bool] = ..., epoch: _Optional[int] = ...) -> None: ...
 
 class GetResultsResponse(_message.Message):
-    __slots__ = ("experiment_id", "verdict", "reason", "samples_needed", "arms", "metrics", "guardrails", "sample_ratio", "computed_at", "experiment", "epoch_sample_ratios")
+    __slots__ = ("experiment_id", "verdict", "reason", "samples_needed", "arms", "metrics", "guardrails", "sample_ratio", "computed_at", "experiment", "epoch_sample_ratios", "coverage")
     EXPERIMENT_ID_FIELD_NUMBER: _ClassVar[int]
     VERDICT_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
@@ -947,6 +965,7 @@ class GetResultsResponse(_message.Message):
     COMPUTED_AT_FIELD_NUMBER: _ClassVar[int]
     EXPERIMENT_FIELD_NUMBER: _ClassVar[int]
     EPOCH_SAMPLE_RATIOS_FIELD_NUMBER: _ClassVar[int]
+    COVERAGE_FIELD_NUMBER: _ClassVar[int]
     experiment_id: str
     verdict: Verdict
     reason: str
@@ -958,7 +977,30 @@ class GetResultsResponse(_message.Message):
     computed_at: _timestamp_pb2.Timestamp
     experiment: Experiment
     epoch_sample_ratios: _containers.RepeatedCompositeFieldContainer[SampleRatio]
-    def __init__(self, experiment_id: _Optional[str] = ..., verdict: _Optional[_Union[Verdict, str]] = ..., reason: _Optional[str] = ..., samples_needed: _Optional[int] = ..., arms: _Optional[_Iterable[_Union[ArmSummary, _Mapping]]] = ..., metrics: _Optional[_Iterable[_Union[MetricResult, _Mapping]]] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailResult, _Mapping]]] = ..., sample_ratio: _Optional[_Union[SampleRatio, _Mapping]] = ..., computed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., experiment: _Optional[_Union[Experiment, _Mapping]] = ..., epoch_sample_ratios: _Optional[_Iterable[_Union[SampleRatio, _Mapping]]] = ...) -> None: ...
+    coverage: _containers.RepeatedCompositeFieldContainer[OutcomeCoverage]
+    def __init__(self, experiment_id: _Optional[str] = ..., verdict: _Optional[_Union[Verdict, str]] = ..., reason: _Optional[str] = ..., samples_needed: _Optional[int] = ..., arms: _Optional[_Iterable[_Union[ArmSummary, _Mapping]]] = ..., metrics: _Optional[_Iterable[_Union[MetricResult, _Mapping]]] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailResult, _Mapping]]] = ..., sample_ratio: _Optional[_Union[SampleRatio, _Mapping]] = ..., computed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., experiment: _Optional[_Union[Experiment, _Mapping]] = ..., epoch_sample_ratios: _Optional[_Iterable[_Union[SampleRatio, _Mapping]]] = ..., coverage: _Optional[_Iterable[_Union[OutcomeCoverage, _Mapping]]] = ...) -> None: ...
+
+class OutcomeCoverage(_message.Message):
+    __slots__ = ("metric", "maturity_seconds", "baseline_matured", "candidate_matured", "baseline_analysed", "candidate_analysed", "baseline_late", "candidate_late", "test")
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    MATURITY_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_MATURED_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_MATURED_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_ANALYSED_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_ANALYSED_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_LATE_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_LATE_FIELD_NUMBER: _ClassVar[int]
+    TEST_FIELD_NUMBER: _ClassVar[int]
+    metric: str
+    maturity_seconds: int
+    baseline_matured: int
+    candidate_matured: int
+    baseline_analysed: int
+    candidate_analysed: int
+    baseline_late: int
+    candidate_late: int
+    test: SampleRatio
+    def __init__(self, metric: _Optional[str] = ..., maturity_seconds: _Optional[int] = ..., baseline_matured: _Optional[int] = ..., candidate_matured: _Optional[int] = ..., baseline_analysed: _Optional[int] = ..., candidate_analysed: _Optional[int] = ..., baseline_late: _Optional[int] = ..., candidate_late: _Optional[int] = ..., test: _Optional[_Union[SampleRatio, _Mapping]] = ...) -> None: ...
 
 class Outcome(_message.Message):
     __slots__ = ("decision_id", "on_time", "fulfilment_hours", "logistics_cost_minor", "exception", "manual_intervention", "cancelled", "complaint", "returned")

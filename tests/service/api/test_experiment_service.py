@@ -5,13 +5,14 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
+from datetime import UTC, datetime
 
 import grpc
 import pytest
 from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
-from experiments import Arm
+from experiments import METRICS, Arm
 from experiments.statistics import Accumulator, ArmMoments, heaviest
 from service.storage import keys
 from service.storage.redis_experiments import RedisExperimentStore
@@ -38,7 +39,13 @@ def outcomes(channel) -> pb_grpc.OutcomeServiceStub:
 def running(rulesets, experiments) -> pb.Experiment:
     rulesets.PublishRuleSet(pb.PublishRuleSetRequest(source=CANDIDATE, author="ana"))
     request = pb.StartExperimentRequest(
-        rule_set="fulfilment", candidate_version=2, traffic_bp=1000, actor="rev", reason="pilot", min_samples=50
+        rule_set="fulfilment",
+        candidate_version=2,
+        traffic_bp=1000,
+        actor="rev",
+        reason="pilot",
+        min_samples=50,
+        maturity_seconds=dict.fromkeys(METRICS, 0),  # these tests report at once
     )
     return experiments.StartExperiment(request).experiment
 
@@ -273,7 +280,7 @@ def test_redis_sums_equal_the_reference_accumulator(running, routing, outcomes, 
         reply = outcomes.RecordOutcomes(pb.RecordOutcomesRequest(outcomes=batch[i : i + 100]))
         assert all(r.WhichOneof("result") == "recorded" for r in reply.results)
     store = RedisExperimentStore(redis_client)
-    data = store.arm_data(store.get(running.id))
+    data = store.arm_data(store.get(running.id), datetime.now(UTC))
     for arm in Arm:
         stored, want = data[arm].moments["fulfilment_hours"], reference[arm].moments(heaviest(orders[arm]))
         assert stored.sums() == pytest.approx(want.sums(), rel=1e-12), arm

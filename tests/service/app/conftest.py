@@ -8,6 +8,7 @@ import pytest
 
 from experiments import Arm
 from service.app import Services, assemble
+from service.app.clock import utc_now
 from service.storage import DecisionRecord
 from tests.conftest import EXAMPLES
 from tests.service.conftest import Stores
@@ -45,4 +46,4 @@ def breach_exception_guardrail(stores: Stores, experiment_id: str, candidate_uni
             record = DecisionRecord(f"{experiment_id}-{arm}-{i}", "x", 1, 0, experiment_id, arm, f"u-{arm}-{i}")
             items.append((record, {"exception": 1.0 if arm is Arm.CANDIDATE else 0.0}))
     stores.decisions.write([record for record, _ in items])
-    stores.decisions.apply_outcomes(items)
+    stores.decisions.apply_outcomes(items, utc_now())

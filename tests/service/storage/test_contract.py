@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from experiments import Action, Arm, Experiment, State, new_experiment, transition
+from experiments import METRICS, Action, Arm, Experiment, State, new_experiment, transition
 from experiments.statistics import HEAVY_UNITS, Accumulator, heaviest
 from service.errors import Conflict, NotFound
 from service.storage import DecisionRecord, RuleSetHeld
@@ -18,7 +19,13 @@ from tests.service.conftest import Stores
 T0 = datetime(2026, 12, 2, 8, 0, 0, 123_000, tzinfo=UTC)
 
 
-def experiment(stores: Stores, rule_set: str = "rs", candidate: int = 2) -> Experiment:
+AT_ONCE = dict.fromkeys(METRICS, timedelta(0))
+"""Maturity windows of 0: every report is analysed as it comes."""
+
+
+def experiment(
+    stores: Stores, rule_set: str = "rs", candidate: int = 2, maturity: Mapping[str, timedelta] = AT_ONCE
+) -> Experiment:
     return new_experiment(
         id=stores.experiments.next_id(),
         rule_set=rule_set,
@@ -27,6 +34,7 @@ def experiment(stores: Stores, rule_set: str = "rs", candidate: int = 2) -> Expe
         salt="s",
         created_by="rev",
         now=T0,
+        maturity=maturity,
     )
 
 
@@ -189,7 +197,7 @@ def test_decisions_are_counted_in_their_arms_with_their_units(stores: Stores) ->
     ]
     stores.decisions.write([*records, DecisionRecord("plain", "rs", 1, 5)])
     assert stores.decisions.get(["d0", "nope", "plain"]) == [records[0], None, DecisionRecord("plain", "rs", 1, 5)]
-    arms = stores.experiments.arm_data(running)
+    arms = stores.experiments.arm_data(running, T0)
     assert (arms[Arm.CANDIDATE].decisions, arms[Arm.BASELINE].decisions) == (10, 20)
     units = {arm: len({r.unit for r in records if r.arm is arm}) for arm in Arm}
     assert (arms[Arm.CANDIDATE].units, arms[Arm.BASELINE].units) == (units[Arm.CANDIDATE], units[Arm.BASELINE])
@@ -202,8 +210,8 @@ def test_orders_without_the_unit_are_counted_apart_and_kept_out_of_the_analysis(
     guests = [DecisionRecord(f"guest{i}", "rs", 1, 0, running.id, None, "") for i in range(3)]
     stores.decisions.write([member, *guests])
     for record, late in ((member, 0.0), *((guest, 1.0) for guest in guests)):
-        stores.decisions.apply_outcomes([(record, {"on_time": 1.0 - late})])
-    arms = stores.experiments.arm_data(running)
+        stores.decisions.apply_outcomes([(record, {"on_time": 1.0 - late})], T0)
+    arms = stores.experiments.arm_data(running, T0)
     baseline = arms[Arm.BASELINE]
     assert (baseline.decisions, baseline.units, baseline.outcomes, baseline.unassigned) == (1, 1, 1, 3)
     assert (baseline.moments["on_time"].n, baseline.moments["on_time"].y, baseline.moments["on_time"].units) == (
@@ -229,14 +237,14 @@ def test_outcome_sums_equal_the_reference_accumulator_with_corrections(stores: S
     reported: dict[str, float] = {}
     for record in records + records[::5]:  # every fifth reported again: a correction
         hours = round(rng.uniform(5, 90), 2)
-        (earlier,) = stores.decisions.apply_outcomes([(record, {"fulfilment_hours": hours})])
+        (earlier,) = stores.decisions.apply_outcomes([(record, {"fulfilment_hours": hours})], T0)
         assert earlier == ({"fulfilment_hours": reported[record.decision_id]} if record.decision_id in reported else {})
         reference[record.arm].add(  # type: ignore[index]
             record.unit, hours, replaces=reported.get(record.decision_id), epoch=record.epoch
         )
         orders[record.arm][record.unit] += record.decision_id not in reported  # type: ignore[index]
         reported[record.decision_id] = hours
-    arms = stores.experiments.arm_data(running)
+    arms = stores.experiments.arm_data(running, T0)
     for arm in Arm:
         got, want = arms[arm].moments["fulfilment_hours"], reference[arm].moments(heaviest(orders[arm]))
         assert len(want.heavy) == HEAVY_UNITS
@@ -249,7 +257,45 @@ def test_outcome_sums_equal_the_reference_accumulator_with_corrections(stores: S
 def test_outcomes_outside_experiments_replace_and_say_what_they_replaced(stores: Stores) -> None:
     record = DecisionRecord("plain", "rs", 1, 0)
     stores.decisions.write([record])
-    assert stores.decisions.apply_outcomes([(record, {"returned": 1.0})]) == [{}]
-    assert stores.decisions.apply_outcomes([(record, {"returned": 0.0, "complaint": 1.0})]) == [{"returned": 1.0}]
+    assert stores.decisions.apply_outcomes([(record, {"returned": 1.0})], T0) == [{}]
+    assert stores.decisions.apply_outcomes([(record, {"returned": 0.0, "complaint": 1.0})], T0) == [{"returned": 1.0}]
     assert stores.decisions.stored_outcome("plain", "") == {"returned": 0.0, "complaint": 1.0}
     assert stores.decisions.stored_outcome("unknown", "") == {}
+
+
+def test_a_value_waits_for_its_decision_to_mature_and_a_late_one_is_counted_not_analysed(stores: Stores) -> None:
+    """experiments.maturity: decided at 08:00:00.123, the hour ends at 09:00, a 2 h window matures at 11:00."""
+    running = experiment(stores, maturity={**AT_ONCE, "on_time": timedelta(hours=2)})
+    stores.experiments.start(running, "rev", "pilot", replacing=None)
+    decided = round(T0.timestamp() * 1000)
+    records = {
+        name: DecisionRecord(name, "rs", 1, decided, running.id, Arm.BASELINE, f"u-{name}")
+        for name in ("early", "corrected", "late", "missing", "fixed")
+    }
+    stores.decisions.write(list(records.values()))
+
+    def report(name: str, on_time: float, hours: float) -> None:
+        stores.decisions.apply_outcomes([(records[name], {"on_time": on_time})], T0 + timedelta(hours=hours))
+
+    report("early", 1.0, 1)
+    report("corrected", 1.0, 1)
+    report("corrected", 0.0, 2)  # replaced where it waits
+    report("fixed", 0.0, 0)
+    before = stores.experiments.arm_data(running, T0 + timedelta(hours=2, minutes=59))[Arm.BASELINE]
+    assert "on_time" not in before.moments or before.moments["on_time"].n == 0
+    assert sum(before.decided_hours.values()) == 5
+    matured = stores.experiments.arm_data(running, datetime(2026, 12, 2, 11, 0, tzinfo=UTC))[Arm.BASELINE]
+    assert (matured.moments["on_time"].n, matured.moments["on_time"].y) == (3, 1)
+    report("late", 1.0, 3.5)
+    report("fixed", 1.0, 4)  # a correction of a value analysed already is analysed
+    report("late", 0.0, 4.5)  # late it came, late it stays
+    after = stores.experiments.arm_data(running, T0 + timedelta(hours=5))[Arm.BASELINE]
+    reference = Accumulator()
+    for unit, value in (("u-early", 1.0), ("u-corrected", 0.0), ("u-fixed", 0.0)):
+        reference.add(unit, value)
+    reference.add("u-fixed", 1.0, replaces=0.0)
+    heavy = heaviest(Counter(record.unit for name, record in records.items() if name != "missing"))
+    assert after.moments["on_time"].sums() == pytest.approx(reference.moments(heavy).sums(), rel=1e-12)
+    assert after.late == {"on_time": 1}
+    assert after.outcomes == 4
+    assert stores.decisions.stored_outcome("late", running.id) == {"on_time": 0.0}
