@@ -147,7 +147,8 @@ def draw(scenario: Scenario, seed: int) -> World:
     mine = scenario.delays
 
     def per_arm(pick: str) -> np.ndarray[Any, Any]:
-        return np.where(arm == 1, getattr(theirs, pick), getattr(mine, pick))
+        delays: np.ndarray[Any, Any] = np.where(arm == 1, getattr(theirs, pick), getattr(mine, pick))
+        return delays
 
     delivered = np.where(values["on_time"] > 0, per_arm("on_time"), per_arm("late"))
     reported_at = {name: at + delivered for name in values}
