@@ -12,6 +12,7 @@ import grpc
 from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
+from experiments import METRICS
 from experiments.simulation import OutcomeModel
 from service.client.simulate import Simulation, simulate
 from service.storage.local_redis import free_port, start_redis
@@ -26,7 +27,13 @@ def start_experiment(channel: grpc.Channel, traffic_bp: int, salt: str) -> pb.Ex
     rulesets = pb_grpc.RuleSetServiceStub(channel)
     rulesets.PublishRuleSet(pb.PublishRuleSetRequest(source=CANDIDATE, author="ana"))
     request = pb.StartExperimentRequest(
-        rule_set="fulfilment", candidate_version=2, traffic_bp=traffic_bp, actor="rev", reason="pilot", salt=salt
+        rule_set="fulfilment",
+        candidate_version=2,
+        traffic_bp=traffic_bp,
+        actor="rev",
+        reason="pilot",
+        salt=salt,
+        maturity_seconds=dict.fromkeys(METRICS, 0),  # simulated outcomes come within seconds
     )
     return pb_grpc.ExperimentServiceStub(channel).StartExperiment(request).experiment
 
