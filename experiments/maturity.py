@@ -36,7 +36,7 @@ class Arrival(StrEnum):
     """What becomes of one reported value."""
 
     ANALYSED = "analysed"
-    """Compared now (a window of 0, or a correction of a value analysed already)."""
+    """Compared now (a window of 0; a correction of a value analysed already is, too)."""
     HELD = "held"
     """Before maturity: analysed when the decision matures."""
     LATE = "late"
@@ -87,7 +87,8 @@ class Coverage:
 
     @property
     def shares(self) -> tuple[float | None, float | None]:
-        return tuple(a / m if m else None for a, m in zip(self.analysed, self.matured, strict=True))  # type: ignore[return-value]
+        (b, c), (mb, mc) = self.analysed, self.matured
+        return (b / mb if mb else None, c / mc if mc else None)
 
     @property
     def mismatch(self) -> bool:
@@ -106,5 +107,6 @@ def coverage(
     test = None
     if tested and window_ms > 0 and all(matured_decisions):
         mb, mc = matured_decisions
+        # min(): the counts live in separate keys, and a lost decision count must not break the test.
         test = sample_ratio(min(analysed[0], mb), min(analysed[1], mc), mc / (mb + mc), alpha=alpha)
     return Coverage(metric, window_ms, matured_decisions, analysed, late, test)

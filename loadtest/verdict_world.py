@@ -268,10 +268,9 @@ class StoreState:
             units = int(np.searchsorted(first_seen, made, "left"))
             outcomes = int(np.searchsorted(self._first_reports[0 if code else 1], now, "right"))
             heavy = self._heaviest(code)
+            # As a store keeps them: a metric without a unit has no sums at all.
             sums = {name: self._sums[(code, name)] for name in world.values}
-            moments = {
-                name: mine.moments(heavy) for name, mine in sums.items() if mine.g
-            }  # as a store: no units, no key
+            moments = {name: mine.moments(heavy) for name, mine in sums.items() if mine.seen.any()}
             guests = int(self._guests[made - 1]) if made and arm is Arm.BASELINE else 0
             epoch_units = {
                 e: int(np.searchsorted(self._first_seen.get((code, e), np.empty(0)), made, "left"))

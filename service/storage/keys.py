@@ -26,8 +26,15 @@ spread over every node.
     orderroute:{exp:ID}:outcomes                HASH decision id -> reported metric values (JSON)
     orderroute:{exp:ID}:clusters:ARM            HASH "metric|unit" -> "E,Y,N;E,Y,N" sums of that unit per epoch
     orderroute:{exp:ID}:stats:ARM               HASH "metric:E:n|y|yy|yn|nn|g" sums over units per epoch,
-                                                "metric:E:F:yy|yn|ny|nn" across epochs, "metric:units", "outcomes"
-    orderroute:{exp:ID}:heavy:ARM               ZSET unit -> orders with an outcome (the heaviest get CR2)
+                                                "metric:E:F:yy|yn|ny|nn" across epochs, "metric:units", "metric:late",
+                                                "outcomes"
+    orderroute:{exp:ID}:heavy:ARM               ZSET unit -> orders with an outcome (the heaviest get CR3)
+    orderroute:{exp:ID}:windows                 HASH metric -> maturity window in ms (written at start)
+    orderroute:{exp:ID}:decided:ARM             HASH hour since 1970 -> decisions made in it
+    orderroute:{exp:ID}:held:ARM                HASH "decision|metric" -> JSON [unit, epoch, metric, value]
+                                                waiting for the decision to mature
+    orderroute:{exp:ID}:due:ARM                 ZSET "decision|metric" -> ms at which it matures
+    orderroute:{exp:ID}:late:ARM                SET "decision|metric" reported after maturity (not analysed)
     orderroute:decision:{DECISION_ID}           STRING the decision's rule set, version, arm, unit (expires)
     orderroute:outcome:{DECISION_ID}            HASH outcomes of a decision outside experiments (expires)
 

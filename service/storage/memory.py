@@ -16,7 +16,7 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from experiments import Action, Arm, ArmData, Experiment, State, Transition
 from experiments.maturity import HOUR_MS, Arrival, arrival, due_ms, to_ms
@@ -70,6 +70,8 @@ class _Arm:
 class _Experiment:
     json: str
     transitions: list[Transition] = field(default_factory=list)
+    windows: Mapping[str, int] = field(default_factory=dict)
+    """Maturity window per metric in ms, as the experiment started (the Redis `windows` hash)."""
     arms: dict[Arm, _Arm] = field(default_factory=lambda: {arm: _Arm() for arm in Arm})
     reported: dict[str, dict[str, float]] = field(default_factory=dict)
     """decision id -> metric values reported."""
@@ -196,7 +198,8 @@ class MemoryExperimentStore:
                 _stored_time(experiment.created_at),
                 experiment.share_bp,
             )
-            self._db.experiments[experiment.id] = _Experiment(experiment_to_json(experiment), [start])
+            windows = {m: to_ms(w) for m, w in experiment.maturity.items()}
+            self._db.experiments[experiment.id] = _Experiment(experiment_to_json(experiment), [start], windows)
             rs.holder = experiment.id
             if request_id:
                 rs.start_requests[request_id] = experiment.id
@@ -306,21 +309,21 @@ class MemoryDecisionStore:
                     earlier.update({m: float(v) for m, v in values.items()})
                     continue
                 arm = experiment.arms[record.arm]
-                windows = experiment_from_json(experiment.json).maturity
                 unit = record.unit or record.decision_id
                 first = record.decision_id not in experiment.reported
                 earlier = experiment.reported.setdefault(record.decision_id, {})
                 replaced = {m: earlier[m] for m in values if m in earlier}
                 for metric, value in values.items():
                     key = (record.decision_id, metric)
-                    window_ms = to_ms(windows.get(metric, timedelta(0)))
+                    window_ms = experiment.windows.get(metric, 0)
+                    placed = arrival(record.at_ms, window_ms, now_ms)
                     if key in arm.held:
                         arm.held[key] = (*arm.held[key][:3], float(value))
                     elif key in arm.late:
                         pass  # late it came, late it stays
-                    elif metric in replaced or arrival(record.at_ms, window_ms, now_ms) is Arrival.ANALYSED:
+                    elif metric in replaced or placed is Arrival.ANALYSED:
                         arm.metrics[metric].add(unit, float(value), replaced.get(metric), record.epoch)
-                    elif arrival(record.at_ms, window_ms, now_ms) is Arrival.HELD:
+                    elif placed is Arrival.HELD:
                         arm.held[key] = (due_ms(record.at_ms, window_ms), unit, record.epoch, float(value))
                     else:
                         arm.late.add(key)

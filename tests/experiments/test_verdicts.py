@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import dataclasses
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -152,3 +153,26 @@ def test_an_arm_at_a_rate_of_one_does_not_give_infinite_evidence() -> None:
         experiment(1_000, 7), arms_of(rate_units(2_000, 0.95), rate_units(30, 1.0), "on_time"), START
     )
     assert results.metrics[0].p_value > 0.05
+
+
+@pytest.mark.parametrize(("candidate_reported", "invalid"), [(600, True), (945, False)])
+def test_outcomes_missing_more_in_one_arm_make_results_invalid(candidate_reported: int, invalid: bool) -> None:
+    """Both arms' decisions matured (24 h window, two days on); the baseline reported 95% of them."""
+    exp = experiment(500, 5, maturity={"on_time": timedelta(hours=24)})
+    arms = arms_of(rate_units(18_050, 0.9), rate_units(candidate_reported, 0.9), "on_time")
+    hour = int(START.timestamp()) // 3600
+    decided = {Arm.BASELINE: 19_000, Arm.CANDIDATE: 1_000}
+    arms = {
+        arm: dataclasses.replace(data, decisions=decided[arm], units=decided[arm], decided_hours={hour: decided[arm]})
+        for arm, data in arms.items()
+    }
+    results = compute_results(exp, arms, START + timedelta(days=2))
+    on_time = next(c for c in results.coverage if c.metric == "on_time")
+    assert on_time.matured == (19_000, 1_000) and on_time.analysed == (18_050, candidate_reported)
+    assert on_time.shares == (0.95, candidate_reported / 1_000)
+    assert (results.verdict is Verdict.INVALID) is invalid, results.reason
+    assert ("outcomes go missing unevenly" in results.reason) is invalid
+    # Before the window has passed nothing has matured, and nothing is tested.
+    early = compute_results(exp, arms, START + timedelta(hours=12))
+    assert next(c for c in early.coverage if c.metric == "on_time").test is None
+    assert early.verdict is not Verdict.INVALID

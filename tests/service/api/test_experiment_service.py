@@ -166,6 +166,18 @@ def test_one_experiment_per_rule_set_and_no_activation_meanwhile(running, rulese
             ),
             "min_samples",
         ),
+        (
+            pb.StartExperimentRequest(
+                rule_set="fulfilment", candidate_version=2, actor="a", reason="r", maturity_seconds={"speed": 60}
+            ),
+            "maturity_seconds.speed",
+        ),
+        (
+            pb.StartExperimentRequest(
+                rule_set="fulfilment", candidate_version=2, actor="a", reason="r", maturity_seconds={"on_time": -1}
+            ),
+            "maturity_seconds.on_time",
+        ),
     ],
     ids=[
         "share below 0.1%",
@@ -175,6 +187,8 @@ def test_one_experiment_per_rule_set_and_no_activation_meanwhile(running, rulese
         "no reason",
         "negative duration",
         "negative samples",
+        "maturity of an unknown metric",
+        "negative maturity",
     ],
 )
 def test_bad_start_is_invalid_argument_naming_the_field(rulesets, experiments, request_, field) -> None:
