@@ -10,10 +10,13 @@ Mantel-Haenszel weights, best for an effect that is the same in every epoch):
 
     θ̂ = Σ_e w_e (R_c,e - R_b,e)
 
+No customer counts for more than a twentieth of its arm (experiments.capping).
 Its variance is the cluster-robust sandwich over units, small-sample corrected
 (experiments.statistics.sandwich: CR3 for the heaviest units, CR1 for the
 rest), with a unit's orders in several epochs of one arm kept together (the
-Cross sums). A unit that changes arm at a ramp is counted in each arm apart:
+Cross sums); the tests use it widened as Student's t on its Satterthwaite
+degrees of freedom would be (experiments.degrees), which matters when a few
+units carry most of an arm. A unit that changes arm at a ramp is counted in each arm apart:
 its two parts enter with opposite signs and a positive correlation, so leaving
 their covariance out can only widen the interval.
 
@@ -29,8 +32,11 @@ any data, as rates' is a number of points.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from experiments.capping import capped
+from experiments.degrees import inflation, traces
 from experiments.statistics import ArmMoments, sandwich
 
 AMOUNT_FLOOR_CV = 0.01
@@ -48,10 +54,19 @@ class Difference:
     relative: bool
     epochs: int
     """Epochs in which both arms have data."""
+    degrees: float = math.inf
+    """The variance's Satterthwaite degrees of freedom (experiments.degrees)."""
+
+    @property
+    def tested_variance(self) -> float:
+        """The variance the tests and intervals use: widened as Student's t on `degrees` would be."""
+        return self.variance * inflation(self.degrees)
 
 
 def difference(baseline: ArmMoments, candidate: ArmMoments, relative: bool, rate: bool) -> Difference | None:
-    """None until both arms have two units and an epoch in common."""
+    """None until both arms have two units and an epoch in common. No unit counts for more than
+    experiments.capping.MAX_UNIT_SHARE of its arm."""
+    baseline, candidate = capped(baseline), capped(candidate)
     common = sorted(
         e
         for e in set(baseline.epochs) & set(candidate.epochs)
@@ -67,16 +82,18 @@ def difference(baseline: ArmMoments, candidate: ArmMoments, relative: bool, rate
     rb = {e: baseline.epochs[e].y / nb[e] for e in common}
     rc = {e: candidate.epochs[e].y / nc[e] for e in common}
     b, c = sum(w[e] * rb[e] for e in common), sum(w[e] * rc[e] for e in common)
-    vb = sandwich(baseline, {e: w[e] / nb[e] for e in common}, rb)
-    vc = sandwich(candidate, {e: w[e] / nc[e] for e in common}, rc)
+    weights_b, weights_c = {e: w[e] / nb[e] for e in common}, {e: w[e] / nc[e] for e in common}
+    vb, vc = sandwich(baseline, weights_b, rb), sandwich(candidate, weights_c, rc)
+    traces_b, traces_c = traces(baseline, weights_b), traces(candidate, weights_c)
     vb = max(vb, sum(w[e] ** 2 * _spread(baseline, common, rate, b) / nb[e] for e in common))
     vc = max(vc, sum(w[e] ** 2 * _spread(candidate, common, rate, b) / nc[e] for e in common))
     if not relative:
-        return Difference(c - b, vb + vc, b, c, False, len(common))
+        return Difference(c - b, vb + vc, b, c, False, len(common), (traces_b + traces_c).degrees)
     if b <= 0:
         return None
     ratio = c / b
-    return Difference(ratio - 1, (vc + ratio * ratio * vb) / (b * b), b, c, True, len(common))
+    degrees = (traces_c + traces_b.scaled(ratio * ratio)).degrees
+    return Difference(ratio - 1, (vc + ratio * ratio * vb) / (b * b), b, c, True, len(common), degrees)
 
 
 def _spread(arm: ArmMoments, epochs: list[int], rate: bool, baseline_mean: float) -> float:

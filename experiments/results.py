@@ -32,9 +32,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from experiments.capping import capped
 from experiments.estimates import Difference, difference
 from experiments.maturity import Coverage, coverage, matured, to_ms
 from experiments.model import METRICS, Arm, Experiment, Guardrail, MetricKind
+from experiments.running import GUARDRAIL, Bounds, Running, narrowed
 from experiments.statistics import (
     SRM_ALPHA,
     ArmMoments,
@@ -158,6 +160,8 @@ class Results:
     coverage: tuple[Coverage, ...] = ()
     """Per metric, the matured decisions of each arm with a report analysed; tested for the primary
     metric and the guardrails when they have a maturity window."""
+    running: Running = field(default_factory=dict)
+    """The bounds seen so far, this look's included (experiments.running): what the store keeps."""
 
     def summary(self) -> dict[str, object]:
         """A compact snapshot for audit entries."""
@@ -186,25 +190,32 @@ def alphas(experiment: Experiment) -> tuple[float, float]:
     return experiment.alpha * PRIMARY_SHARE, experiment.alpha * (1 - PRIMARY_SHARE)
 
 
-def compute_results(experiment: Experiment, arms: Mapping[Arm, ArmData], now: datetime) -> Results:
+def compute_results(
+    experiment: Experiment, arms: Mapping[Arm, ArmData], now: datetime, running: Running | None = None
+) -> Results:
+    """The results now; with the bounds of earlier looks (`running`), intervals and p-values are
+    narrowed by them, so what was shown is never taken back."""
+    before = running or {}
     baseline, candidate = arms.get(Arm.BASELINE, ArmData()), arms.get(Arm.CANDIDATE, ArmData())
     alpha, guardrail_alpha = alphas(experiment)
     ratios = epoch_sample_ratios(experiment, baseline, candidate)
     srm = min(ratios, key=lambda r: (r.p_value, -r.epoch))
-    guardrails = _guardrails(experiment, baseline, candidate, guardrail_alpha)
+    guardrails = _guardrails(experiment, baseline, candidate, guardrail_alpha, before)
     coverages = outcome_coverage(experiment, baseline, candidate, now)
     uneven = [c for c in coverages if c.mismatch]
 
     names = [experiment.primary_metric] + [m for m in METRICS if m != experiment.primary_metric]
     compared = [(name, _compare(name, baseline, candidate)) for name in names]
-    p_values = [_p_value(name, d) for name, d in compared]
+    p_values = [min(_p_value(name, d), before.get(name, Bounds()).p) for name, d in compared]
     secondary_p = holm(p_values[1:])
     guarded = {g.metric for g in experiment.guardrails}
     metrics = []
     for index, (name, d) in enumerate(compared):
         adjusted = p_values[0] if index == 0 else secondary_p[index - 1]
         role = Role.PRIMARY if index == 0 else Role.GUARDRAIL if name in guarded else Role.SECONDARY
-        metrics.append(_metric_result(name, role, baseline, candidate, d, p_values[index], adjusted, alpha))
+        metrics.append(
+            _metric_result(name, role, baseline, candidate, d, p_values[index], adjusted, alpha, before.get(name))
+        )
 
     primary = metrics[0]
     have = min(primary.units)
@@ -253,7 +264,21 @@ def compute_results(experiment: Experiment, arms: Mapping[Arm, ArmData], now: da
         now,
         tuple(ratios),
         tuple(coverages),
+        narrowed(before, _bounds(metrics, guardrails)),
     )
+
+
+def _bounds(metrics: list[MetricResult], guardrails: list[GuardrailResult]) -> dict[str, Bounds]:
+    """This look's bounds (narrowed by the earlier ones already), by key."""
+    out = {m.metric: Bounds(m.low, m.high, m.p_value) for m in metrics if m.low is not None and m.high is not None}
+    out.update(
+        {
+            GUARDRAIL + g.metric: Bounds(g.excess_low, math.inf, g.p_value)
+            for g in guardrails
+            if g.excess_low is not None
+        }
+    )
+    return out
 
 
 def outcome_coverage(experiment: Experiment, baseline: ArmData, candidate: ArmData, now: datetime) -> list[Coverage]:
@@ -330,11 +355,11 @@ def _compare(name: str, baseline: ArmData, candidate: ArmData) -> Difference | N
 
 
 def _p_value(name: str, d: Difference | None) -> float:
-    return 1.0 if d is None else always_valid_p(d.value, d.variance, tau2_for(name))
+    return 1.0 if d is None else always_valid_p(d.value, d.tested_variance, tau2_for(name))
 
 
 def _arm(moments: ArmMoments | None, metric: str, alpha: float) -> ArmEstimate | None:
-    e = estimate(moments) if moments is not None and moments.units >= MIN_UNITS else None
+    e = estimate(capped(moments)) if moments is not None and moments.units >= MIN_UNITS else None
     if e is None:
         return None
     spec = METRICS[metric]
@@ -352,6 +377,7 @@ def _metric_result(
     p: float,
     adjusted: float,
     alpha: float,
+    before: Bounds | None,
 ) -> MetricResult:
     low = high = None
     verdict = Verdict.NO_DIFFERENCE_YET
@@ -359,7 +385,10 @@ def _metric_result(
         # Holm at level α: the adjusted p decides; the interval is shown at α for the primary,
         # and at the α that matches the adjustment for the others.
         level = alpha if role is Role.PRIMARY else alpha * p / adjusted if adjusted > 0 else alpha
-        low, high = confidence_sequence(d.value, d.variance, tau2_for(name), min(level, alpha))
+        low, high = confidence_sequence(d.value, d.tested_variance, tau2_for(name), min(level, alpha))
+        if before is not None:
+            narrowest = before.narrowed(Bounds(low, high))
+            low, high = narrowest.low, narrowest.high
         if adjusted <= alpha and (low > 0 or high < 0):
             good = (d.value > 0) == METRICS[name].higher_is_better
             verdict = Verdict.BETTER if good else Verdict.WORSE
@@ -400,7 +429,9 @@ def guardrail_low(excess: float, variance: float, limit: float, level: float) ->
     return low
 
 
-def _guardrails(experiment: Experiment, baseline: ArmData, candidate: ArmData, alpha: float) -> list[GuardrailResult]:
+def _guardrails(
+    experiment: Experiment, baseline: ArmData, candidate: ArmData, alpha: float, before: Running
+) -> list[GuardrailResult]:
     rows: list[tuple[Guardrail, float | None, float, float]] = []
     for guardrail in experiment.guardrails:
         spec = METRICS[guardrail.metric]
@@ -414,7 +445,11 @@ def _guardrails(experiment: Experiment, baseline: ArmData, candidate: ArmData, a
             continue
         # The excess D = s·θ - L, s = +1 when higher is worse: D > 0 is a breach.
         excess = (-d.value if spec.higher_is_better else d.value) - guardrail.limit
-        rows.append((guardrail, excess, d.variance, guardrail_p(excess, d.variance, guardrail.limit)))
+        p = min(
+            guardrail_p(excess, d.tested_variance, guardrail.limit),
+            before.get(GUARDRAIL + guardrail.metric, Bounds()).p,
+        )
+        rows.append((guardrail, excess, d.tested_variance, p))
     adjusted = holm([row[3] for row in rows]) if rows else []
     out = []
     for (guardrail, estimated, variance, p), adj in zip(rows, adjusted, strict=True):
@@ -422,7 +457,10 @@ def _guardrails(experiment: Experiment, baseline: ArmData, candidate: ArmData, a
         low: float | None = None
         if estimated is not None:
             level = min(alpha * p / adj if adj > 0 else alpha, alpha)
-            low = guardrail_low(estimated, variance, guardrail.limit, level)
+            low = max(
+                guardrail_low(estimated, variance, guardrail.limit, level),
+                before.get(GUARDRAIL + guardrail.metric, Bounds()).low,
+            )
         breached = estimated is not None and adj <= alpha
         out.append(GuardrailResult(guardrail.metric, guardrail.limit, relative, estimated, low, p, adj, breached))
     return out
@@ -440,4 +478,4 @@ def _samples_needed(experiment: Experiment, candidate: ArmData, d: Difference | 
     orders = round(candidate.moments.get(primary, ArmMoments()).n)
     if d is None:
         return max(experiment.min_samples - orders, 1)
-    return samples_to_resolve(orders, d.variance, tau2_for(primary), alpha, METRICS[primary].mde)
+    return samples_to_resolve(orders, d.tested_variance, tau2_for(primary), alpha, METRICS[primary].mde)

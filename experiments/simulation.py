@@ -173,7 +173,7 @@ def simulate_in_memory(
     units: dict[Arm, set[str]] = {arm: set() for arm in Arm}
     per_unit: dict[Arm, Counter[str]] = {arm: Counter() for arm in Arm}
     decisions = dict.fromkeys(Arm, 0)
-    looks = []
+    looks: list[Results] = []
     for i in range(1, orders + 1):
         customer = pick_customer(pool, rng)
         arm = assign(experiment.salt, customer, experiment.share_bp)
@@ -193,7 +193,8 @@ def simulate_in_memory(
                 )
                 for arm in Arm
             }
-            looks.append(compute_results(experiment, arms, experiment.created_at + timedelta(hours=i / 1000)))
+            now = experiment.created_at + timedelta(hours=i / 1000)
+            looks.append(compute_results(experiment, arms, now, looks[-1].running if looks else None))
             if looks[-1].verdict in stop_on:
                 return looks, i
     return looks, orders

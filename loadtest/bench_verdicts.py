@@ -113,6 +113,16 @@ CHECKS = [
         "abort",
         "a candidate exactly at its exception limit (+1 point): false aborts, at most the guardrails' 1%",
     ),
+    Check(
+        Scenario("abort-3x-of-2pct", effects={"*exception": 3}),
+        "abort",
+        "3x the project model's exception rate (2%), 10%",
+    ),
+    Check(
+        Scenario("abort-at-limit-2pct", effects={"exception": 0.01}),
+        "abort",
+        "a candidate at its limit over the project model's 2% (+1 point): false aborts",
+    ),
 ]
 SRM_UNITS, SRM_EVERY, SRM_SHARE = 100_000, 1_000, 0.10
 

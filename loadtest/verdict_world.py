@@ -29,6 +29,7 @@ from experiments.bucketing import assign
 from experiments.lifecycle import new_experiment
 from experiments.model import METRICS, Arm, Experiment
 from experiments.results import ArmData, Results, compute_results
+from experiments.running import Running
 from experiments.simulation import OutcomeModel
 from experiments.statistics import HEAVY_UNITS, ArmMoments, Cross, Moments, cross_change
 
@@ -358,13 +359,16 @@ class _Sums:
 
 
 def looks(world: World) -> list[tuple[int, Results]]:
-    """(orders so far, results) at every look, the share and epoch as the experiment had them then."""
+    """(orders so far, results) at every look, the share and epoch as the experiment had them then, each
+    look narrowed by the ones before (experiments.running), as the service does."""
     scenario, store, out = world.scenario, StoreState(world), []
+    running: Running = {}
     for orders in range(scenario.look_every, scenario.orders + 1, scenario.look_every):
         now = world.at[orders - 1]
         epoch = int(world.epoch[orders - 1])
         share = scenario.ramp_to_bp if epoch and scenario.ramp_to_bp is not None else scenario.share_bp
         experiment = replace(world.experiment, share_bp=share, epoch=epoch)
-        results = compute_results(experiment, store.at(float(now)), START + timedelta(hours=float(now)))
+        results = compute_results(experiment, store.at(float(now)), START + timedelta(hours=float(now)), running)
+        running = results.running  # as the store keeps them between looks
         out.append((orders, results))
     return out

@@ -17,7 +17,7 @@ import secrets
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from experiments import (
     Action,
@@ -140,7 +140,7 @@ class GrayReleases:
         else:
             now = self._clock()
             after = change(before, action, now, share_bp)
-            snapshot = compute_results(before, self._store.arm_data(before, now), now).summary()
+            snapshot = self._results(before, now).summary()
             self._store.save_transition(before, after, action, actor, reason, now, snapshot)
             log.info("%s %s by %s: %s", action, experiment_id, actor, reason)
         self._show(after)
@@ -169,8 +169,14 @@ class GrayReleases:
 
     def results(self, experiment_id: str) -> tuple[Experiment, Results]:
         experiment = self._store.get(experiment_id)
-        now = self._clock()
-        return experiment, compute_results(experiment, self._store.arm_data(experiment, now), now)
+        return experiment, self._results(experiment, self._clock())
+
+    def _results(self, experiment: Experiment, now: datetime) -> Results:
+        """The results now, narrowed by every earlier look's (experiments.running), which this one narrows."""
+        arms = self._store.arm_data(experiment, now)
+        results = compute_results(experiment, arms, now, self._store.running(experiment.id))
+        self._store.narrow(experiment.id, results.running)
+        return results
 
     def running(self) -> list[Experiment]:
         """The running experiments this replica routes to."""

@@ -35,6 +35,8 @@ spread over every node.
                                                 waiting for the decision to mature
     orderroute:{exp:ID}:due:ARM                 ZSET "decision|metric" -> ms at which it matures
     orderroute:{exp:ID}:late:ARM                SET "decision|metric" reported after maturity (not analysed)
+    orderroute:{exp:ID}:running                 HASH metric, "guardrail:metric" -> "LOW HIGH P" the bounds shown
+                                                so far (experiments.running)
     orderroute:decision:{DECISION_ID}           STRING the decision's rule set, version, arm, unit (expires)
     orderroute:outcome:{DECISION_ID}            HASH outcomes of a decision outside experiments (expires)
 

@@ -20,6 +20,7 @@ from datetime import datetime
 
 from experiments import Action, Arm, ArmData, Experiment, State, Transition
 from experiments.maturity import HOUR_MS, Arrival, arrival, due_ms, to_ms
+from experiments.running import Bounds, narrowed
 from experiments.statistics import Accumulator, heaviest
 from service.errors import Conflict, NotFound, shown
 from service.storage.codec import experiment_from_json, experiment_to_json, time_from_stored, time_to_ms
@@ -75,6 +76,7 @@ class _Experiment:
     arms: dict[Arm, _Arm] = field(default_factory=lambda: {arm: _Arm() for arm in Arm})
     reported: dict[str, dict[str, float]] = field(default_factory=dict)
     """decision id -> metric values reported."""
+    running: dict[str, Bounds] = field(default_factory=dict)
 
 
 class MemoryDatabase:
@@ -262,6 +264,15 @@ class MemoryExperimentStore:
                 )
                 for arm, data in arms.items()
             }
+
+    def running(self, experiment_id: str) -> dict[str, Bounds]:
+        with self._db.lock:
+            return dict(self._experiment(experiment_id).running)
+
+    def narrow(self, experiment_id: str, bounds: Mapping[str, Bounds]) -> None:
+        with self._db.lock:
+            stored = self._experiment(experiment_id)
+            stored.running = narrowed(stored.running, bounds)
 
 
 class MemoryDecisionStore:

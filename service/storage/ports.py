@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from experiments import Arm, ArmData, Experiment, Transition
+from experiments.running import Bounds
 from service.errors import FailedPrecondition, shown
 from service.storage.records import ActiveRecord, AuditRecord, Claim, DecisionRecord, VersionRecord
 
@@ -117,6 +118,14 @@ class ExperimentStore(Protocol):
     def arm_data(self, experiment: Experiment, now: datetime) -> dict[Arm, ArmData]:
         """The experiment's counts and sums as of `now`: values held for their maturity window
         (experiments.maturity) whose decisions have matured by then are analysed first."""
+        ...
+
+    def running(self, experiment_id: str) -> dict[str, Bounds]:
+        """The bounds the experiment's results have shown so far (experiments.running)."""
+        ...
+
+    def narrow(self, experiment_id: str, bounds: Mapping[str, Bounds]) -> None:
+        """Narrows the kept bounds by these, key by key, in one atomic step (Bounds.narrowed)."""
         ...
 
 

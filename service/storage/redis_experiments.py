@@ -12,6 +12,7 @@ replicas can never both act on a stale experiment, nor both start one.
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -19,6 +20,7 @@ from typing import Any
 
 from experiments import METRICS, Action, Arm, ArmData, Experiment, State, Transition
 from experiments.maturity import to_ms
+from experiments.running import Bounds
 from experiments.statistics import HEAVY_UNITS, ArmMoments, Cross, Moments
 from service.errors import Conflict, NotFound, shown
 from service.storage import keys
@@ -77,6 +79,34 @@ if ARGV[11] == '1' and redis.call('GET', KEYS[3]) == current['id'] then redis.ca
 return 1
 """
 
+# KEYS: running. ARGV: key, low, high, p, key, low, high, p... (numbers as written by _number). Keeps per key
+# the larger low and smaller high (the earlier pair if they do not meet) and the smaller p, as
+# experiments.running.Bounds.narrowed; the winning text is kept as sent, so nothing is rounded.
+_NARROW = """
+for i = 1, #ARGV, 4 do
+  local low, high, p = ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local old = redis.call('HGET', KEYS[1], ARGV[i])
+  if old then
+    local ol, oh, op = string.match(old, '^(%S+) (%S+) (%S+)$')
+    local l, h = low, high
+    if tonumber(ol) > tonumber(l) then l = ol end
+    if tonumber(oh) < tonumber(h) then h = oh end
+    if tonumber(l) > tonumber(h) then l, h = ol, oh end
+    low, high = l, h
+    if tonumber(op) < tonumber(p) then p = op end
+  end
+  redis.call('HSET', KEYS[1], ARGV[i], low .. ' ' .. high .. ' ' .. p)
+end
+return 1
+"""
+
+
+def _number(x: float) -> str:
+    """A float as text both Python and Lua read back exactly (1e999 overflows to infinity in both)."""
+    if math.isinf(x):
+        return "1e999" if x > 0 else "-1e999"
+    return repr(x)
+
 
 class RedisExperimentStore:
     def __init__(self, client: RedisClient) -> None:
@@ -84,6 +114,7 @@ class RedisExperimentStore:
         self._start: Callable[..., Any] = client.register_script(_START)
         self._transition: Callable[..., Any] = client.register_script(_TRANSITION)
         self._mature_script: Callable[..., Any] = client.register_script(MATURE)
+        self._narrow: Callable[..., Any] = client.register_script(_NARROW)
 
     def next_id(self) -> str:
         return f"exp-{run(self._redis, lambda: self._redis.incr(keys.EXPERIMENT_SEQUENCE))}"
@@ -251,6 +282,20 @@ class RedisExperimentStore:
                 late,
             )
         return out
+
+    def running(self, experiment_id: str) -> dict[str, Bounds]:
+        raw = run(self._redis, lambda: self._redis.hgetall(keys.experiment(experiment_id, "running")))
+        out = {}
+        for key, value in raw.items():
+            low, high, p = (float(part) for part in text(value).split(" "))
+            out[text(key)] = Bounds(low, high, p)
+        return out
+
+    def narrow(self, experiment_id: str, bounds: Mapping[str, Bounds]) -> None:
+        args = [part for key, b in bounds.items() for part in (key, _number(b.low), _number(b.high), _number(b.p))]
+        if args:
+            running_key = [keys.experiment(experiment_id, "running")]
+            run(self._redis, lambda: self._narrow(keys=running_key, args=args))
 
     def _mature(self, experiment_id: str, now_ms: int) -> None:
         """Analyses the held values whose decisions have matured by now, a batch per call."""

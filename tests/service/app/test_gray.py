@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 
 from experiments import Action, State
+from experiments.running import Bounds
 from service.app import RuleSetCatalog, Services, assemble, utc_now
 from service.errors import Conflict, FailedPrecondition, StorageUnavailable
 from service.storage import RuleSetHeld, keys
 from service.storage.redis_experiments import RedisExperimentStore
-from tests.service.app.conftest import CANDIDATE, prepare
+from tests.service.app.conftest import CANDIDATE, breach_exception_guardrail, prepare
 from tests.service.conftest import Stores
 
 
@@ -257,3 +258,22 @@ def test_a_rollback_during_a_refresh_takes_effect_at_once_on_its_replica(stores:
         app.gray.refresh()
         assert stores.experiments.get(running.id).state is State.ROLLED_BACK
         assert app.gray.live("fulfilment") is None, "the rolled-back experiment is not routed"
+
+
+def test_results_are_narrowed_by_what_any_replica_has_shown(
+    stores: Stores, replicas: tuple[Services, Services]
+) -> None:
+    """experiments.running through the store: a look on one replica narrows the next look on the other."""
+    a, b = replicas
+    prepare(a)
+    running = a.gray.start("fulfilment", 2, "rev", "pilot")
+    breach_exception_guardrail(stores, running.id)
+    _, first = a.gray.results(running.id)
+    shown = next(m for m in first.metrics if m.metric == "exception")
+    assert shown.low is not None and shown.high is not None
+    assert stores.experiments.running(running.id)["exception"] == Bounds(shown.low, shown.high, shown.p_value)
+    tighter = Bounds(shown.low + (shown.high - shown.low) / 4, shown.high, shown.p_value)
+    stores.experiments.narrow(running.id, {"exception": tighter})
+    _, second = b.gray.results(running.id)
+    again = next(m for m in second.metrics if m.metric == "exception")
+    assert (again.low, again.high) == (tighter.low, tighter.high)

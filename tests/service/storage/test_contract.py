@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 from collections import Counter
 from collections.abc import Mapping
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from experiments import METRICS, Action, Arm, Experiment, State, new_experiment, transition
+from experiments.running import Bounds
 from experiments.statistics import HEAVY_UNITS, Accumulator, heaviest
 from service.errors import Conflict, NotFound
 from service.storage import DecisionRecord, RuleSetHeld
@@ -299,3 +301,22 @@ def test_a_value_waits_for_its_decision_to_mature_and_a_late_one_is_counted_not_
     assert after.late == {"on_time": 1}
     assert after.outcomes == 4
     assert stores.decisions.stored_outcome("late", running.id) == {"on_time": 0.0}
+
+
+def test_the_bounds_shown_only_narrow_and_come_back_exactly(stores: Stores) -> None:
+    """experiments.running: the larger low, the smaller high (the earlier pair if they do not meet), the
+    smaller p; infinities and every digit kept."""
+    running = experiment(stores)
+    stores.experiments.start(running, "rev", "pilot", replacing=None)
+    assert stores.experiments.running(running.id) == {}
+    stores.experiments.narrow(
+        running.id, {"on_time": Bounds(-0.01, 0.030000000000000002, 0.5), "guardrail:exception": Bounds(-0.02)}
+    )
+    stores.experiments.narrow(running.id, {"on_time": Bounds(0.001, 0.05, 0.7), "complaint": Bounds(-1.0, 1.0, 0.9)})
+    assert stores.experiments.running(running.id) == {
+        "on_time": Bounds(0.001, 0.030000000000000002, 0.5),
+        "guardrail:exception": Bounds(-0.02, math.inf, 1.0),
+        "complaint": Bounds(-1.0, 1.0, 0.9),
+    }
+    stores.experiments.narrow(running.id, {"on_time": Bounds(0.04, 0.06, 0.2)})  # does not meet: kept as was
+    assert stores.experiments.running(running.id)["on_time"] == Bounds(0.001, 0.030000000000000002, 0.2)
