@@ -1,50 +1,64 @@
-"""No customer counts for more than MAX_UNIT_SHARE of its arm.
+"""No customer counts for more than MAX_UNIT_SHARE of the smaller arm.
 
 Per order, one account with two thirds of the candidate's orders is two thirds of the candidate's
 mean: the release is judged on that account and its own luck, and a true effect is hard to tell
 from it (calibration: in 1,000 A/A runs with a customer placing 17% of all orders in the candidate,
-5.7% false verdicts). Weighting the heaviest
-units' orders down until each is at most MAX_UNIT_SHARE of the arm makes the comparison about the
-customer base rather than one account: the efficient weighting for clustered orders gives a unit's
-orders less weight the more of them it has, too (a random-effects mean), and the cap is its
-simplest form, fixed before any data.
+5.7% false verdicts). Weighting the heaviest units' orders down to a cap makes the comparison
+about the customer base rather than one account: the efficient weighting for clustered orders
+gives a unit's orders less weight the more of them it has, too (a random-effects mean), and a cap
+is its simplest form.
 
-An effect the same for every order is estimated unchanged; a different one per customer is
-averaged with every customer's say capped. Randomisation keeps it fair: a unit's weight depends on
-its order count only, which the candidate does not change. The variance (experiments.statistics
-.sandwich) and its degrees of freedom (experiments.degrees) are those of the weighted sums.
+The cap is one number of orders for both arms, MAX_UNIT_SHARE of the smaller arm's weighted
+orders: a unit's weight is then the same function of its own order count in either arm, which the
+candidate does not change, so randomisation keeps the comparison fair (a cap per arm would weigh a
+large account differently in the 10% arm than in the 90% one, and an A/A comparison would differ
+whenever large accounts differ). An effect the same for every order is estimated unchanged; one
+that differs by customer is averaged with every customer's say capped, so harm concentrated in one
+large account weighs less too.
 
-Only the heaviest units (HEAVY_UNITS, whose sums are kept one by one) can be weighted down; the cap
-is never set below the lightest of them, so no unit left at full weight is above it.
+Only the heaviest units (HEAVY_UNITS per arm, whose sums are kept one by one) can be weighted
+down; the cap is never set below the lightest of them in an arm that has more, so no unit left at
+full weight is above it (heavy units are ranked by orders with any outcome, so for one metric
+this holds as closely as its outcomes follow the others').
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from experiments.statistics import HEAVY_UNITS, ArmMoments, Cross, Moments
 
 MAX_UNIT_SHARE = 0.05
-"""The largest share of an arm's (weighted) orders one unit may have: a twentieth, the MIN_UNITS
-an estimate is shown from."""
+"""The largest share of the smaller arm's (weighted) orders one unit may have: a twentieth, the
+MIN_UNITS an estimate is shown from."""
 
 
-def capped(m: ArmMoments, share: float | None = None) -> ArmMoments:
-    """The sums with each heavy unit's orders weighted by w = min(1, cap / its orders), the cap
-    `share` (MAX_UNIT_SHARE) of the weighted total."""
+def capped(baseline: ArmMoments, candidate: ArmMoments, share: float | None = None) -> tuple[ArmMoments, ArmMoments]:
+    """Both arms' sums with each heavy unit's orders weighted by w = min(1, cap / its orders)."""
     share = MAX_UNIT_SHARE if share is None else share
-    if m.units <= HEAVY_UNITS or not m.heavy:
-        return m
-    orders = [sum(n for _, n in cells.values()) for cells in m.heavy]
-    total = m.n
-    rest = total - sum(orders)
-    floor = min(orders)
-    size = total
-    for _ in range(60):  # the largest size with size = rest + Σ min(orders, cap(size)): falls to it
-        cap = max(share * size, floor)
-        size = rest + sum(min(n, cap) for n in orders)
-    cap = max(share * size, floor)
-    weights = [min(1.0, cap / n) if n > 0 else 1.0 for n in orders]
+    arms = (baseline, candidate)
+    if any(m.units <= HEAVY_UNITS or not m.heavy for m in arms):
+        return baseline, candidate
+    orders = [[sum(n for _, n in cells.values()) for cells in m.heavy] for m in arms]
+    rests = [m.n - sum(mine) for m, mine in zip(arms, orders, strict=True)]
+    floor = max(min(mine) for mine in orders)
+
+    def weighted(cap: float) -> float:
+        """The smaller arm's weighted orders at `cap`."""
+        return min(rest + sum(min(n, cap) for n in mine) for rest, mine in zip(rests, orders, strict=True))
+
+    cap = max(share * min(m.n for m in arms), floor)
+    for _ in range(60):  # the largest cap with cap = share · weighted(cap): the iteration falls to it
+        cap = max(share * weighted(cap), floor)
+    out = tuple(
+        _weighted(m, [min(1.0, cap / n) if n > 0 else 1.0 for n in mine]) for m, mine in zip(arms, orders, strict=True)
+    )
+    return out[0], out[1]
+
+
+def _weighted(m: ArmMoments, weights: Sequence[float]) -> ArmMoments:
+    """The sums as if each order of the i-th heavy unit had weight weights[i]."""
     if all(w >= 1.0 for w in weights):
         return m
     epochs = {e: [c.n, c.y, c.yy, c.yn, c.nn] for e, c in m.epochs.items()}

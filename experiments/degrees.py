@@ -18,7 +18,11 @@ balanced units and large for a few dominant ones.
 
 The sums over the arm's ordinary units need only the Moments and Cross sums already kept; the
 heaviest units enter one by one. One term (the ordinary units' third moments, divided by n) is
-left out: it is tiny, and leaving it out can only lower ν.
+left out: it is tiny, and leaving it out can only lower ν. A unit weighted down by
+experiments.capping enters with its weighted orders counted as orders, which overstates its
+share of the variance and so also lowers ν: both err on the cautious side. The working model
+takes orders as independent; orders of one customer that are alike make the true ν smaller,
+which the CR3 and CR1 corrections and the cap on any unit's share are there for.
 """
 
 from __future__ import annotations
@@ -51,7 +55,11 @@ class Traces:
 
     @property
     def degrees(self) -> float:
-        return self.first * self.first / self.second if self.second > 0 else math.inf
+        """At least 1, as tr(Σ)² / tr(Σ²) is for any covariance (the one term left out can bring the
+        computed ratio below it)."""
+        if self.first <= 0 or self.second <= 0:
+            return math.inf
+        return max(self.first * self.first / self.second, 1.0)
 
 
 def traces(m: ArmMoments, weights: Mapping[int, float]) -> Traces:
@@ -121,7 +129,7 @@ def _inflation(degrees: float) -> float:
 
 def t_quantile(upper: float, degrees: float) -> float:
     """The t that Student's t with ν degrees of freedom exceeds with probability `upper` < 1/2 (bisection
-    on t_tail, in log t: 10^-12 to 10^12 covers ν down to 1/8 at the tails used)."""
+    on t_tail, in log t: 10^-12 to 10^12 covers ν from 1 at the tails used)."""
     low, high = -12.0 * math.log(10), 12.0 * math.log(10)
     for _ in range(100):
         middle = (low + high) / 2

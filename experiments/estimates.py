@@ -66,7 +66,7 @@ class Difference:
 def difference(baseline: ArmMoments, candidate: ArmMoments, relative: bool, rate: bool) -> Difference | None:
     """None until both arms have two units and an epoch in common. No unit counts for more than
     experiments.capping.MAX_UNIT_SHARE of its arm."""
-    baseline, candidate = capped(baseline), capped(candidate)
+    baseline, candidate = capped(baseline, candidate)
     common = sorted(
         e
         for e in set(baseline.epochs) & set(candidate.epochs)

@@ -358,14 +358,23 @@ def _p_value(name: str, d: Difference | None) -> float:
     return 1.0 if d is None else always_valid_p(d.value, d.tested_variance, tau2_for(name))
 
 
-def _arm(moments: ArmMoments | None, metric: str, alpha: float) -> ArmEstimate | None:
-    e = estimate(capped(moments)) if moments is not None and moments.units >= MIN_UNITS else None
-    if e is None:
-        return None
-    spec = METRICS[metric]
-    scale = 1.0 if spec.kind is MetricKind.RATE else abs(e.mean) or 1.0
-    low, high = confidence_sequence(e.mean, e.variance, (spec.mde * scale) ** 2, alpha)
-    return ArmEstimate(e.mean, low, high, e.n, e.clusters)
+def _arms(
+    baseline: ArmMoments | None, candidate: ArmMoments | None, metric: str, alpha: float
+) -> list[ArmEstimate | None]:
+    """Each arm's mean and confidence sequence, weighted as the comparison is (experiments.capping);
+    n counts the orders as they are."""
+    raw = [baseline or ArmMoments(), candidate or ArmMoments()]
+    out: list[ArmEstimate | None] = []
+    for m, weighted in zip(raw, capped(raw[0], raw[1]), strict=True):
+        e = estimate(weighted) if m.units >= MIN_UNITS else None
+        if e is None:
+            out.append(None)
+            continue
+        spec = METRICS[metric]
+        scale = 1.0 if spec.kind is MetricKind.RATE else abs(e.mean) or 1.0
+        low, high = confidence_sequence(e.mean, e.variance, (spec.mde * scale) ** 2, alpha)
+        out.append(ArmEstimate(e.mean, low, high, round(m.n), e.clusters))
+    return out
 
 
 def _metric_result(
@@ -390,14 +399,16 @@ def _metric_result(
             narrowest = before.narrowed(Bounds(low, high))
             low, high = narrowest.low, narrowest.high
         if adjusted <= alpha and (low > 0 or high < 0):
-            good = (d.value > 0) == METRICS[name].higher_is_better
+            # The side the interval is on, not this look's estimate (which may lie outside it).
+            good = (low > 0) == METRICS[name].higher_is_better
             verdict = Verdict.BETTER if good else Verdict.WORSE
     b, c = baseline.moments.get(name), candidate.moments.get(name)
+    arm_b, arm_c = _arms(b, c, name, alpha)
     return MetricResult(
         name,
         role,
-        _arm(b, name, alpha),
-        _arm(c, name, alpha),
+        arm_b,
+        arm_c,
         d.value if d is not None else None,
         low,
         high,
@@ -441,7 +452,7 @@ def _guardrails(
         if min(b.units, c.units) >= MIN_GUARDRAIL_UNITS:
             d = difference(b, c, relative=spec.kind is MetricKind.AMOUNT, rate=spec.kind is MetricKind.RATE)
         if d is None:
-            rows.append((guardrail, None, 0.0, 1.0))
+            rows.append((guardrail, None, 0.0, before.get(GUARDRAIL + guardrail.metric, Bounds()).p))
             continue
         # The excess D = s·θ - L, s = +1 when higher is worse: D > 0 is a breach.
         excess = (-d.value if spec.higher_is_better else d.value) - guardrail.limit

@@ -29,7 +29,13 @@ class Bounds:
     p: float = 1.0
 
     def narrowed(self, new: Bounds) -> Bounds:
-        """This look's bounds after those seen before (self)."""
+        """This look's bounds after those seen before (self); a bound that is not a number says nothing."""
+        new = Bounds(
+            *(
+                old if math.isnan(x) else x
+                for old, x in zip((self.low, self.high, self.p), (new.low, new.high, new.p), strict=True)
+            )
+        )
         low, high = max(self.low, new.low), min(self.high, new.high)
         if low > high:
             low, high = self.low, self.high
@@ -44,5 +50,5 @@ def narrowed(before: Running, new: Running) -> dict[str, Bounds]:
     """Every key's bounds after this look's."""
     out = dict(before)
     for key, bounds in new.items():
-        out[key] = before[key].narrowed(bounds) if key in before else bounds
+        out[key] = before.get(key, Bounds()).narrowed(bounds)
     return out

@@ -39,41 +39,64 @@ def weighted_sums(raw: dict[str, dict[int, list[float]]], weights: dict[str, flo
     return out
 
 
-def cap_weights(raw: dict[str, dict[int, list[float]]], heavy: list[str], share: float) -> dict[str, float]:
-    """The weights found by bisection on the cap: the largest cap (not below the lightest heavy unit)
-    with cap = share · Σ min(orders, cap) over the heavy units plus the others' orders."""
-    orders = {u: float(sum(len(v) for v in c.values())) for u, c in raw.items()}
-    rest = sum(n for u, n in orders.items() if u not in heavy)
-    floor = min(orders[u] for u in heavy)
+def cap_weights(arms: list[dict[str, dict[int, list[float]]]], share: float) -> list[dict[str, float]]:
+    """The weights found by bisection on the one cap of both arms: the largest cap (not below either
+    arm's lightest heavy unit) with cap = share · the smaller arm's weighted orders."""
+    orders = [{u: float(sum(len(v) for v in c.values())) for u, c in raw.items()} for raw in arms]
+    heavy = [heaviest({u: int(n) for u, n in mine.items()}) for mine in orders]
+    floor = max(min(mine[u] for u in names) for mine, names in zip(orders, heavy, strict=True))
 
-    def total(cap: float) -> float:
-        return rest + sum(min(orders[u], cap) for u in heavy)
+    def smaller(cap: float) -> float:
+        return min(
+            sum(min(n, cap) if u in names else n for u, n in mine.items())
+            for mine, names in zip(orders, heavy, strict=True)
+        )
 
-    low, high = 0.0, sum(orders.values())
+    low, high = 0.0, max(sum(mine.values()) for mine in orders)
     for _ in range(200):
         middle = (low + high) / 2
-        if middle <= share * total(middle):
+        if middle <= share * smaller(middle):
             low = middle
         else:
             high = middle
     cap = max(low, floor)
-    return {u: min(1.0, cap / orders[u]) if u in heavy else 1.0 for u in orders}
+    return [
+        {u: min(1.0, cap / n) if u in names else 1.0 for u, n in mine.items()}
+        for mine, names in zip(orders, heavy, strict=True)
+    ]
 
 
 @pytest.mark.parametrize("seed", range(5))
 def test_the_capped_sums_are_those_of_the_weighted_orders(seed: int) -> None:
     rng = np.random.default_rng(seed)
-    sizes = [int(s) for s in rng.integers(400, 3_000, 3)] + [int(s) for s in rng.integers(1, 40, 60)]
-    raw, m = arm(rng, sizes, epochs=3)
-    heavy_names = heaviest({u: sum(len(v) for v in c.values()) for u, c in raw.items()})
-    weights = cap_weights(raw, heavy_names, MAX_UNIT_SHARE)
-    assert min(weights.values()) < 1.0
-    assert capped(m).sums() | {"units": float(m.units)} == pytest.approx(
-        weighted_sums(raw, weights) | {"units": float(m.units)} | _heavy_sums(raw, heavy_names, weights), rel=1e-9
-    )
-    total, lightest = capped(m).n, min(sum(n for _, n in cells.values()) for cells in m.heavy)
-    for cells in capped(m).heavy:
-        assert sum(n for _, n in cells.values()) <= max(MAX_UNIT_SHARE * total, lightest) * (1 + 1e-9)
+    big = [int(s) for s in rng.integers(400, 3_000, 3)]
+    raw_b, b = arm(rng, big[:1] + [int(s) for s in rng.integers(1, 40, 600)], epochs=3)
+    raw_c, c = arm(rng, big[1:] + [int(s) for s in rng.integers(1, 40, 60)], epochs=3)
+    weights = cap_weights([raw_b, raw_c], MAX_UNIT_SHARE)
+    assert min(weights[1].values()) < 1.0
+    for raw, got, mine in zip((raw_b, raw_c), capped(b, c), weights, strict=True):
+        names = heaviest({u: sum(len(v) for v in cells.values()) for u, cells in raw.items()})
+        assert got.sums() == pytest.approx(weighted_sums(raw, mine) | _heavy_sums(raw, names, mine), rel=1e-9)
+    smaller = min(m.n for m in capped(b, c))
+    lightest = max(min(sum(n for _, n in cells.values()) for cells in m.heavy) for m in (b, c))
+    for m in capped(b, c):
+        for cells in m.heavy:
+            assert sum(n for _, n in cells.values()) <= max(MAX_UNIT_SHARE * smaller, lightest) * (1 + 1e-9)
+
+
+def test_large_accounts_weigh_the_same_in_the_small_arm_as_in_the_large_one() -> None:
+    """Ten accounts of 200 orders at 60% on time, everyone else at 80%; one account in the 10% arm, nine in
+    the other, so per order both arms are at 78%. A cap per arm would weigh the candidate's account down to
+    5% of its arm and leave the baseline's nine whole: +1 point out of nothing. One cap for both: none."""
+    account = [1.0] * 120 + [0.0] * 80
+    small = [[1.0] * 4 + [0.0]]
+    baseline = kept([account] * 9 + small * 3_240)
+    candidate = kept([account] + small * 360)
+    assert baseline.y / baseline.n == pytest.approx(candidate.y / candidate.n) == pytest.approx(0.78)
+    d = difference(baseline, candidate, relative=False, rate=True)
+    assert d is not None and d.value == pytest.approx(0.0, abs=1e-12)
+    weighted = capped(baseline, candidate)
+    assert weighted[1].n < candidate.n and weighted[0].n < baseline.n
 
 
 def _heavy_sums(
@@ -87,9 +110,10 @@ def _heavy_sums(
     return out
 
 
-def test_an_arm_without_a_dominant_unit_is_left_as_it_is() -> None:
-    _, m = arm(np.random.default_rng(9), [5] * 200, epochs=2)
-    assert capped(m) is m
+def test_arms_without_a_dominant_unit_are_left_as_they_are() -> None:
+    rng = np.random.default_rng(9)
+    (_, b), (_, c) = arm(rng, [5] * 2_000, epochs=2), arm(rng, [5] * 200, epochs=2)
+    assert capped(b, c) == (b, c) and capped(b, c)[1] is c
 
 
 def kept(units: list[list[float]]) -> ArmMoments:
@@ -104,7 +128,7 @@ def kept(units: list[list[float]]) -> ArmMoments:
 def test_one_lucky_account_no_longer_decides_the_comparison() -> None:
     """A customer with two thirds of the candidate's orders at 95% on time, everyone else at 80%: per order
     the candidate is 10 points better; with the customer's say capped, by less than one."""
-    baseline = kept([[1.0] * 4 + [0.0] for _ in range(800)])
+    baseline = kept([[1.0] * 4 + [0.0] for _ in range(8_000)])
     candidate = kept([[1.0] * 950 + [0.0] * 50] + [[1.0] * 4 + [0.0] for _ in range(100)])
     d = difference(baseline, candidate, relative=False, rate=True)
     assert d is not None

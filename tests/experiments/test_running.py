@@ -71,3 +71,30 @@ def test_over_a_gray_release_intervals_only_narrow_and_p_values_only_fall(seed: 
             guard[g.metric] = (g.excess_low, g.p_value)
             assert results.running[GUARDRAIL + g.metric] == Bounds(g.excess_low, math.inf, g.p_value)
     assert len(previous) >= 5 and guard
+
+
+def test_a_later_look_below_zero_cannot_turn_better_into_worse() -> None:
+    """The verdict follows the side the narrowed interval is on, not this look's estimate."""
+    exp = new_experiment(
+        id="running",
+        rule_set="r",
+        baseline_version=1,
+        candidate_version=2,
+        salt="s",
+        created_by="t",
+        now=START,
+        share_bp=5_000,
+    )
+    later = START + timedelta(days=2)
+    clear = compute_results(exp, arms_of(rate_units(3_000, 0.80), rate_units(3_000, 0.86), "on_time"), later)
+    below = compute_results(
+        exp, arms_of(rate_units(3_100, 0.80), rate_units(3_100, 0.79), "on_time"), later, clear.running
+    )
+    assert below.metrics[0].difference is not None and below.metrics[0].difference < 0
+    assert below.verdict is Verdict.BETTER, below.reason
+
+
+def test_a_bound_that_is_not_a_number_says_nothing() -> None:
+    seen = Bounds(-0.02, 0.03, 0.4)
+    assert seen.narrowed(Bounds(math.nan, 0.01, math.nan)) == Bounds(-0.02, 0.01, 0.4)
+    assert narrowed({}, {"a": Bounds(math.nan, math.nan, 0.5)}) == {"a": Bounds(-math.inf, math.inf, 0.5)}
