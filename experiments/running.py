@@ -11,6 +11,12 @@ each experiment, and narrows them with each new look (narrowed: the Redis script
 experiments.results takes them in and gives the narrowed ones back. Two looks that disagree
 entirely (intervals that do not meet, which a valid sequence does with at most alpha chance)
 keep the earlier interval rather than show an empty one.
+
+What is narrowed is one effect for the whole experiment: the epoch differences are combined with
+weights that change at a ramp (experiments.estimates), which is exact when the effect is the same
+in every epoch, the assumption the combination is built on, and in an A/A comparison, where it is
+zero throughout. A candidate whose effect changes between epochs keeps the bounds of the earlier
+ones until the new data disagree with them.
 """
 
 from __future__ import annotations

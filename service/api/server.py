@@ -17,9 +17,9 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 from orderroute.v1 import orderroute_pb2 as pb
 
+from service.api import reflection
 from service.api.admission import Admission, Gate
 from service.api.auth import Authenticator
 from service.api.boundary import Edge, add_service
@@ -84,7 +84,7 @@ def create_server(
     add_service(server, outcomes, services["OutcomeService"], pool_of)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    reflection.enable(server, (*SERVICE_NAMES, health.SERVICE_NAME))
     address = f"{settings.host}:{settings.port}"
     credentials = security.credentials
     port = (

@@ -6,11 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pytest
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from orderroute.v1 import orderroute_pb2 as pb
 from redis.crc import key_slot
 
+from service.api.reflection import v1_file
 from tests.conftest import EXAMPLES
 
 BASE = (EXAMPLES / "fulfilment.yaml").read_text()
@@ -152,6 +154,40 @@ def test_health_and_reflection(channel) -> None:
     assert {"orderroute.v1.RoutingService", "orderroute.v1.RuleSetService", "grpc.health.v1.Health"} <= names
 
 
+def test_reflection_answers_on_v1_and_describes_the_services(channel) -> None:
+    """grpc.reflection.v1, in its own message types (as a client generated from the v1 proto sends them)."""
+    pool = descriptor_pool.Default()
+    v1_file()
+    request_type = message_factory.GetMessageClass(
+        pool.FindMessageTypeByName("grpc.reflection.v1.ServerReflectionRequest")
+    )
+    reply_type = message_factory.GetMessageClass(
+        pool.FindMessageTypeByName("grpc.reflection.v1.ServerReflectionResponse")
+    )
+    call = channel.stream_stream(
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        request_serializer=request_type.SerializeToString,
+        response_deserializer=reply_type.FromString,
+    )
+    asked = [
+        request_type(list_services=""),
+        request_type(file_containing_symbol="orderroute.v1.RoutingService"),
+        request_type(file_containing_symbol="grpc.reflection.v1.ServerReflection"),
+    ]
+    listed, routing, itself = list(call(iter(asked)))
+    names = {s.name for s in listed.list_services_response.service}
+    assert {"orderroute.v1.RoutingService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"} <= names
+    assert "grpc.reflection.v1alpha.ServerReflection" in names
+    files = [
+        descriptor_pb2.FileDescriptorProto.FromString(b) for b in routing.file_descriptor_response.file_descriptor_proto
+    ]
+    assert any(f.package == "orderroute.v1" and any(s.name == "RoutingService" for s in f.service) for f in files)
+    own = [
+        descriptor_pb2.FileDescriptorProto.FromString(b) for b in itself.file_descriptor_response.file_descriptor_proto
+    ]
+    assert [f.package for f in own] == ["grpc.reflection.v1"]
+
+
 def test_storage_keys_share_one_cluster_slot_per_rule_set(redis_client, rulesets) -> None:
     publish(rulesets, CANDIDATE)
     keys = [k.decode() for k in redis_client.keys("orderroute:*")]
@@ -187,3 +223,10 @@ def test_text_that_cannot_be_stored_is_refused_before_anything_is_stored(ruleset
         publish(rulesets, source)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert _versions(rulesets) == [1]
+
+
+def test_the_contract_names_its_packages_for_other_languages() -> None:
+    options = pb.DESCRIPTOR.GetOptions()
+    assert options.go_package.endswith("/orderroute/v1;orderroutev1")
+    assert (options.java_package, options.java_multiple_files) == ("dev.orderroute.v1", True)
+    assert options.csharp_namespace == "OrderRoute.V1"
