@@ -30,44 +30,56 @@ def shown(value: str) -> str:
 
 
 class ServiceError(Exception):
-    def __init__(self, message: str) -> None:
+    REASON = "INTERNAL"
+    """The stable reason a client may switch on (google.rpc.ErrorInfo.reason); the message is for people."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
         super().__init__(message)
         self.message = message
+        self.reason = reason or self.REASON
 
 
 class NotFound(ServiceError):
-    pass
+    REASON = "NOT_FOUND"
+    RULE_SET = "RULE_SET_NOT_FOUND"
+    VERSION = "VERSION_NOT_FOUND"
+    EXPERIMENT = "EXPERIMENT_NOT_FOUND"
+    DECISION = "DECISION_NOT_FOUND"
 
 
 class FailedPrecondition(ServiceError):
-    pass
+    REASON = "FAILED_PRECONDITION"
 
 
 class Conflict(ServiceError):
     """A compare-and-set lost to a concurrent change; nothing was written."""
 
+    REASON = "CONCURRENT_CHANGE"
+
 
 class InvalidArgument(ServiceError):
+    REASON = "INVALID_FIELD"
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
 
 
 class Unauthenticated(ServiceError):
-    pass
+    REASON = "UNAUTHENTICATED"
 
 
 class PermissionDenied(ServiceError):
-    pass
+    REASON = "PERMISSION_DENIED"
 
 
 class Busy(ServiceError):
-    pass
+    REASON = "BUSY"
 
 
 class StorageError(ServiceError):
-    pass
+    REASON = "STORAGE_ERROR"
 
 
 class StorageUnavailable(StorageError):
-    pass
+    REASON = "STORAGE_UNAVAILABLE"

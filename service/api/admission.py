@@ -30,7 +30,7 @@ from typing import Any
 import grpc
 
 from service.api.auth import CURRENT_CALLER, Authenticator
-from service.api.boundary import status_of
+from service.api.statuses import abort
 from service.errors import Busy, PermissionDenied, Unauthenticated
 from service.telemetry import Telemetry
 
@@ -146,12 +146,11 @@ class Gate(grpc.ServerInterceptor):
 
     def _refusal(self, method: str, reason: str, exc: Exception) -> grpc.RpcMethodHandler[Any, Any]:
         """A handler that answers at once: request-streaming, so gRPC does not wait for the request."""
-        code, message = status_of(exc)
         telemetry = self._telemetry
 
         def refuse(_requests: Any, context: grpc.ServicerContext) -> None:
             telemetry.refused(method, reason)
-            context.abort(code, message)
+            abort(context, exc)
 
         refuse.experimental_thread_pool = self._admission.refusals  # type: ignore[attr-defined]
         return grpc.stream_unary_rpc_method_handler(refuse)

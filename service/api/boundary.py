@@ -1,20 +1,5 @@
 """What every RPC passes through: lenient request parsing, the caller's check, telemetry, and the one
-place an error becomes a gRPC status.
-
-    service.errors                         -> status
-    NotFound                               NOT_FOUND
-    FailedPrecondition (RuleSetHeld ...)   FAILED_PRECONDITION
-    Conflict                               ABORTED (a concurrent change won: read again, retry)
-    InvalidArgument                        INVALID_ARGUMENT, naming the field
-    Unauthenticated / PermissionDenied     UNAUTHENTICATED / PERMISSION_DENIED
-    Busy                                   RESOURCE_EXHAUSTED (a work class at its call slots)
-    StorageUnavailable                     UNAVAILABLE
-    StorageError                           INTERNAL (Redis rejected a command: a bug)
-    rules.InvalidOrder, experiments.InvalidExperiment / InvalidOutcome
-                                           INVALID_ARGUMENT, naming the field
-    experiments.WrongState                 FAILED_PRECONDITION
-    rules.RuleSetInvalid                   INVALID_ARGUMENT with the first diagnostics
-    anything else                          INTERNAL, logged as a bug
+place an error becomes a gRPC status (service.api.statuses: code, message and rich details).
 """
 
 from __future__ import annotations
@@ -29,55 +14,14 @@ from typing import Any, TypeVar
 import grpc
 from orderroute.v1 import orderroute_pb2 as pb
 
-from experiments import InvalidExperiment, InvalidOutcome, WrongState
-from rules import InvalidOrder, RuleSetInvalid
 from service.api.auth import CURRENT_CALLER, Authenticator, Caller, actor_for
-from service.errors import (
-    Busy,
-    Conflict,
-    FailedPrecondition,
-    InvalidArgument,
-    NotFound,
-    PermissionDenied,
-    StorageError,
-    StorageUnavailable,
-    Unauthenticated,
-)
+from service.api.statuses import abort, status_of
+from service.errors import InvalidArgument, StorageError
 from service.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
-FIELD_METADATA = "orderroute-field"
-
-_STATUS: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
-    (NotFound, grpc.StatusCode.NOT_FOUND),
-    (FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
-    (Conflict, grpc.StatusCode.ABORTED),
-    (InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
-    (Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
-    (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
-    (Busy, grpc.StatusCode.RESOURCE_EXHAUSTED),
-    (StorageUnavailable, grpc.StatusCode.UNAVAILABLE),
-    (InvalidOrder, grpc.StatusCode.INVALID_ARGUMENT),
-    (InvalidExperiment, grpc.StatusCode.INVALID_ARGUMENT),
-    (InvalidOutcome, grpc.StatusCode.INVALID_ARGUMENT),
-    (WrongState, grpc.StatusCode.FAILED_PRECONDITION),
-)
-"""First match wins: a subclass before its base (StorageUnavailable before StorageError)."""
-
-
-def status_of(exc: Exception) -> tuple[grpc.StatusCode, str]:
-    """The status code and message a caller sees for an error."""
-    if isinstance(exc, RuleSetInvalid):
-        lines = [d.render() for d in exc.diagnostics if d.is_error][:20]
-        return grpc.StatusCode.INVALID_ARGUMENT, "rule set is invalid:\n" + "\n".join(lines)
-    for kind, code in _STATUS:
-        if isinstance(exc, kind):
-            return code, str(getattr(exc, "message", exc))
-    if isinstance(exc, StorageError):
-        return grpc.StatusCode.INTERNAL, exc.message
-    return grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}"
 
 
 def error_to_proto(exc: Exception) -> pb.Error:
@@ -179,13 +123,10 @@ def handled(method: F) -> F:
         except Exception as exc:
             if isinstance(exc, StorageError):
                 telemetry.redis_error(name)
-            code, message = status_of(exc)
-            if code is grpc.StatusCode.INTERNAL:
+            if status_of(exc)[0] is grpc.StatusCode.INTERNAL:
                 log.exception("bug in %s", name)
-            field = getattr(exc, "field", None)
-            if field:
-                context.set_trailing_metadata(((FIELD_METADATA, field),))
-        context.abort(code, message)
+            error = exc
+        abort(context, error)
 
     return wrapper  # type: ignore[return-value]
 

@@ -33,6 +33,8 @@ class VersionRefused(FailedPrecondition):
     """A stored version this replica will not serve: its source no longer matches its content hash
     (damaged in storage), or it no longer compiles."""
 
+    REASON = "VERSION_REFUSED"
+
 
 @dataclass(frozen=True, slots=True)
 class Published:
@@ -84,7 +86,7 @@ class RuleSetCatalog:
             refused = self._refused.get(name)
             if refused is not None:
                 raise VersionRefused(refused[1])
-            raise NotFound(f"rule set {shown(name)} does not exist or has no active version")
+            raise NotFound(f"rule set {shown(name)} does not exist or has no active version", NotFound.RULE_SET)
         return compiled
 
     # ------------------------------------------------------------ start-up
@@ -210,7 +212,7 @@ class RuleSetCatalog:
         active = self._store.active(name)
         if version == 0:
             if active is None:
-                raise NotFound(f"rule set {shown(name)} does not exist or has no active version")
+                raise NotFound(f"rule set {shown(name)} does not exist or has no active version", NotFound.RULE_SET)
             version = active.version
         return self._store.get_version(name, version), active is not None and active.version == version
 

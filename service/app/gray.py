@@ -35,8 +35,8 @@ from experiments.model import DEFAULT_MIN_DURATION, DEFAULT_SHARE_BP
 from rules import CompiledRuleSet
 from service.app.catalog import Activated, RuleSetCatalog, VersionRefused
 from service.app.clock import Clock
-from service.errors import FailedPrecondition, NotFound, shown
-from service.storage import ExperimentStore
+from service.errors import NotFound, shown
+from service.storage import ExperimentStore, RuleSetHeld
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ class GrayReleases:
         )
         claim = self._store.start(experiment, actor, reason, replacing=holder, request_id=request_id)
         if not claim.claimed and not claim.retried:
-            raise FailedPrecondition(self._held_message(rule_set, claim.holder))
+            raise RuleSetHeld(rule_set, claim.holder, self._held_message(rule_set, claim.holder))
         experiment = self._store.get(claim.holder)  # as stored, the same for a first call and a retry
         self._show(experiment)
         log.info(

@@ -50,7 +50,7 @@ class OutcomeRecorder:
         out: list[Recorded | NotFound] = []
         for report, record in zip(reports, records, strict=True):
             if record is None:
-                out.append(NotFound(f"decision {shown(report.decision_id)} is not known"))
+                out.append(NotFound(f"decision {shown(report.decision_id)} is not known", NotFound.DECISION))
             else:
                 metrics = tuple(next(replaced))
                 out.append(Recorded(record.decision_id, record.experiment_id, record.arm, metrics))

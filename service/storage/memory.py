@@ -121,7 +121,7 @@ class MemoryRuleSetStore:
         with self._db.lock:
             record = self._db.rule_sets.get(name, _RuleSet()).versions.get(version)
         if record is None:
-            raise NotFound(f"rule set {shown(name)} has no version {version}")
+            raise NotFound(f"rule set {shown(name)} has no version {version}", NotFound.VERSION)
         return record
 
     def list_names(self) -> list[str]:
@@ -143,7 +143,7 @@ class MemoryRuleSetStore:
         with self._db.lock:
             rs = self._rule_set(name)
             if version not in rs.versions:
-                raise NotFound(f"rule set {shown(name)} has no version {version}")
+                raise NotFound(f"rule set {shown(name)} has no version {version}", NotFound.VERSION)
             if for_experiment and rs.holder is None:
                 assert rs.active is not None, "a completed promotion left an active version"
                 return rs.active, False
@@ -167,7 +167,7 @@ class MemoryExperimentStore:
     def _experiment(self, experiment_id: str) -> _Experiment:
         stored = self._db.experiments.get(experiment_id)
         if stored is None:
-            raise NotFound(f"experiment {shown(experiment_id)} does not exist")
+            raise NotFound(f"experiment {shown(experiment_id)} does not exist", NotFound.EXPERIMENT)
         return stored
 
     def next_id(self) -> str:

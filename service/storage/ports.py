@@ -20,11 +20,15 @@ from service.storage.records import ActiveRecord, AuditRecord, Claim, DecisionRe
 
 
 class RuleSetHeld(FailedPrecondition):
-    """An activation other than the holding experiment's own promotion, while it holds the rule set."""
+    """An experiment holds the rule set: an activation other than its own promotion, or a second
+    experiment, must wait until it ends."""
 
-    def __init__(self, name: str, holder: str) -> None:
+    REASON = "RULE_SET_HELD"
+
+    def __init__(self, name: str, holder: str, message: str = "") -> None:
         super().__init__(
-            f"experiment {holder} holds rule set {shown(name)}; promote, roll back or abort it before activating"
+            message
+            or f"experiment {holder} holds rule set {shown(name)}; promote, roll back or abort it before activating"
         )
         self.holder = holder
 

@@ -169,14 +169,14 @@ class RedisExperimentStore:
     def _meta_key(self, experiment_id: str, part: str) -> str:
         name = run(self._redis, lambda: self._redis.hget(keys.EXPERIMENT_RULE_SETS, experiment_id))
         if name is None:
-            raise NotFound(f"experiment {shown(experiment_id)} does not exist")
+            raise NotFound(f"experiment {shown(experiment_id)} does not exist", NotFound.EXPERIMENT)
         return keys.experiment_settings(text(name), experiment_id, part)
 
     def get(self, experiment_id: str) -> Experiment:
         key = self._meta_key(experiment_id, "meta")
         raw = run(self._redis, lambda: self._redis.get(key))
         if raw is None:
-            raise NotFound(f"experiment {shown(experiment_id)} does not exist")
+            raise NotFound(f"experiment {shown(experiment_id)} does not exist", NotFound.EXPERIMENT)
         return experiment_from_json(raw)
 
     def all(self) -> list[Experiment]:
@@ -219,7 +219,7 @@ class RedisExperimentStore:
         ]
         done = int(run(self._redis, lambda: self._transition(keys=script_keys, args=args)))
         if done < 0:
-            raise NotFound(f"experiment {shown(before.id)} does not exist")
+            raise NotFound(f"experiment {shown(before.id)} does not exist", NotFound.EXPERIMENT)
         if done == 0:
             raise Conflict(f"experiment {before.id} changed meanwhile; read it again and retry")
         announce(self._redis, name)

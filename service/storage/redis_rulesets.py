@@ -86,7 +86,7 @@ class RedisRuleSetStore:
 
         meta, source = run(self._redis, read)
         if meta is None:
-            raise NotFound(f"rule set {shown(name)} has no version {version}")
+            raise NotFound(f"rule set {shown(name)} has no version {version}", NotFound.VERSION)
         return _version(name, version, meta, source)
 
     def list_names(self) -> list[str]:
@@ -118,7 +118,7 @@ class RedisRuleSetStore:
         status, detail = run(self._redis, lambda: self._activate(keys=script_keys, args=args))
         status = int(status)
         if status == -1:
-            raise NotFound(f"rule set {shown(name)} has no version {version}")
+            raise NotFound(f"rule set {shown(name)} has no version {version}", NotFound.VERSION)
         if status == -2:
             raise RuleSetHeld(name, text(detail))
         if status == 0:
