@@ -12,6 +12,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
@@ -92,6 +93,11 @@ def test_calls_without_a_valid_token_are_unauthenticated(connect: Connect) -> No
         assert code_of(lambda c=channel: promote(c)) is grpc.StatusCode.UNAUTHENTICATED
         route = pb_grpc.RoutingServiceStub(channel).Route
         assert code_of(lambda r=route: r(pb.RouteRequest(order=ORDER))) is grpc.StatusCode.UNAUTHENTICATED
+        with pytest.raises(grpc.RpcError) as caught:  # refused at the gate, with the rich details all the same
+            route(pb.RouteRequest(order=ORDER))
+        status = status_pb2.Status.FromString(dict(caught.value.trailing_metadata())["grpc-status-details-bin"])
+        info = error_details_pb2.ErrorInfo()
+        assert status.details[0].Unpack(info) and info.reason == "UNAUTHENTICATED"
     # Health stays open for load balancers.
     reply = health_pb2_grpc.HealthStub(connect(None)).Check(health_pb2.HealthCheckRequest())
     assert reply.status == health_pb2.HealthCheckResponse.SERVING
