@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import grpc
+from google.rpc import status_pb2
 from orderroute.v1 import orderroute_pb2 as pb
 
 from service.api.auth import CURRENT_CALLER, Authenticator, Caller, actor_for
-from service.api.statuses import abort, status_of
+from service.api.statuses import abort, rich_status, status_of
 from service.errors import InvalidArgument, StorageError
 from service.telemetry import Telemetry
 
@@ -24,10 +25,9 @@ log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def error_to_proto(exc: Exception) -> pb.Error:
-    """A per-item error of a batch call."""
-    code, message = status_of(exc)
-    return pb.Error(code=code.value[0], message=message, field=getattr(exc, "field", ""))
+def error_to_proto(exc: Exception) -> status_pb2.Status:
+    """A per-item error of a batch call: the status a call of its own would have ended with."""
+    return rich_status(exc)
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,6 +146,15 @@ def rich_status(exc: Exception) -> status_pb2.Status:
     return status_pb2.Status(code=code.value[0], message=message, details=packed)
 
 
+def field_of(status: status_pb2.Status) -> str:
+    """The first bad field a status names (its BadRequest), "" if none: what a client reads."""
+    for packed in status.details:
+        request = error_details_pb2.BadRequest()
+        if packed.Unpack(request) and request.field_violations:
+            return str(request.field_violations[0].field)
+    return ""
+
+
 def abort(context: grpc.ServicerContext, exc: Exception) -> NoReturn:
     """Ends the call with the error's status, its rich details in the trailer."""
     status = rich_status(exc)

@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.rpc import status_pb2 as _status_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -189,18 +190,8 @@ class RouteResult(_message.Message):
     DECISION_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     decision: Decision
-    error: Error
-    def __init__(self, decision: _Optional[_Union[Decision, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
-
-class Error(_message.Message):
-    __slots__ = ("code", "message", "field")
-    CODE_FIELD_NUMBER: _ClassVar[int]
-    MESSAGE_FIELD_NUMBER: _ClassVar[int]
-    FIELD_FIELD_NUMBER: _ClassVar[int]
-    code: int
-    message: str
-    field: str
-    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., field: _Optional[str] = ...) -> None: ...
+    error: _status_pb2.Status
+    def __init__(self, decision: _Optional[_Union[Decision, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
 
 class Order(_message.Message):
     __slots__ = ("order_id", "order_type", "channel", "total_minor", "margin_minor", "currency", "item_count", "is_cross_border", "promised_hours", "payment_method", "ship_to", "tags", "customer", "lines", "risk", "logistics", "attributes")
@@ -1053,8 +1044,8 @@ class RecordOutcomeResult(_message.Message):
     RECORDED_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     recorded: RecordOutcomeResponse
-    error: Error
-    def __init__(self, recorded: _Optional[_Union[RecordOutcomeResponse, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
+    error: _status_pb2.Status
+    def __init__(self, recorded: _Optional[_Union[RecordOutcomeResponse, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
 
 class RecordOutcomesResponse(_message.Message):
     __slots__ = ("results",)

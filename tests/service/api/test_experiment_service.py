@@ -14,6 +14,7 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from experiments import METRICS, Arm
 from experiments.statistics import Accumulator, ArmMoments, heaviest
+from service.api.statuses import field_of
 from service.storage import keys
 from service.storage.redis_experiments import RedisExperimentStore
 from tests.conftest import EXAMPLES
@@ -252,7 +253,7 @@ def test_outcome_batch_reports_each_item(running, routing, outcomes) -> None:
     kinds = [r.WhichOneof("result") for r in reply.results]
     assert kinds == ["recorded", "error", "error"]
     assert reply.results[1].error.code == grpc.StatusCode.NOT_FOUND.value[0]
-    assert reply.results[2].error.field == "outcomes[2].fulfilment_hours"
+    assert field_of(reply.results[2].error) == "outcomes[2].fulfilment_hours"
 
 
 def test_outcomes_for_decisions_outside_experiments_are_accepted(routing, outcomes) -> None:

@@ -83,3 +83,16 @@ def test_a_failed_publish_carries_its_diagnostics_whole(rulesets) -> None:
     assert diagnostic.code == "type-mismatch" and diagnostic.rule_id == "repeat-customer-express" and diagnostic.line
     violations = details["BadRequest"][0].field_violations
     assert violations[0].field == f"source:{diagnostic.line}" and "type-mismatch" in violations[0].description
+
+
+def test_a_bad_order_in_a_batch_gets_the_status_a_route_of_its_own_would(routing) -> None:
+    good, bad = load_order("10-default.yaml"), load_order("02-vip-customer.yaml")
+    bad.lines[0].qty = -3
+    reply = routing.RouteBatch(pb.RouteBatchRequest(orders=[good, bad]))
+    assert [r.WhichOneof("result") for r in reply.results] == ["decision", "error"]
+    status = reply.results[1].error
+    info, request = error_details_pb2.ErrorInfo(), error_details_pb2.BadRequest()
+    assert status.details[0].Unpack(info) and status.details[1].Unpack(request)
+    assert (status.code, info.reason) == (grpc.StatusCode.INVALID_ARGUMENT.value[0], "INVALID_ORDER")
+    assert request.field_violations[0].field == "orders[1].lines[0].qty"
+    assert status.message.startswith("orders[1].lines[0].qty:")

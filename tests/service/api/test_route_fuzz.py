@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from orderroute.v1 import orderroute_pb2 as pb
 
+from service.api.statuses import field_of
 from tests.fuzzing import fuzz_settings
 from tests.service.api.order_strategies import orders
 
@@ -44,6 +45,6 @@ def test_route_batch_never_fails_internally(routing, batch) -> None:
     for index, result in enumerate(results):
         if result.WhichOneof("result") == "error":
             assert result.error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
-            assert result.error.field.startswith(f"orders[{index}].")
+            assert field_of(result.error).startswith(f"orders[{index}].")
         else:
             assert result.decision.decision_id and result.decision.path

@@ -11,6 +11,7 @@ from google.protobuf import json_format
 from orderroute.v1 import orderroute_pb2 as pb
 
 from service.api.settings import Settings
+from service.api.statuses import field_of
 from service.client.documents import order_from_document
 from tests.conftest import EXAMPLES
 
@@ -123,7 +124,7 @@ def test_batch_keeps_order_and_isolates_bad_orders(routing) -> None:
         if order is bad:
             assert result.WhichOneof("result") == "error"
             assert result.error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
-            assert result.error.field == "orders[3].lines[0].qty"
+            assert field_of(result.error) == "orders[3].lines[0].qty"
         else:
             assert result.WhichOneof("result") == "decision"
             single = routing.Route(pb.RouteRequest(order=order)).decision
