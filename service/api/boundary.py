@@ -111,13 +111,19 @@ def handled(method: F) -> F:
         edge: Edge = self.edge
         telemetry = edge.telemetry
         try:
-            with telemetry.rpc(name, edge.label(getattr(request, "rule_set", ""))) as span:
+            label = edge.label(getattr(request, "rule_set", ""))
+            with telemetry.rpc(name, label, self.SERVICE, context.invocation_metadata) as span:
                 token = CURRENT_CALLER.set(edge.caller(name, context))
                 try:
                     reply = method(self, _parsed(request), context)
+                except Exception as exc:
+                    if span.is_recording():
+                        span.set_attribute("rpc.grpc.status_code", status_of(exc)[0].value[0])
+                    raise
                 finally:
                     CURRENT_CALLER.reset(token)
                 if span.is_recording():
+                    span.set_attribute("rpc.grpc.status_code", 0)
                     _describe(span, reply)
                 return reply
         except Exception as exc:

@@ -28,6 +28,8 @@ REQUEST_FIELDS = {"traffic": "traffic_bp", "min_duration": "min_duration_seconds
 
 
 class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
+    SERVICE = "orderroute.v1.ExperimentService"
+
     def __init__(self, gray: GrayReleases, edge: Edge) -> None:
         self._gray = gray
         self.edge = edge

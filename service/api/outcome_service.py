@@ -16,6 +16,8 @@ from service.errors import InvalidArgument
 
 
 class OutcomeServicer(pb_grpc.OutcomeServiceServicer):
+    SERVICE = "orderroute.v1.OutcomeService"
+
     def __init__(self, recorder: OutcomeRecorder, max_batch: int, edge: Edge) -> None:
         self._recorder = recorder
         self._max_batch = max_batch

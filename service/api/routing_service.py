@@ -16,6 +16,8 @@ from service.errors import InvalidArgument
 
 
 class RoutingServicer(pb_grpc.RoutingServiceServicer):
+    SERVICE = "orderroute.v1.RoutingService"
+
     def __init__(self, router: Router, max_batch: int, edge: Edge) -> None:
         self._router = router
         self._max_batch = max_batch

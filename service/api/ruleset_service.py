@@ -28,6 +28,8 @@ DEFAULT_AUDIT_ENTRIES = 100
 
 
 class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
+    SERVICE = "orderroute.v1.RuleSetService"
+
     def __init__(self, catalog: RuleSetCatalog, edge: Edge) -> None:
         self._catalog = catalog
         self.edge = edge

@@ -43,7 +43,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from opentelemetry import metrics, trace
+from opentelemetry import metrics, propagate, trace
 from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader
@@ -205,8 +205,17 @@ class Telemetry:
     # ------------------------------------------------------------ recording
 
     @contextmanager
-    def rpc(self, name: str, rule_set: str = "") -> Iterator[trace.Span]:
-        """Times one RPC and, when traces are exported, opens its span."""
+    def rpc(
+        self,
+        name: str,
+        rule_set: str = "",
+        service: str = "",
+        metadata: Callable[[], Iterable[tuple[str, Any]]] | None = None,
+    ) -> Iterator[trace.Span]:
+        """Times one RPC and, when traces are exported, opens its span: a SERVER span named and
+        described by OpenTelemetry's RPC conventions, continuing the caller's W3C trace context
+        (`traceparent`, `baggage`) from the call's metadata, read only when tracing, so parent-based
+        samplers work."""
         started = time.perf_counter()
         if self.enabled:
             self._rpc_started.update((name,))  # C-level: safe without a lock
@@ -214,7 +223,14 @@ class Telemetry:
             if self._tracer_provider is None:
                 yield trace.INVALID_SPAN
             else:
-                with self.tracer.start_as_current_span(name) as span:
+                carrier = {key: value for key, value in (metadata() if metadata else ()) if isinstance(value, str)}
+                caller = propagate.extract(carrier)
+                with self.tracer.start_as_current_span(
+                    f"{service}/{name}" if service else name,
+                    context=caller,
+                    kind=trace.SpanKind.SERVER,
+                    attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": name},
+                ) as span:
                     yield span
         finally:
             if self.enabled:

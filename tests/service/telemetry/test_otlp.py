@@ -60,6 +60,10 @@ def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
     server.stop(0).wait()
 
 
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+PARENT_ID = "00f067aa0ba902b7"
+
+
 def test_metrics_and_spans_are_exported_over_otlp(
     receiver: Receiver, redis_client, redis_url: str, tmp_path: Path
 ) -> None:
@@ -72,6 +76,10 @@ def test_metrics_and_spans_are_exported_over_otlp(
             routing = pb_grpc.RoutingServiceStub(channel)
             for i in range(5):
                 routing.Route(pb.RouteRequest(order=pb.Order(order_id=f"otlp-{i}")))
+            caller = (("traceparent", f"00-{TRACE_ID}-{PARENT_ID}-01"), ("baggage", "tenant=acme"))
+            routing.Route(pb.RouteRequest(order=pb.Order(order_id="otlp-traced")), metadata=caller)
+            with pytest.raises(grpc.RpcError):
+                routing.Route(pb.RouteRequest(order=pb.Order(order_id="")), metadata=caller)
     finally:
         server.stop(0).wait()
         app.close()  # shuts the providers down: the last collection and the queued spans are exported
@@ -82,11 +90,21 @@ def test_metrics_and_spans_are_exported_over_otlp(
         for point in by_name["orderroute.rpc.duration"].histogram.data_points
         if {a.key: a.value.string_value for a in point.attributes}["rpc"] == "Route"
     ]
-    assert [point.count for point in route] == [5]
-    assert sum(route[0].bucket_counts) == 5 and len(route[0].bucket_counts) == len(route[0].explicit_bounds) + 1
+    assert [point.count for point in route] == [7]
+    assert sum(route[0].bucket_counts) == 7 and len(route[0].bucket_counts) == len(route[0].explicit_bounds) + 1
     decisions = by_name["orderroute.decisions"].sum.data_points
-    assert sum(point.as_int for point in decisions) == 5
-    routed = [span for span in receiver.spans if span.name == "Route"]
-    assert len(routed) == 5
+    assert sum(point.as_int for point in decisions) == 6
+    routed = [span for span in receiver.spans if span.name == "orderroute.v1.RoutingService/Route"]
+    assert len(routed) == 7
     attributes = {a.key for a in routed[0].attributes}
     assert {"orderroute.rule_set", "orderroute.version", "orderroute.path", "orderroute.matched_rules"} <= attributes
+    # OpenTelemetry's RPC conventions, and the caller's trace continued (its span the parent).
+    traced = [span for span in routed if span.trace_id.hex() == TRACE_ID]
+    assert len(traced) == 2 and all(span.parent_span_id.hex() == PARENT_ID for span in traced)
+    assert all(span.kind == span.SPAN_KIND_SERVER for span in routed)
+    values = [{a.key: a.value for a in span.attributes} for span in traced]
+    assert [v["rpc.grpc.status_code"].int_value for v in values] == [0, 3]
+    assert {
+        (v["rpc.system"].string_value, v["rpc.service"].string_value, v["rpc.method"].string_value) for v in values
+    } == {("grpc", "orderroute.v1.RoutingService", "Route")}
+    assert len({span.trace_id for span in routed}) == 6  # each untraced call starts a trace of its own
