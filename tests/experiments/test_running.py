@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from experiments.lifecycle import new_experiment
-from experiments.results import Verdict, compute_results
+from experiments.model import Experiment
+from experiments.results import Results, Verdict, compute_results
 from experiments.running import GUARDRAIL, Bounds, narrowed
 from loadtest.bench_verdicts import CHECKS
 from loadtest.verdict_world import draw, looks
@@ -24,9 +25,11 @@ def test_bounds_intersect_keep_the_earlier_pair_when_they_do_not_meet_and_keep_t
     assert narrowed({"a": seen}, {"b": Bounds(0.0, 1.0)}) == {"a": seen, "b": Bounds(0.0, 1.0)}
 
 
-def test_a_verdict_once_given_is_not_taken_back_by_a_noisier_look() -> None:
-    """A +6 point look calls the candidate better; a later look whose own interval holds zero does not
-    undo it, and its p-value is not allowed to rise."""
+LATER = START + timedelta(days=2)
+
+
+def clearly_better() -> tuple[Experiment, Results]:
+    """An experiment at 50% and a look that calls the candidate better: +6 points over 3,000 units an arm."""
     exp = new_experiment(
         id="running",
         rule_set="r",
@@ -37,13 +40,18 @@ def test_a_verdict_once_given_is_not_taken_back_by_a_noisier_look() -> None:
         now=START,
         share_bp=5_000,
     )
-    later = START + timedelta(days=2)
-    clear = compute_results(exp, arms_of(rate_units(3_000, 0.80), rate_units(3_000, 0.86), "on_time"), later)
+    return exp, compute_results(exp, arms_of(rate_units(3_000, 0.80), rate_units(3_000, 0.86), "on_time"), LATER)
+
+
+def test_a_verdict_once_given_is_not_taken_back_by_a_noisier_look() -> None:
+    """A +6 point look calls the candidate better; a later look whose own interval holds zero does not
+    undo it, and its p-value is not allowed to rise."""
+    exp, clear = clearly_better()
     assert clear.verdict is Verdict.BETTER
     noisy = arms_of(rate_units(3_100, 0.80), rate_units(3_100, 0.81), "on_time")
-    alone = compute_results(exp, noisy, later)
+    alone = compute_results(exp, noisy, LATER)
     assert alone.verdict is Verdict.NO_DIFFERENCE_YET and alone.metrics[0].low < 0
-    carried = compute_results(exp, noisy, later, clear.running)
+    carried = compute_results(exp, noisy, LATER, clear.running)
     assert carried.verdict is Verdict.BETTER, carried.reason
     first, now = clear.metrics[0], carried.metrics[0]
     assert now.low == first.low and now.high < first.high and now.p_value == first.p_value
@@ -75,20 +83,9 @@ def test_over_a_gray_release_intervals_only_narrow_and_p_values_only_fall(seed: 
 
 def test_a_later_look_below_zero_cannot_turn_better_into_worse() -> None:
     """The verdict follows the side the narrowed interval is on, not this look's estimate."""
-    exp = new_experiment(
-        id="running",
-        rule_set="r",
-        baseline_version=1,
-        candidate_version=2,
-        salt="s",
-        created_by="t",
-        now=START,
-        share_bp=5_000,
-    )
-    later = START + timedelta(days=2)
-    clear = compute_results(exp, arms_of(rate_units(3_000, 0.80), rate_units(3_000, 0.86), "on_time"), later)
+    exp, clear = clearly_better()
     below = compute_results(
-        exp, arms_of(rate_units(3_100, 0.80), rate_units(3_100, 0.79), "on_time"), later, clear.running
+        exp, arms_of(rate_units(3_100, 0.80), rate_units(3_100, 0.79), "on_time"), LATER, clear.running
     )
     assert below.metrics[0].difference is not None and below.metrics[0].difference < 0
     assert below.verdict is Verdict.BETTER, below.reason
