@@ -60,6 +60,7 @@ METHOD_ROLES: Mapping[str, frozenset[Role]] = {
     "ActivateRuleSet": _REVIEW,
     "GetRuleSet": _ANY,
     "ListRuleSets": _ANY,
+    "ListRuleSetVersions": _ANY,
     "DiffRuleSets": _ANY,
     "GetAuditLog": _ANY,
     "StartExperiment": _REVIEW,

@@ -20,6 +20,7 @@ from service.api.messages import (
     transition_to_proto,
     unit_from_proto,
 )
+from service.api.paging import page
 from service.app import Changed, GrayReleases
 from service.errors import InvalidArgument
 
@@ -67,8 +68,10 @@ class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
 
     @handled
     def ListExperiments(self, request: pb.ListExperimentsRequest, context: grpc.ServicerContext) -> Any:
+        wanted = page(f"experiments:{request.rule_set}", request.page_size, request.page_token)
+        listed, next_token = wanted.of(self._gray.experiments(request.rule_set), lambda e: e.id)
         return pb.ListExperimentsResponse(
-            experiments=[experiment_to_proto(e) for e in self._gray.experiments(request.rule_set)]
+            experiments=[experiment_to_proto(e) for e in listed], next_page_token=next_token
         )
 
     @handled

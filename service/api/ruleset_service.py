@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import grpc
@@ -18,6 +19,7 @@ from service.api.messages import (
     version_to_proto,
     warnings_of,
 )
+from service.api.paging import page
 from service.app import RuleSetCatalog
 from service.errors import InvalidArgument
 
@@ -25,6 +27,8 @@ MAX_ANSWER_BYTES = 4 * 1024 * 1024
 """gRPC clients refuse larger answers by default: a publish that could not be told is not stored."""
 MAX_AUDIT_ENTRIES = 10_000
 DEFAULT_AUDIT_ENTRIES = 100
+ENTRY_ID = re.compile(r"\d+(-\d+)?")
+"""An audit entry's place in its log (a Redis stream id, or the in-memory store's index)."""
 
 
 class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
@@ -72,8 +76,10 @@ class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
 
     @handled
     def ListRuleSets(self, request: pb.ListRuleSetsRequest, context: grpc.ServicerContext) -> Any:
+        wanted = page("rule-sets", request.page_size, request.page_token)
+        listed, next_token = wanted.of(sorted(self._catalog.summaries(), key=lambda s: s.name), lambda s: s.name)
         summaries = []
-        for s in self._catalog.summaries():
+        for s in listed:
             versions = [version_to_proto(v, v.version == s.active_version) for v in s.versions]
             latest = s.versions[0].version if s.versions else 0
             summaries.append(
@@ -81,7 +87,16 @@ class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
                     name=s.name, active_version=s.active_version, latest_version=latest, versions=versions
                 )
             )
-        return pb.ListRuleSetsResponse(rule_sets=summaries)
+        return pb.ListRuleSetsResponse(rule_sets=summaries, next_page_token=next_token)
+
+    @handled
+    def ListRuleSetVersions(self, request: pb.ListRuleSetVersionsRequest, context: grpc.ServicerContext) -> Any:
+        name = require(request.name, "name")
+        wanted = page(f"versions:{name}", request.page_size, request.page_token)
+        summary = self._catalog.summary(name)
+        listed, next_token = wanted.of(summary.versions, lambda v: str(v.version))
+        versions = [version_to_proto(v, v.version == summary.active_version) for v in listed]
+        return pb.ListRuleSetVersionsResponse(versions=versions, next_page_token=next_token)
 
     @handled
     def ActivateRuleSet(self, request: pb.ActivateRuleSetRequest, context: grpc.ServicerContext) -> Any:
@@ -105,8 +120,11 @@ class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
 
     @handled
     def GetAuditLog(self, request: pb.GetAuditLogRequest, context: grpc.ServicerContext) -> Any:
-        if request.limit < 0:
-            raise InvalidArgument("limit", "must not be negative")
-        limit = min(request.limit or DEFAULT_AUDIT_ENTRIES, MAX_AUDIT_ENTRIES)
-        entries = self._catalog.audit(require(request.name, "name"), limit)
-        return pb.GetAuditLogResponse(entries=[audit_to_proto(e) for e in entries])
+        name = require(request.name, "name")
+        wanted = page(f"audit:{name}", request.page_size, request.page_token, DEFAULT_AUDIT_ENTRIES, MAX_AUDIT_ENTRIES)
+        if wanted.after and not ENTRY_ID.fullmatch(wanted.after):
+            raise InvalidArgument("page_token", "is not a page token this service gave out")
+        entries = self._catalog.audit(name, wanted.size + 1, wanted.after)  # one more: is there a next page?
+        shown = entries[: wanted.size]
+        next_token = wanted.token(shown[-1].entry_id) if len(entries) > wanted.size else ""
+        return pb.GetAuditLogResponse(entries=[audit_to_proto(e) for e in shown], next_page_token=next_token)

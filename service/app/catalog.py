@@ -216,6 +216,14 @@ class RuleSetCatalog:
             version = active.version
         return self._store.get_version(name, version), active is not None and active.version == version
 
+    def summary(self, name: str) -> Summary:
+        """One rule set's active version and versions (newest first); NotFound if it has none."""
+        versions = self._store.list_versions(name)
+        if not versions:
+            raise NotFound(f"rule set {shown(name)} does not exist", NotFound.RULE_SET)
+        active = self._store.active(name)
+        return Summary(name, active.version if active else 0, versions)
+
     def summaries(self) -> list[Summary]:
         out = []
         for name in self._store.list_names():
@@ -235,8 +243,8 @@ class RuleSetCatalog:
             f"{name} v{after.version}",
         )
 
-    def audit(self, name: str, limit: int) -> list[AuditRecord]:
-        return self._store.audit(name, limit)
+    def audit(self, name: str, limit: int, before: str = "") -> list[AuditRecord]:
+        return self._store.audit(name, limit, before)
 
     # ------------------------------------------------------------ helpers
 

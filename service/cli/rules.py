@@ -216,7 +216,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    reply = _rules_call(args, "GetAuditLog", pb.GetAuditLogRequest(name=args.name, limit=args.limit))
+    reply = _rules_call(args, "GetAuditLog", pb.GetAuditLogRequest(name=args.name, page_size=args.limit))
     if args.json:
         return print_message(reply)
     rows = [

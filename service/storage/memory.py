@@ -155,9 +155,12 @@ class MemoryRuleSetStore:
             rs.holder = None
             return rs.active, True
 
-    def audit(self, name: str, limit: int) -> list[AuditRecord]:
+    def audit(self, name: str, limit: int, before: str = "") -> list[AuditRecord]:
         with self._db.lock:
-            return list(reversed(self._db.rule_sets.get(name, _RuleSet()).audit))[:limit]
+            log = self._db.rule_sets.get(name, _RuleSet()).audit
+            end = min(int(before), len(log)) if before.isdigit() else len(log)
+            entries = [replace(record, entry_id=str(index)) for index, record in enumerate(log[:end])]
+            return list(reversed(entries))[:limit]
 
 
 class MemoryExperimentStore:

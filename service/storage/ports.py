@@ -65,8 +65,8 @@ class RuleSetStore(Protocol):
         """
         ...
 
-    def audit(self, name: str, limit: int) -> list[AuditRecord]:
-        """Newest first."""
+    def audit(self, name: str, limit: int, before: str = "") -> list[AuditRecord]:
+        """Newest first, at most `limit`; with `before` (an entry_id), the entries older than that one."""
         ...
 
 

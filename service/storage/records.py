@@ -41,6 +41,8 @@ class AuditRecord:
     at: datetime
     previous_version: int = 0
     content_hash: str = ""
+    entry_id: str = ""
+    """Where the entry is in its log (a Redis stream id): what `audit(before=...)` continues from."""
 
 
 @dataclass(frozen=True, slots=True)

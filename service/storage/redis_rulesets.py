@@ -128,12 +128,14 @@ class RedisRuleSetStore:
         announce(self._redis, name)
         return ActiveRecord(version, actor, reason, time_from_stored(time_to_ms(now)), int(detail)), True
 
-    def audit(self, name: str, limit: int) -> list[AuditRecord]:
+    def audit(self, name: str, limit: int, before: str = "") -> list[AuditRecord]:
+        newest = f"({before}" if before else "+"  # exclusive: the entries older than `before`
         entries: list[Any] = run(
-            self._redis, lambda: list(self._redis.xrevrange(keys.rule_set(name, "audit"), count=limit) or [])
+            self._redis,
+            lambda: list(self._redis.xrevrange(keys.rule_set(name, "audit"), max=newest, count=limit) or []),
         )
         out = []
-        for _id, raw in entries:
+        for entry_id, raw in entries:
             f = {text(k): text(v) for k, v in raw.items()}
             out.append(
                 AuditRecord(
@@ -145,6 +147,7 @@ class RedisRuleSetStore:
                     at=time_from_stored(f.get("at", 0)),
                     previous_version=int(f.get("previous_version", 0)),
                     content_hash=f.get("content_hash", ""),
+                    entry_id=text(entry_id),
                 )
             )
         return out

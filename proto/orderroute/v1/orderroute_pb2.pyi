@@ -484,8 +484,12 @@ class GetRuleSetResponse(_message.Message):
     def __init__(self, version: _Optional[_Union[RuleSetVersion, _Mapping]] = ...) -> None: ...
 
 class ListRuleSetsRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class RuleSetSummary(_message.Message):
     __slots__ = ("name", "active_version", "latest_version", "versions")
@@ -500,10 +504,30 @@ class RuleSetSummary(_message.Message):
     def __init__(self, name: _Optional[str] = ..., active_version: _Optional[int] = ..., latest_version: _Optional[int] = ..., versions: _Optional[_Iterable[_Union[RuleSetVersion, _Mapping]]] = ...) -> None: ...
 
 class ListRuleSetsResponse(_message.Message):
-    __slots__ = ("rule_sets",)
+    __slots__ = ("rule_sets", "next_page_token")
     RULE_SETS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     rule_sets: _containers.RepeatedCompositeFieldContainer[RuleSetSummary]
-    def __init__(self, rule_sets: _Optional[_Iterable[_Union[RuleSetSummary, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, rule_sets: _Optional[_Iterable[_Union[RuleSetSummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListRuleSetVersionsRequest(_message.Message):
+    __slots__ = ("name", "page_size", "page_token")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    page_size: int
+    page_token: str
+    def __init__(self, name: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListRuleSetVersionsResponse(_message.Message):
+    __slots__ = ("versions", "next_page_token")
+    VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    versions: _containers.RepeatedCompositeFieldContainer[RuleSetVersion]
+    next_page_token: str
+    def __init__(self, versions: _Optional[_Iterable[_Union[RuleSetVersion, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ActivateRuleSetRequest(_message.Message):
     __slots__ = ("name", "version", "reason", "actor")
@@ -562,12 +586,14 @@ class DiffRuleSetsResponse(_message.Message):
     def __init__(self, added_rules: _Optional[_Iterable[str]] = ..., removed_rules: _Optional[_Iterable[str]] = ..., changed_rules: _Optional[_Iterable[str]] = ..., source_diff: _Optional[str] = ...) -> None: ...
 
 class GetAuditLogRequest(_message.Message):
-    __slots__ = ("name", "limit")
+    __slots__ = ("name", "page_size", "page_token")
     NAME_FIELD_NUMBER: _ClassVar[int]
-    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     name: str
-    limit: int
-    def __init__(self, name: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, name: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class AuditEntry(_message.Message):
     __slots__ = ("action", "name", "version", "actor", "reason", "at", "previous_version", "content_hash")
@@ -590,10 +616,12 @@ class AuditEntry(_message.Message):
     def __init__(self, action: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[int] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., previous_version: _Optional[int] = ..., content_hash: _Optional[str] = ...) -> None: ...
 
 class GetAuditLogResponse(_message.Message):
-    __slots__ = ("entries",)
+    __slots__ = ("entries", "next_page_token")
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     entries: _containers.RepeatedCompositeFieldContainer[AuditEntry]
-    def __init__(self, entries: _Optional[_Iterable[_Union[AuditEntry, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, entries: _Optional[_Iterable[_Union[AuditEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GuardrailSpec(_message.Message):
     __slots__ = ("metric", "limit")
@@ -726,16 +754,22 @@ class GetExperimentResponse(_message.Message):
     def __init__(self, experiment: _Optional[_Union[Experiment, _Mapping]] = ..., transitions: _Optional[_Iterable[_Union[ExperimentTransition, _Mapping]]] = ...) -> None: ...
 
 class ListExperimentsRequest(_message.Message):
-    __slots__ = ("rule_set",)
+    __slots__ = ("rule_set", "page_size", "page_token")
     RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     rule_set: str
-    def __init__(self, rule_set: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, rule_set: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListExperimentsResponse(_message.Message):
-    __slots__ = ("experiments",)
+    __slots__ = ("experiments", "next_page_token")
     EXPERIMENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     experiments: _containers.RepeatedCompositeFieldContainer[Experiment]
-    def __init__(self, experiments: _Optional[_Iterable[_Union[Experiment, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, experiments: _Optional[_Iterable[_Union[Experiment, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class RampExperimentRequest(_message.Message):
     __slots__ = ("id", "traffic_bp", "actor", "reason")

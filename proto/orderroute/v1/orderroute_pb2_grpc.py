@@ -185,6 +185,11 @@ class RuleSetServiceStub:
                 request_serializer=orderroute_dot_v1_dot_orderroute__pb2.ListRuleSetsRequest.SerializeToString,
                 response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ListRuleSetsResponse.FromString,
                 _registered_method=True)
+        self.ListRuleSetVersions = channel.unary_unary(
+                '/orderroute.v1.RuleSetService/ListRuleSetVersions',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.ListRuleSetVersionsRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ListRuleSetVersionsResponse.FromString,
+                _registered_method=True)
         self.ActivateRuleSet = channel.unary_unary(
                 '/orderroute.v1.RuleSetService/ActivateRuleSet',
                 request_serializer=orderroute_dot_v1_dot_orderroute__pb2.ActivateRuleSetRequest.SerializeToString,
@@ -235,6 +240,13 @@ class RuleSetServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListRuleSetVersions(self, request, context):
+        """One rule set's versions, newest first, without their source.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ActivateRuleSet(self, request, context):
         """Makes a version the one every order gets; activating an older version is
         a rollback.
@@ -278,6 +290,11 @@ def add_RuleSetServiceServicer_to_server(servicer, server):
                     servicer.ListRuleSets,
                     request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ListRuleSetsRequest.FromString,
                     response_serializer=orderroute_dot_v1_dot_orderroute__pb2.ListRuleSetsResponse.SerializeToString,
+            ),
+            'ListRuleSetVersions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRuleSetVersions,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ListRuleSetVersionsRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.ListRuleSetVersionsResponse.SerializeToString,
             ),
             'ActivateRuleSet': grpc.unary_unary_rpc_method_handler(
                     servicer.ActivateRuleSet,
@@ -406,6 +423,33 @@ class RuleSetService:
             '/orderroute.v1.RuleSetService/ListRuleSets',
             orderroute_dot_v1_dot_orderroute__pb2.ListRuleSetsRequest.SerializeToString,
             orderroute_dot_v1_dot_orderroute__pb2.ListRuleSetsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRuleSetVersions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.RuleSetService/ListRuleSetVersions',
+            orderroute_dot_v1_dot_orderroute__pb2.ListRuleSetVersionsRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.ListRuleSetVersionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -110,6 +110,8 @@ class RuleSetServiceStub:
     GetRuleSet: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.GetRuleSetRequest, _orderroute_pb2.GetRuleSetResponse]
     """One version, or the active one."""
     ListRuleSets: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.ListRuleSetsRequest, _orderroute_pb2.ListRuleSetsResponse]
+    ListRuleSetVersions: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.ListRuleSetVersionsRequest, _orderroute_pb2.ListRuleSetVersionsResponse]
+    """One rule set's versions, newest first, without their source."""
     ActivateRuleSet: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.ActivateRuleSetRequest, _orderroute_pb2.ActivateRuleSetResponse]
     """Makes a version the one every order gets; activating an older version is
     a rollback.
@@ -133,6 +135,8 @@ class RuleSetServiceAsyncStub(RuleSetServiceStub):
     GetRuleSet: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.GetRuleSetRequest, _orderroute_pb2.GetRuleSetResponse]  # type: ignore[assignment]
     """One version, or the active one."""
     ListRuleSets: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.ListRuleSetsRequest, _orderroute_pb2.ListRuleSetsResponse]  # type: ignore[assignment]
+    ListRuleSetVersions: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.ListRuleSetVersionsRequest, _orderroute_pb2.ListRuleSetVersionsResponse]  # type: ignore[assignment]
+    """One rule set's versions, newest first, without their source."""
     ActivateRuleSet: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.ActivateRuleSetRequest, _orderroute_pb2.ActivateRuleSetResponse]  # type: ignore[assignment]
     """Makes a version the one every order gets; activating an older version is
     a rollback.
@@ -177,6 +181,14 @@ class RuleSetServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _orderroute_pb2.ListRuleSetsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_orderroute_pb2.ListRuleSetsResponse, _abc.Awaitable[_orderroute_pb2.ListRuleSetsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListRuleSetVersions(
+        self,
+        request: _orderroute_pb2.ListRuleSetVersionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.ListRuleSetVersionsResponse, _abc.Awaitable[_orderroute_pb2.ListRuleSetVersionsResponse]]:
+        """One rule set's versions, newest first, without their source."""
 
     @_abc_1.abstractmethod
     def ActivateRuleSet(

@@ -79,6 +79,10 @@ def test_activation_records_the_previous_version_and_the_audit_lists_newest_firs
         ("publish", 1, 0),
     ]
     assert [a.action for a in stores.rule_sets.audit("rs", 1)] == ["activate"]
+    # From any entry on, the older ones: the log reads to its first entry, page by page.
+    older = stores.rule_sets.audit("rs", 2, before=audit[1].entry_id)
+    assert [(a.action, a.version) for a in older] == [("publish", 2), ("publish", 1)]
+    assert stores.rule_sets.audit("rs", 5, before=audit[-1].entry_id) == []
     with pytest.raises(NotFound):
         stores.rule_sets.activate("rs", 9, "rev", "no such version", T0)
 
