@@ -150,6 +150,8 @@ class MemoryRuleSetStore:
             if rs.holder is not None and rs.holder != for_experiment:
                 raise RuleSetHeld(name, rs.holder)
             previous = rs.active.version if rs.active else 0
+            if not for_experiment and rs.active is not None and previous == version:
+                return rs.active, False  # active already: nothing to write
             rs.active = ActiveRecord(version, actor, reason, _stored_time(now), previous)
             rs.audit.append(AuditRecord("activate", name, version, actor, reason, rs.active.at, previous))
             rs.holder = None

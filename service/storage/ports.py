@@ -61,7 +61,8 @@ class RuleSetStore(Protocol):
         `for_experiment` is that experiment: then its claim is released in the
         same atomic step (its promotion completing). With `for_experiment` and
         no claim left the promotion completed before: nothing is written and
-        the stored record comes back with False.
+        the stored record comes back with False. Activating the version that is active already
+        writes nothing either (no audit entry) and returns the stored record with False.
         """
         ...
 

@@ -44,6 +44,7 @@ local holder = redis.call('GET', KEYS[4])
 if ARGV[5] ~= '' and not holder then return {0, 0} end
 if holder and holder ~= ARGV[5] then return {-2, holder} end
 local previous = redis.call('HGET', KEYS[2], 'version') or '0'
+if ARGV[5] == '' and previous == ARGV[1] then return {0, 0} end  -- active already: nothing to write
 redis.call('HSET', KEYS[2], 'version', ARGV[1], 'previous', previous, 'actor', ARGV[2], 'reason', ARGV[3],
            'at', ARGV[4])
 redis.call('XADD', KEYS[3], '*', 'action', 'activate', 'version', ARGV[1], 'actor', ARGV[2],
@@ -123,7 +124,7 @@ class RedisRuleSetStore:
             raise RuleSetHeld(name, text(detail))
         if status == 0:
             stored = self.active(name)
-            assert stored is not None, "a completed promotion left an active version"
+            assert stored is not None, "nothing to write means a version is active"
             return stored, False
         announce(self._redis, name)
         return ActiveRecord(version, actor, reason, time_from_stored(time_to_ms(now)), int(detail)), True
