@@ -160,6 +160,16 @@ def _describe(span: Any, reply: Any) -> None:
         span.set_attribute("orderroute.orders", len(reply.results))
 
 
+MAX_REQUEST_ID = 128
+
+
+def request_id(value: str) -> str:
+    """An optional request id, checked: short enough to keep as a key."""
+    if len(value) > MAX_REQUEST_ID:
+        raise InvalidArgument("request_id", f"must be at most {MAX_REQUEST_ID} characters, got {len(value):,}")
+    return value
+
+
 def require(value: str, field: str) -> str:
     if not value.strip():
         raise InvalidArgument(field, "is required")

@@ -11,7 +11,7 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from experiments import Action, InvalidExperiment
 from experiments.model import DEFAULT_SHARE_BP
-from service.api.boundary import Edge, actor, handled, require
+from service.api.boundary import Edge, actor, handled, request_id, require
 from service.api.messages import (
     activation_to_proto,
     experiment_to_proto,
@@ -51,7 +51,7 @@ class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
                 min_duration=timedelta(seconds=request.min_duration_seconds),
                 maturity={m: timedelta(seconds=s) for m, s in request.maturity_seconds.items()},
                 salt=request.salt,
-                request_id=request.request_id,
+                request_id=request_id(request.request_id),
             )
         except InvalidExperiment as exc:
             name, dot, key = exc.field.partition(".")
@@ -114,5 +114,10 @@ class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
 
     def _change(self, action: Action, request: Any, share_bp: int = 0) -> Changed:
         return self._gray.change(
-            require(request.id, "id"), action, actor(request.actor), require(request.reason, "reason"), share_bp
+            require(request.id, "id"),
+            action,
+            actor(request.actor),
+            require(request.reason, "reason"),
+            share_bp,
+            request_id(request.request_id),
         )

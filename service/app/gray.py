@@ -127,21 +127,27 @@ class GrayReleases:
         )
         return experiment
 
-    def change(self, experiment_id: str, action: Action, actor: str, reason: str, share_bp: int = 0) -> Changed:
+    def change(
+        self, experiment_id: str, action: Action, actor: str, reason: str, share_bp: int = 0, request_id: str = ""
+    ) -> Changed:
         """Ramps (to `share_bp`), pauses, resumes, promotes, rolls back or aborts; audited with the results.
 
         Raises WrongState when the action is not allowed now, Conflict when
         another replica changed the experiment meanwhile (nothing was written).
         Promoting an experiment that is promoted already finishes its promotion.
+        The same `request_id` again (within a day) returns what the first call did.
         """
         before = self._store.get(experiment_id)
-        if action is Action.PROMOTE and before.state is State.PROMOTED:
+        done = self._store.requested_change(before, action, request_id) if request_id else None
+        if done is not None:
+            after = done
+        elif action is Action.PROMOTE and before.state is State.PROMOTED:
             after = before
         else:
             now = self._clock()
             after = change(before, action, now, share_bp)
             snapshot = self._results(before, now).summary()
-            self._store.save_transition(before, after, action, actor, reason, now, snapshot)
+            after = self._store.save_transition(before, after, action, actor, reason, now, snapshot, request_id)
             log.info("%s %s by %s: %s", action, experiment_id, actor, reason)
         self._show(after)
         activated = self._activate_candidate(after, actor, reason) if after.state is State.PROMOTED else None

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from experiments import Arm, Experiment, Guardrail, State, Unit
+from service.errors import InvalidArgument, shown
 from service.storage.records import DecisionRecord
 
 
@@ -76,6 +77,23 @@ def experiment_from_json(raw: str | bytes) -> Experiment:
         shares=tuple(int(s) for s in d.get("shares", ())),
         maturity={m: timedelta(seconds=float(s)) for m, s in d.get("maturity_s", {}).items()},
     )
+
+
+def change_record(after: Experiment, action: str) -> str:
+    """What a change request did, kept under its request id: the experiment it changed, how, and into what."""
+    return json.dumps({"id": after.id, "action": action, "after": experiment_to_json(after)})
+
+
+def changed_by(raw: str, experiment_id: str, action: str, request_id: str) -> Experiment:
+    """The experiment as the earlier request with this id left it; InvalidArgument if that request was
+    another change (a request id names one request)."""
+    record = json.loads(raw)
+    if (record["id"], record["action"]) != (experiment_id, action):
+        raise InvalidArgument(
+            "request_id",
+            f"{shown(request_id)} was used for {record['action']} of experiment {record['id']}; use a new id",
+        )
+    return experiment_from_json(record["after"])
 
 
 def pack_decision(r: DecisionRecord) -> str:

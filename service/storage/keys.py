@@ -17,6 +17,7 @@ spread over every node.
     orderroute:{rs:NAME}:audit                  STREAM of publish / activate entries
     orderroute:{rs:NAME}:experiment             STRING id of the experiment holding the rule set (the claim)
     orderroute:{rs:NAME}:start:REQUEST_ID       STRING experiment a start request created (expires)
+    orderroute:{rs:NAME}:change:REQUEST_ID      STRING JSON {id, action, after}: what a change request did (expires)
     orderroute:{rs:NAME}:exp:ID:meta            STRING experiment JSON
     orderroute:{rs:NAME}:exp:ID:audit           STREAM of transitions with a results snapshot
     orderroute:experiment-rule-sets             HASH experiment id -> rule set name (where its keys are)
@@ -57,6 +58,11 @@ UNASSIGNED = "unassigned"
 
 def rule_set(name: str, part: str) -> str:
     return f"{PREFIX}:{{rs:{name}}}:{part}"
+
+
+def change_request(name: str, request_id: str) -> str:
+    """What an experiment change with this request id did (a retry returns it)."""
+    return rule_set(name, f"change:{request_id}")
 
 
 def start_request(name: str, request_id: str) -> str:

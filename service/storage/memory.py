@@ -23,7 +23,14 @@ from experiments.maturity import HOUR_MS, Arrival, arrival, due_ms, to_ms
 from experiments.running import Bounds, narrowed
 from experiments.statistics import Accumulator, heaviest
 from service.errors import Conflict, NotFound, shown
-from service.storage.codec import experiment_from_json, experiment_to_json, time_from_stored, time_to_ms
+from service.storage.codec import (
+    change_record,
+    changed_by,
+    experiment_from_json,
+    experiment_to_json,
+    time_from_stored,
+    time_to_ms,
+)
 from service.storage.ports import RuleSetHeld
 from service.storage.records import ActiveRecord, AuditRecord, Claim, DecisionRecord, VersionRecord
 
@@ -42,6 +49,8 @@ class _RuleSet:
     audit: list[AuditRecord] = field(default_factory=list)
     holder: str | None = None
     start_requests: dict[str, str] = field(default_factory=dict)
+    change_requests: dict[str, str] = field(default_factory=dict)
+    """request id -> codec.change_record of what it did."""
 
 
 @dataclass
@@ -230,8 +239,12 @@ class MemoryExperimentStore:
         reason: str,
         at: datetime,
         results: Mapping[str, object],
-    ) -> None:
+        request_id: str = "",
+    ) -> Experiment:
         with self._db.lock:
+            rs = self._db.rule_sets.setdefault(before.rule_set, _RuleSet())
+            if request_id and request_id in rs.change_requests:
+                return changed_by(rs.change_requests[request_id], before.id, action, request_id)
             stored = self._experiment(before.id)
             current = experiment_from_json(stored.json)
             if (current.state, current.epoch) != (before.state, before.epoch):
@@ -243,9 +256,16 @@ class MemoryExperimentStore:
                     before.id, Action(action), before.state, after.state, actor, reason, at, after.share_bp, results
                 )
             )
-            rs = self._db.rule_sets.setdefault(before.rule_set, _RuleSet())
             if after.state not in _HOLDS and rs.holder == before.id:
                 rs.holder = None
+            if request_id:
+                rs.change_requests[request_id] = change_record(after, action)
+            return after
+
+    def requested_change(self, experiment: Experiment, action: str, request_id: str) -> Experiment | None:
+        with self._db.lock:
+            raw = self._db.rule_sets.get(experiment.rule_set, _RuleSet()).change_requests.get(request_id)
+            return changed_by(raw, experiment.id, action, request_id) if raw is not None else None
 
     def transitions(self, experiment_id: str) -> list[Transition]:
         with self._db.lock:

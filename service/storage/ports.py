@@ -107,13 +107,21 @@ class ExperimentStore(Protocol):
         reason: str,
         at: datetime,
         results: Mapping[str, object],
-    ) -> None:
+        request_id: str = "",
+    ) -> Experiment:
         """Writes `after` only if the stored experiment is still `before` (state and epoch); Conflict if not.
+        Returns the experiment as written; with a `request_id` done before (within a day), nothing is
+        written and the experiment as that request left it comes back (InvalidArgument if that
+        request was another change).
 
         A transition to a final state other than promoted releases the rule
         set in the same step; a promoted experiment keeps it until the
         activation of its candidate (RuleSetStore.activate) releases it.
         """
+        ...
+
+    def requested_change(self, experiment: Experiment, action: str, request_id: str) -> Experiment | None:
+        """The experiment as an earlier `action` with this request id left it, or None if there was none."""
         ...
 
     def transitions(self, experiment_id: str) -> list[Transition]:

@@ -25,7 +25,15 @@ from experiments.statistics import HEAVY_UNITS, ArmMoments, Cross, Moments
 from service.errors import Conflict, NotFound, shown
 from service.storage import keys
 from service.storage.changes import announce
-from service.storage.codec import experiment_from_json, experiment_to_json, text, time_from_stored, time_to_ms
+from service.storage.codec import (
+    change_record,
+    changed_by,
+    experiment_from_json,
+    experiment_to_json,
+    text,
+    time_from_stored,
+    time_to_ms,
+)
 from service.storage.connection import RedisClient, mget, run
 from service.storage.keys import UNASSIGNED
 from service.storage.outcome_scripts import MATURE, MATURE_BATCH
@@ -64,19 +72,26 @@ if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[4]) end
 return {ARGV[1], 'claimed'}
 """
 
-# KEYS: meta, audit, claim. ARGV: state before, epoch before, JSON after, action, state after, actor, reason,
-# at ms, share, results, release ('1': the experiment ends and lets go of its rule set).
-# Returns 1 (written), 0 (changed meanwhile), -1 (no such experiment).
+# KEYS: meta, audit, claim, change request. ARGV: state before, epoch before, JSON after, action, state after,
+# actor, reason, at ms, share, results, release ('1': the experiment ends and lets go of its rule set), the
+# request's record ('' without a request id), its lifetime in seconds.
+# Returns {1} (written), {0} (changed meanwhile), {-1} (no such experiment), {2, record} (this request was
+# done before: what it did).
 _TRANSITION = """
+if ARGV[12] ~= '' then
+  local done = redis.call('GET', KEYS[4])
+  if done then return {2, done} end
+end
 local meta = redis.call('GET', KEYS[1])
-if not meta then return -1 end
+if not meta then return {-1} end
 local current = cjson.decode(meta)
-if current['state'] ~= ARGV[1] or tonumber(current['epoch']) ~= tonumber(ARGV[2]) then return 0 end
+if current['state'] ~= ARGV[1] or tonumber(current['epoch']) ~= tonumber(ARGV[2]) then return {0} end
 redis.call('SET', KEYS[1], ARGV[3])
 redis.call('XADD', KEYS[2], '*', 'action', ARGV[4], 'from', ARGV[1], 'to', ARGV[5], 'actor', ARGV[6],
            'reason', ARGV[7], 'at', ARGV[8], 'traffic_bp', ARGV[9], 'results', ARGV[10])
 if ARGV[11] == '1' and redis.call('GET', KEYS[3]) == current['id'] then redis.call('DEL', KEYS[3]) end
-return 1
+if ARGV[12] ~= '' then redis.call('SET', KEYS[4], ARGV[12], 'EX', ARGV[13]) end
+return {1}
 """
 
 # KEYS: running. ARGV: key, low, high, p, key, low, high, p... (numbers as written by _number). Keeps per key
@@ -197,12 +212,14 @@ class RedisExperimentStore:
         reason: str,
         at: datetime,
         results: Mapping[str, object],
-    ) -> None:
+        request_id: str = "",
+    ) -> Experiment:
         name = before.rule_set
         script_keys = [
             keys.experiment_settings(name, before.id, "meta"),
             keys.experiment_settings(name, before.id, "audit"),
             keys.rule_set(name, "experiment"),
+            keys.change_request(name, request_id or "-"),
         ]
         args = [
             str(before.state),
@@ -216,13 +233,22 @@ class RedisExperimentStore:
             after.share_bp,
             json.dumps(results, default=str),
             "1" if str(after.state) in _FINAL_NOT_PROMOTED else "0",
+            change_record(after, action) if request_id else "",
+            START_REQUEST_TTL_SECONDS,
         ]
-        done = int(run(self._redis, lambda: self._transition(keys=script_keys, args=args)))
-        if done < 0:
+        done, *record = run(self._redis, lambda: self._transition(keys=script_keys, args=args))
+        if int(done) < 0:
             raise NotFound(f"experiment {shown(before.id)} does not exist", NotFound.EXPERIMENT)
-        if done == 0:
+        if int(done) == 0:
             raise Conflict(f"experiment {before.id} changed meanwhile; read it again and retry")
+        if int(done) == 2:
+            return changed_by(text(record[0]), before.id, action, request_id)
         announce(self._redis, name)
+        return after
+
+    def requested_change(self, experiment: Experiment, action: str, request_id: str) -> Experiment | None:
+        raw = run(self._redis, lambda: self._redis.get(keys.change_request(experiment.rule_set, request_id)))
+        return changed_by(text(raw), experiment.id, action, request_id) if raw is not None else None
 
     def transitions(self, experiment_id: str) -> list[Transition]:
         key = self._meta_key(experiment_id, "audit")

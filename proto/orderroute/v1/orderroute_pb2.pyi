@@ -772,16 +772,18 @@ class ListExperimentsResponse(_message.Message):
     def __init__(self, experiments: _Optional[_Iterable[_Union[Experiment, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class RampExperimentRequest(_message.Message):
-    __slots__ = ("id", "traffic_bp", "actor", "reason")
+    __slots__ = ("id", "traffic_bp", "actor", "reason", "request_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     TRAFFIC_BP_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     traffic_bp: int
     actor: str
     reason: str
-    def __init__(self, id: _Optional[str] = ..., traffic_bp: _Optional[int] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    request_id: str
+    def __init__(self, id: _Optional[str] = ..., traffic_bp: _Optional[int] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class RampExperimentResponse(_message.Message):
     __slots__ = ("experiment",)
@@ -790,14 +792,16 @@ class RampExperimentResponse(_message.Message):
     def __init__(self, experiment: _Optional[_Union[Experiment, _Mapping]] = ...) -> None: ...
 
 class PauseExperimentRequest(_message.Message):
-    __slots__ = ("id", "actor", "reason")
+    __slots__ = ("id", "actor", "reason", "request_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     actor: str
     reason: str
-    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    request_id: str
+    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class PauseExperimentResponse(_message.Message):
     __slots__ = ("experiment",)
@@ -806,14 +810,16 @@ class PauseExperimentResponse(_message.Message):
     def __init__(self, experiment: _Optional[_Union[Experiment, _Mapping]] = ...) -> None: ...
 
 class ResumeExperimentRequest(_message.Message):
-    __slots__ = ("id", "actor", "reason")
+    __slots__ = ("id", "actor", "reason", "request_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     actor: str
     reason: str
-    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    request_id: str
+    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class ResumeExperimentResponse(_message.Message):
     __slots__ = ("experiment",)
@@ -822,14 +828,16 @@ class ResumeExperimentResponse(_message.Message):
     def __init__(self, experiment: _Optional[_Union[Experiment, _Mapping]] = ...) -> None: ...
 
 class PromoteExperimentRequest(_message.Message):
-    __slots__ = ("id", "actor", "reason")
+    __slots__ = ("id", "actor", "reason", "request_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     actor: str
     reason: str
-    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    request_id: str
+    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class PromoteExperimentResponse(_message.Message):
     __slots__ = ("experiment", "activation")
@@ -840,14 +848,16 @@ class PromoteExperimentResponse(_message.Message):
     def __init__(self, experiment: _Optional[_Union[Experiment, _Mapping]] = ..., activation: _Optional[_Union[Activation, _Mapping]] = ...) -> None: ...
 
 class RollbackExperimentRequest(_message.Message):
-    __slots__ = ("id", "actor", "reason")
+    __slots__ = ("id", "actor", "reason", "request_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     actor: str
     reason: str
-    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    request_id: str
+    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class RollbackExperimentResponse(_message.Message):
     __slots__ = ("experiment",)
@@ -856,14 +866,16 @@ class RollbackExperimentResponse(_message.Message):
     def __init__(self, experiment: _Optional[_Union[Experiment, _Mapping]] = ...) -> None: ...
 
 class AbortExperimentRequest(_message.Message):
-    __slots__ = ("id", "actor", "reason")
+    __slots__ = ("id", "actor", "reason", "request_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     actor: str
     reason: str
-    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    request_id: str
+    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class AbortExperimentResponse(_message.Message):
     __slots__ = ("experiment",)

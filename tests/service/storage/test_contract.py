@@ -14,7 +14,7 @@ import pytest
 from experiments import METRICS, Action, Arm, Experiment, State, new_experiment, transition
 from experiments.running import Bounds
 from experiments.statistics import HEAVY_UNITS, Accumulator, heaviest
-from service.errors import Conflict, NotFound
+from service.errors import Conflict, InvalidArgument, NotFound
 from service.storage import DecisionRecord, RuleSetHeld
 from tests.service.conftest import Stores
 
@@ -116,6 +116,20 @@ def test_a_start_retried_with_its_request_id_gets_the_experiment_it_created(stor
     retry = stores.experiments.start(experiment(stores), "rev", "pilot", replacing=None, request_id="req-1")
     assert (retry.holder, retry.claimed, retry.retried) == (first.id, False, True)
     assert [e.id for e in stores.experiments.all()] == [first.id]
+
+
+def test_a_change_retried_with_its_request_id_writes_nothing_and_returns_what_the_first_did(stores: Stores) -> None:
+    running = experiment(stores)
+    stores.experiments.start(running, "rev", "pilot", replacing=None)
+    paused = transition(running, Action.PAUSE, T0)
+    assert stores.experiments.requested_change(running, Action.PAUSE, "req-9") is None
+    written = stores.experiments.save_transition(running, paused, Action.PAUSE, "rev", "look", T0, {}, "req-9")
+    assert written == paused == stores.experiments.requested_change(running, Action.PAUSE, "req-9")
+    # The retry compares against a stale `before`, yet is not a conflict: it is the same request.
+    again = stores.experiments.save_transition(running, paused, Action.PAUSE, "rev", "look", T0, {}, "req-9")
+    assert again == paused and len(stores.experiments.transitions(running.id)) == 2
+    with pytest.raises(InvalidArgument, match="request_id"):
+        stores.experiments.requested_change(running, Action.RESUME, "req-9")
 
 
 def test_a_transition_is_a_compare_and_set_and_ending_releases_the_rule_set(stores: Stores) -> None:
