@@ -5,18 +5,22 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import grpc
 from google.protobuf import json_format
+from google.rpc import error_details_pb2, status_pb2
 
 from service.api.settings import DEFAULT_PORT
 from service.client.channel import ClientOptions, open_channel
 from service.client.report import table
 
 DEFAULT_SERVER = f"127.0.0.1:{DEFAULT_PORT}"
+SERVER_VARIABLE = "ORDERROUTE_SERVER"
 
 
 class CliError(Exception):
@@ -25,7 +29,11 @@ class CliError(Exception):
 
 def remote(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Adds the options every command that talks to a server takes."""
-    p.add_argument("--server", default=DEFAULT_SERVER, help=f"HOST:PORT (default {DEFAULT_SERVER})")
+    p.add_argument(
+        "--server",
+        default=os.environ.get(SERVER_VARIABLE) or DEFAULT_SERVER,
+        help=f"HOST:PORT (default: {SERVER_VARIABLE}, else {DEFAULT_SERVER})",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per call")
     p.add_argument("--token", help="bearer token (default: ORDERROUTE_TOKEN)")
@@ -33,6 +41,53 @@ def remote(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--tls-cert", type=Path, help="client certificate, PEM, for mutual TLS")
     p.add_argument("--tls-key", type=Path, help="client private key, PEM, for mutual TLS")
     return p
+
+
+@dataclass(frozen=True, slots=True)
+class RpcFailure:
+    """A failed call as the user should read it: one line, and what --json prints."""
+
+    code: str
+    message: str
+    reason: str = ""
+    field: str = ""
+    server: str = ""
+
+    @property
+    def line(self) -> str:
+        if self.code == "UNAVAILABLE" and self.server:
+            return (
+                f"no orderroute server answers at {self.server} ({self.message}); start one with "
+                f"`orderroute serve`, or point at one with --server HOST:PORT or {SERVER_VARIABLE}"
+            )
+        return f"{self.code}: {self.message}"
+
+    def as_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"error": self.message, "code": self.code, "reason": self.reason}
+        if self.field:
+            out["field"] = self.field
+        return out
+
+
+def rpc_failure(exc: grpc.RpcError, server: str) -> RpcFailure:
+    """What a failed call says: its code and message, and the reason and field of its rich details."""
+    code = exc.code() if hasattr(exc, "code") else grpc.StatusCode.UNKNOWN
+    message = exc.details() if hasattr(exc, "details") else str(exc)
+    reason = field = ""
+    metadata = exc.trailing_metadata() if hasattr(exc, "trailing_metadata") else None
+    trailer: dict[str, object] = {str(item.key): item.value for item in metadata or ()}
+    raw = trailer.get("grpc-status-details-bin")
+    if isinstance(raw, bytes):
+        status = status_pb2.Status.FromString(raw)
+        for packed in status.details:
+            info, request = error_details_pb2.ErrorInfo(), error_details_pb2.BadRequest()
+            if packed.Unpack(info):
+                reason = info.reason
+            elif packed.Unpack(request) and request.field_violations and not field:
+                field = request.field_violations[0].field
+    first_line = (message or "").splitlines()[0] if message else ""
+    shown = first_line if code is grpc.StatusCode.UNAVAILABLE else message or ""
+    return RpcFailure(code.name, shown, reason, field, server)
 
 
 def channel(args: argparse.Namespace) -> grpc.Channel:
