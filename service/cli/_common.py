@@ -148,6 +148,14 @@ def percent(text: str) -> int:
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+def version_number(text: str) -> int:
+    """A version as the CLI prints it (`v3`) or as a number (`3`)."""
+    digits = text[1:] if text[:1] in ("v", "V") else text
+    if not digits.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a version: write it as 3 or v3")
+    return int(digits)
+
+
 def duration_pairs(items: list[str], what: str) -> dict[str, int]:
     """METRIC=DURATION options (72h, 3d, 30m, 0) -> metric: seconds."""
     out = {}

@@ -21,6 +21,7 @@ from service.cli._common import (
     remote,
     time_text,
     user,
+    version_number,
 )
 from service.client.report import experiments_table, percent_bp, results_text, state_name
 
@@ -40,7 +41,7 @@ def register(sub: Any) -> None:
     )
     c = remote(x.add_parser("start", help="put a candidate version on a share of traffic"))
     c.add_argument("--rule-set", required=True)
-    c.add_argument("--candidate", type=int, required=True, help="the candidate version")
+    c.add_argument("--candidate", type=version_number, required=True, help="the candidate version (3 or v3)")
     c.add_argument(
         "--traffic",
         type=percent,

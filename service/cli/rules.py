@@ -11,7 +11,18 @@ from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 import rules
-from service.cli._common import CliError, call, print_json, print_message, print_table, read, remote, time_text, user
+from service.cli._common import (
+    CliError,
+    call,
+    print_json,
+    print_message,
+    print_table,
+    read,
+    remote,
+    time_text,
+    user,
+    version_number,
+)
 
 
 def register(sub: Any) -> None:
@@ -30,7 +41,7 @@ def register(sub: Any) -> None:
 
     c = remote(r.add_parser("activate", help="make a version active (also rollback)"))
     c.add_argument("name")
-    c.add_argument("version", type=int)
+    c.add_argument("version", type=version_number, help="3 or v3")
     c.add_argument("--reason", required=True)
     c.add_argument("--actor", default=None, help="default: your user name")
     c.set_defaults(run=_activate)
@@ -39,14 +50,14 @@ def register(sub: Any) -> None:
 
     c = remote(r.add_parser("show", help="one version (default: the active one)"))
     c.add_argument("name")
-    c.add_argument("--version", type=int, default=0)
+    c.add_argument("--version", type=version_number, default=0, help="3 or v3 (default: the active one)")
     c.add_argument("--source", action="store_true", help="print the YAML source only")
     c.set_defaults(run=_show)
 
     c = remote(r.add_parser("diff", help="what changed between two versions"))
     c.add_argument("name")
-    c.add_argument("from_version", type=int)
-    c.add_argument("to_version", type=int)
+    c.add_argument("from_version", type=version_number)
+    c.add_argument("to_version", type=version_number)
     c.set_defaults(run=_diff)
 
     c = remote(r.add_parser("audit", help="publish and activation history"))

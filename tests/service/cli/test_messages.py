@@ -67,3 +67,16 @@ def test_a_reader_that_goes_away_is_not_an_error() -> None:
     with child.stderr:
         err = child.stderr.read().decode()
     assert child.wait(timeout=60) == 0 and err == ""
+
+
+@pytest.mark.parametrize(("written", "version"), [("3", 3), ("v3", 3), ("V12", 12)])
+def test_versions_are_taken_as_the_cli_prints_them(written: str, version: int) -> None:
+    assert (
+        cli.build_parser().parse_args(["rules", "activate", "fulfilment", written, "--reason", "r"]).version == version
+    )
+
+
+def test_a_version_that_is_not_one_says_how_to_write_it(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        cli.main(["rules", "diff", "fulfilment", "v1", "latest"])
+    assert done.value.code == 2 and "'latest' is not a version: write it as 3 or v3" in capsys.readouterr().err
