@@ -14,7 +14,6 @@ from experiments.model import DEFAULT_MIN_SAMPLES, DEFAULT_PRIMARY, DEFAULT_SHAR
 from service.cli._common import (
     call,
     duration_pairs,
-    pairs,
     percent,
     print_message,
     print_table,
@@ -23,6 +22,8 @@ from service.cli._common import (
     user,
     version_number,
 )
+from service.cli.limits import limit_pairs
+from service.cli.limits import shown as shown_limit
 from service.client.report import experiments_table, percent_bp, results_text, state_name
 
 CHANGES = {
@@ -55,7 +56,8 @@ def register(sub: Any) -> None:
         action="append",
         default=[],
         metavar="METRIC=LIMIT",
-        help="e.g. exception=0.01 (absolute for rates, relative for amounts); repeatable",
+        help="how much worse the candidate may be: exception=+1pt (a rate, in points), "
+        "logistics_cost_minor=+5%% (an amount, in percent of the baseline); repeatable",
     )
     c.add_argument(
         "--min-samples",
@@ -106,7 +108,7 @@ def _experiments_call(args: argparse.Namespace, method: str, request: Any) -> An
 
 
 def _start(args: argparse.Namespace) -> int:
-    guardrails = [pb.GuardrailSpec(metric=m, limit=v) for m, v in pairs(args.guardrail, "guardrail").items()]
+    guardrails = [pb.GuardrailSpec(metric=m, limit=v) for m, v in limit_pairs(args.guardrail).items()]
     unit = pb.ASSIGNMENT_UNIT_ORDER_ID if args.unit == "order_id" else pb.ASSIGNMENT_UNIT_CUSTOMER_ID
     reply = _experiments_call(
         args,
@@ -171,7 +173,7 @@ def _show(args: argparse.Namespace) -> int:
         return print_message(reply)
     e = reply.experiment
     print(experiments_table([e]))
-    guardrails = ", ".join(f"{g.metric} +{g.limit:g}" for g in e.guardrails)
+    guardrails = ", ".join(f"{g.metric} {shown_limit(g.metric, g.limit)}" for g in e.guardrails)
     print(
         f"\nunit {pb.AssignmentUnit.Name(e.unit).removeprefix('ASSIGNMENT_UNIT_').lower()}, guardrails: "
         f"{guardrails}, min samples {e.min_samples}, min duration {e.min_duration_seconds}s\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +15,9 @@ import service.cli as cli
 from service.api.server import create_server, set_serving
 from service.api.settings import Settings
 from service.api.wiring import App
+from service.cli._common import CliError
+from service.cli.limits import limit_pairs
+from service.cli.limits import shown as shown_limit
 from tests.conftest import EXAMPLES
 
 NOWHERE = "127.0.0.1:1"
@@ -80,3 +84,35 @@ def test_a_version_that_is_not_one_says_how_to_write_it(capsys: pytest.CaptureFi
     with pytest.raises(SystemExit) as done:
         cli.main(["rules", "diff", "fulfilment", "v1", "latest"])
     assert done.value.code == 2 and "'latest' is not a version: write it as 3 or v3" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("written", "limit"),
+    [
+        ("exception=+1pt", 0.01),
+        ("exception=0.5pt", 0.005),
+        ("logistics_cost_minor=+5%", 0.05),
+        ("complaint=0.005", 0.005),
+    ],
+)
+def test_guardrail_limits_are_read_in_their_units(written: str, limit: float) -> None:
+    metric = written.split("=")[0]
+    assert limit_pairs([written]) == {metric: pytest.approx(limit)}
+    assert limit_pairs([f"{metric}={shown_limit(metric, limit)}"]) == {metric: pytest.approx(limit)}
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("exception=1", "guardrail exception=1 would allow 100 points; write exception=+1pt"),
+        ("logistics_cost_minor=5", "would allow +500%; write logistics_cost_minor=+5%"),
+        ("exception=+1%", "exception is a rate, in points; write exception=+1pt"),
+        ("logistics_cost_minor=+5pt", "is an amount, in percent of the baseline; write logistics_cost_minor=+5%"),
+        ("exceptions=+1pt", "'exceptions': not a metric; did you mean exception?"),
+        ("exception", "write METRIC=LIMIT"),
+        ("exception=-1pt", "more than 0"),
+    ],
+)
+def test_a_guardrail_limit_that_cannot_be_meant_is_refused_with_what_to_write(written: str, message: str) -> None:
+    with pytest.raises(CliError, match=re.escape(message)):
+        limit_pairs([written])
