@@ -49,8 +49,13 @@ def capped(baseline: ArmMoments, candidate: ArmMoments, share: float | None = No
         return min(rest + sum(min(n, cap) for n in mine) for rest, mine in zip(rests, orders, strict=True))
 
     cap = max(share * min(m.n for m in arms), floor)
+    if all(n <= cap for mine in orders for n in mine):
+        return baseline, candidate  # nobody is above the cap: nothing to weigh down
     for _ in range(60):  # the largest cap with cap = share · weighted(cap): the iteration falls to it
-        cap = max(share * weighted(cap), floor)
+        lower = max(share * weighted(cap), floor)
+        if cap - lower <= 1e-12 * cap:
+            break
+        cap = lower
     out = tuple(
         _weighted(m, [min(1.0, cap / n) if n > 0 else 1.0 for n in mine]) for m, mine in zip(arms, orders, strict=True)
     )
