@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 from collections.abc import Mapping
 from typing import Any
 
 from service.api.settings import DEFAULTS, FLAGS, Settings
+from service.cli._common import CliError
 
 
 def register(sub: Any) -> None:
@@ -39,9 +41,24 @@ def settings_from_args(args: argparse.Namespace, env: Mapping[str, str] | None =
     return Settings.from_env(env, **{f.field: getattr(args, f.field, None) for f in FLAGS if f.name})
 
 
+def _check_free(host: str, port: int) -> None:
+    """One line, before anything starts, when the address cannot be listened on (gRPC would say it in
+    a log line and a traceback)."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise CliError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; is another orderroute serve running? "
+            "choose another port with --port N"
+        ) from None
+
+
 def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = settings_from_args(args)
+    if args.workers <= 1 and settings.port and not settings.reuse_port:
+        _check_free(settings.host, settings.port)
     if args.workers > 1:
         from service.api.workers import serve_workers
 

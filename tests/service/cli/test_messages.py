@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -116,3 +117,12 @@ def test_guardrail_limits_are_read_in_their_units(written: str, limit: float) ->
 def test_a_guardrail_limit_that_cannot_be_meant_is_refused_with_what_to_write(written: str, message: str) -> None:
     with pytest.raises(CliError, match=re.escape(message)):
         limit_pairs([written])
+
+
+def test_serve_on_a_port_in_use_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as held:
+        port = held.getsockname()[1]
+        assert cli.main(["serve", "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: cannot listen on 127.0.0.1:{port}: ")
+    assert "--port N" in err
