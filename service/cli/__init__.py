@@ -29,7 +29,7 @@ from importlib import metadata
 import grpc
 
 from service.api.settings import ConfigError
-from service.cli import bench, experiments, route, rules, serve, simulate
+from service.cli import bench, examples, experiments, route, rules, serve, simulate
 from service.cli._common import CliError, rpc_failure
 
 
@@ -65,4 +65,5 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(metavar="COMMAND")
     for group in (serve, rules, experiments, simulate, bench, route):
         group.register(sub)
+    examples.attach(parser)
     return parser

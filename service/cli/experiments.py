@@ -47,7 +47,7 @@ def register(sub: Any) -> None:
         "--traffic",
         type=percent,
         default=DEFAULT_SHARE_BP,
-        help=f"candidate share in percent (default {percent_bp(DEFAULT_SHARE_BP)})",
+        help=f"candidate share in percent (default {percent_bp(DEFAULT_SHARE_BP)})".replace("%", "%%"),
     )
     c.add_argument("--unit", choices=["customer_id", "order_id"], default="customer_id")
     c.add_argument("--primary", default="", help=f"primary metric (default {DEFAULT_PRIMARY})")

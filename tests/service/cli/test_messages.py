@@ -16,6 +16,7 @@ import service.cli as cli
 from service.api.server import create_server, set_serving
 from service.api.settings import Settings
 from service.api.wiring import App
+from service.cli import examples
 from service.cli._common import CliError
 from service.cli.limits import limit_pairs
 from service.cli.limits import shown as shown_limit
@@ -126,3 +127,19 @@ def test_serve_on_a_port_in_use_is_one_line(capsys: pytest.CaptureFixture[str]) 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"error: cannot listen on 127.0.0.1:{port}: ")
     assert "--port N" in err
+
+
+def test_every_command_s_help_ends_with_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    assert examples.attach(cli.build_parser()) == []
+    with pytest.raises(SystemExit):
+        cli.main(["experiments", "start", "--help"])
+    out = capsys.readouterr().out
+    assert out.rstrip().splitlines()[-3] == "examples:" and "--guardrail exception=+1pt" in out
+
+
+@pytest.mark.parametrize("command", sorted(examples.EXAMPLES))
+def test_every_command_s_help_prints(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """(`experiments start --help` once failed on the % of its own default.)"""
+    with pytest.raises(SystemExit) as done:
+        cli.main([*command.split(), "--help"])
+    assert done.value.code == 0 and "examples:" in capsys.readouterr().out

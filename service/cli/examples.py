@@ -1,0 +1,62 @@
+"""Two or three examples at the end of every command's --help, kept in one table so none is missing
+(tests/service/cli/test_messages.py walks the parser)."""
+
+from __future__ import annotations
+
+import argparse
+
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "serve": ("orderroute serve", "orderroute serve --port 50052 --redis-url redis://10.0.0.5:6379/0"),
+    "bench": ("orderroute bench --quick", "orderroute bench --json bench.json"),
+    "route": ("orderroute route order.yaml", "orderroute route order.json --rule-set fulfilment --json"),
+    "health": ("orderroute health", "ORDERROUTE_SERVER=routing.internal:50051 orderroute health"),
+    "simulate": ("orderroute simulate --scenario improve", "orderroute simulate --scenario harm --orders 5000"),
+    "rules validate": ("orderroute rules validate fulfilment.yaml", "orderroute rules validate fulfilment.yaml --json"),
+    "rules test": ("orderroute rules test fulfilment.yaml",),
+    "rules publish": (
+        "orderroute rules publish fulfilment.yaml --comment 'express from 2 repeats'",
+        "orderroute rules publish fulfilment.yaml --author ana",
+    ),
+    "rules activate": (
+        "orderroute rules activate fulfilment v3 --reason 'reviewed by ana'",
+        "orderroute rules activate fulfilment 2 --reason 'roll back: exceptions up'",
+    ),
+    "rules list": ("orderroute rules list", "orderroute rules list --json"),
+    "rules show": ("orderroute rules show fulfilment", "orderroute rules show fulfilment --version v2 --source"),
+    "rules diff": ("orderroute rules diff fulfilment v2 v3",),
+    "rules audit": ("orderroute rules audit fulfilment", "orderroute rules audit fulfilment --limit 200 --json"),
+    "experiments start": (
+        "orderroute experiments start --rule-set fulfilment --candidate v3 --reason 'express from 2 repeats'",
+        "orderroute experiments start --rule-set fulfilment --candidate v3 --traffic 10 --reason pilot "
+        "--guardrail exception=+1pt --guardrail logistics_cost_minor=+5%",
+    ),
+    "experiments ramp": ("orderroute experiments ramp exp-1 --traffic 10 --reason 'guardrails quiet for a day'",),
+    "experiments pause": ("orderroute experiments pause exp-1 --reason 'carrier outage'",),
+    "experiments resume": ("orderroute experiments resume exp-1 --reason 'carrier back'",),
+    "experiments promote": ("orderroute experiments promote exp-1 --reason 'on-time +4pt, guardrails quiet'",),
+    "experiments rollback": ("orderroute experiments rollback exp-1 --reason 'no gain after two weeks'",),
+    "experiments abort": ("orderroute experiments abort exp-1 --reason 'complaints from one region'",),
+    "experiments results": ("orderroute experiments results exp-1", "orderroute experiments results exp-1 --json"),
+    "experiments show": ("orderroute experiments show exp-1",),
+    "experiments list": ("orderroute experiments list", "orderroute experiments list --json"),
+}
+
+
+def attach(parser: argparse.ArgumentParser, path: str = "") -> list[str]:
+    """Puts each command's examples at the end of its help; returns the commands that have none."""
+    missing = []
+    for action in parser._actions:  # argparse keeps its subcommands here
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for name, child in action.choices.items():
+            command = f"{path} {name}".strip()
+            if any(isinstance(a, argparse._SubParsersAction) for a in child._actions):
+                missing += attach(child, command)
+                continue
+            lines = EXAMPLES.get(command)
+            if not lines:
+                missing.append(command)
+                continue
+            child.formatter_class = argparse.RawDescriptionHelpFormatter
+            child.epilog = "examples:\n" + "\n".join(f"  {line}" for line in lines)
+    return missing
