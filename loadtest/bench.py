@@ -422,7 +422,8 @@ def main(argv: list[str] | None = None) -> int:
     figures["engine_us"] = engine["engine_batch_us"]
     figures["engine_single_us"] = engine["engine_us"]
     figures["reference_us"] = engine["reference_us"]
-    figures["zen_us"] = engine["zen_us"]
+    if "zen_us" in engine:  # zen-engine installed
+        figures["zen_us"] = engine["zen_us"]
     figures["mem_growth_pct"] = memory_growth(100_000 if args.quick else 1_000_000)
     if not args.quick:
         figures.update(handler_cost_curve(singles, seconds, (50.0, 100.0, 150.0)))

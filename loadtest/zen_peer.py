@@ -10,6 +10,7 @@ figures compare like with like. zen-engine's batch mode
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import time
 from collections.abc import Sequence
@@ -84,6 +85,11 @@ def decision_graph() -> dict[str, Any]:
             {"id": "out", "sourceId": "rules", "targetId": "response", "type": "edge"},
         ],
     }
+
+
+def available() -> bool:
+    """Whether zen-engine is installed (the dev extra has it; a plain install may not)."""
+    return importlib.util.find_spec("zen") is not None
 
 
 class ZenPeer:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from loadtest import bench_core
 
 
@@ -59,3 +61,12 @@ def test_harness_smoke_reports_every_figure(tmp_path: Path) -> None:
         assert key in figures, key
     assert figures["batch_vs_echo"] == figures["batch_orders_per_s"] / figures["echo_batch_orders_per_s"]
     assert all(figures[k] > 0 for k in ("route_rps_1", "route_rps_16", "route_rps_64", "echo_rps_64"))
+
+
+def test_without_zen_engine_the_comparison_is_skipped_with_a_note(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(bench_core, "zen_available", lambda: False)
+    figures = bench_core.bench_engine(0.02)
+    assert "zen_us" not in figures and figures["engine_us"] > 0
+    assert "zen-engine is not installed" in capsys.readouterr().err
