@@ -148,6 +148,18 @@ def percent(text: str) -> int:
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+ORDER_KEYS = frozenset({"order_id", "lines", "customer", "order_type", "channel", "total_minor", "logistics"})
+
+
+def looks_like(doc: object) -> str:
+    """ "rule set", "order" or "" for a loaded YAML document: to say so when one is given for the other."""
+    if not isinstance(doc, dict):
+        return ""
+    if "rules" in doc:
+        return "rule set"
+    return "order" if ORDER_KEYS & set(doc) else ""
+
+
 def version_number(text: str) -> int:
     """A version as the CLI prints it (`v3`) or as a number (`3`)."""
     digits = text[1:] if text[:1] in ("v", "V") else text

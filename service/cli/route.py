@@ -12,7 +12,7 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 import rules
 from rules._yaml import YamlError, load_yaml
-from service.cli._common import CliError, call, print_message, print_table, read, remote
+from service.cli._common import CliError, call, looks_like, print_message, print_table, read, remote
 from service.client.documents import order_from_document
 
 
@@ -31,6 +31,11 @@ def _route(args: argparse.Namespace) -> int:
         doc = load_yaml(text)  # JSON is YAML too
     except YamlError as exc:
         raise CliError(f"{args.order}:{exc.line}: {exc.message}") from None
+    if looks_like(doc) == "rule set":
+        raise CliError(
+            f"{args.order}: this is a rule set, not an order: check it with `orderroute rules validate {args.order}`, "
+            "publish it with `orderroute rules publish`, then route an order file"
+        )
     if not isinstance(doc, dict):
         raise CliError(f"{args.order}:1: an order is a mapping of order facts")
     try:

@@ -11,9 +11,11 @@ from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 import rules
+from rules._yaml import YamlError, load_yaml
 from service.cli._common import (
     CliError,
     call,
+    looks_like,
     print_json,
     print_message,
     print_table,
@@ -70,7 +72,14 @@ def register(sub: Any) -> None:
 
 
 def _check(path: Path) -> rules.CheckResult:
-    return rules.check(read(path), str(path))
+    source = read(path)
+    try:
+        kind = looks_like(load_yaml(source))
+    except YamlError:
+        kind = ""  # the check says where the YAML is wrong
+    if kind == "order":
+        raise CliError(f"{path}: this is an order, not a rule set: route it with `orderroute route {path}`")
+    return rules.check(source, str(path))
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -143,3 +143,16 @@ def test_every_command_s_help_prints(command: str, capsys: pytest.CaptureFixture
     with pytest.raises(SystemExit) as done:
         cli.main([*command.split(), "--help"])
     assert done.value.code == 0 and "examples:" in capsys.readouterr().out
+
+
+def test_a_rule_set_given_to_route_and_an_order_given_to_validate_are_recognised(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rule_set, order = EXAMPLES / "fulfilment.yaml", EXAMPLES / "orders" / "10-default.yaml"
+    assert cli.main(["route", str(rule_set), "--server", NOWHERE]) == 1
+    assert f"{rule_set}: this is a rule set, not an order" in capsys.readouterr().err
+    assert cli.main(["rules", "validate", str(order)]) == 1
+    assert (
+        f"{order}: this is an order, not a rule set: route it with `orderroute route {order}`"
+        in capsys.readouterr().err
+    )
