@@ -141,6 +141,12 @@ class Experiment:
     """Per metric, the maturity window: only decisions at least this old are compared on it
     (experiments.maturity). A metric not named has none: its reports are compared as they come."""
 
+    @property
+    def etag(self) -> str:
+        """What every transition changes (state and epoch, which the store compares and sets): a client
+        that passes it back acts only on the experiment as it read it."""
+        return f"{self.state}-{self.epoch}"
+
     def share_in(self, epoch: int) -> int:
         return self.shares[epoch] if 0 <= epoch < len(self.shares) else self.share_bp
 

@@ -120,4 +120,5 @@ class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
             require(request.reason, "reason"),
             share_bp,
             request_id(request.request_id),
+            request.etag,
         )

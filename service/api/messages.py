@@ -68,6 +68,7 @@ def guardrails_from_proto(specs: list[pb.GuardrailSpec]) -> list[Guardrail]:
 def experiment_to_proto(e: Experiment) -> pb.Experiment:
     message = pb.Experiment(
         id=e.id,
+        etag=e.etag,
         rule_set=e.rule_set,
         baseline_version=e.baseline_version,
         candidate_version=e.candidate_version,

@@ -100,8 +100,14 @@ class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
 
     @handled
     def ActivateRuleSet(self, request: pb.ActivateRuleSetRequest, context: grpc.ServicerContext) -> Any:
+        if request.expected_active_version < 0:
+            raise InvalidArgument("expected_active_version", "must be a version number, or 0 not to check")
         done = self._catalog.activate(
-            require(request.name, "name"), request.version, actor(request.actor), require(request.reason, "reason")
+            require(request.name, "name"),
+            request.version,
+            actor(request.actor),
+            require(request.reason, "reason"),
+            expected_active=request.expected_active_version,
         )
         return pb.ActivateRuleSetResponse(activation=activation_to_proto(done))
 

@@ -182,16 +182,21 @@ class RuleSetCatalog:
         )
         return Published(record, created, check)
 
-    def activate(self, name: str, version: int, actor: str, reason: str, for_experiment: str = "") -> Activated:
+    def activate(
+        self, name: str, version: int, actor: str, reason: str, for_experiment: str = "", expected_active: int = 0
+    ) -> Activated:
         """Makes `version` active; `for_experiment` names the experiment whose promotion this completes.
 
-        Raises RuleSetHeld (FailedPrecondition) while an experiment holds the rule set.
+        Raises RuleSetHeld (FailedPrecondition) while an experiment holds the rule set, and Conflict
+        when `expected_active` is set and another version is active.
         """
         if version <= 0:
             raise InvalidArgument("version", "must be a published version number (1 or more)")
         compiled = self.compiled(name, version)
         with self._write_lock:
-            record, changed = self._store.activate(name, version, actor, reason, self._clock(), for_experiment)
+            record, changed = self._store.activate(
+                name, version, actor, reason, self._clock(), for_experiment, expected_active
+            )
             if record.version == version:
                 self._active[name] = compiled
         if changed:

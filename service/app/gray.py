@@ -35,7 +35,7 @@ from experiments.model import DEFAULT_MIN_DURATION, DEFAULT_SHARE_BP
 from rules import CompiledRuleSet
 from service.app.catalog import Activated, RuleSetCatalog, VersionRefused
 from service.app.clock import Clock
-from service.errors import NotFound, shown
+from service.errors import Conflict, NotFound, shown
 from service.storage import ExperimentStore, RuleSetHeld
 
 log = logging.getLogger(__name__)
@@ -128,19 +128,32 @@ class GrayReleases:
         return experiment
 
     def change(
-        self, experiment_id: str, action: Action, actor: str, reason: str, share_bp: int = 0, request_id: str = ""
+        self,
+        experiment_id: str,
+        action: Action,
+        actor: str,
+        reason: str,
+        share_bp: int = 0,
+        request_id: str = "",
+        etag: str = "",
     ) -> Changed:
         """Ramps (to `share_bp`), pauses, resumes, promotes, rolls back or aborts; audited with the results.
 
         Raises WrongState when the action is not allowed now, Conflict when
         another replica changed the experiment meanwhile (nothing was written).
         Promoting an experiment that is promoted already finishes its promotion.
-        The same `request_id` again (within a day) returns what the first call did.
+        The same `request_id` again (within a day) returns what the first call did. With an `etag`
+        (Experiment.etag as the caller read it), Conflict if the experiment changed since.
         """
         before = self._store.get(experiment_id)
         done = self._store.requested_change(before, action, request_id) if request_id else None
         if done is not None:
             after = done
+        elif etag and etag != before.etag:
+            raise Conflict(
+                f"experiment {experiment_id} changed since it was read (etag {etag}, now {before.etag}): "
+                "read it again and decide again"
+            )
         elif action is Action.PROMOTE and before.state is State.PROMOTED:
             after = before
         else:

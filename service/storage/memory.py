@@ -31,7 +31,7 @@ from service.storage.codec import (
     time_from_stored,
     time_to_ms,
 )
-from service.storage.ports import RuleSetHeld
+from service.storage.ports import RuleSetHeld, active_moved
 from service.storage.records import ActiveRecord, AuditRecord, Claim, DecisionRecord, VersionRecord
 
 _HOLDS = frozenset({State.RUNNING, State.PAUSED, State.PROMOTED})
@@ -147,12 +147,22 @@ class MemoryRuleSetStore:
             return self._db.rule_sets.get(name, _RuleSet()).active
 
     def activate(
-        self, name: str, version: int, actor: str, reason: str, now: datetime, for_experiment: str = ""
+        self,
+        name: str,
+        version: int,
+        actor: str,
+        reason: str,
+        now: datetime,
+        for_experiment: str = "",
+        expected_active: int = 0,
     ) -> tuple[ActiveRecord, bool]:
         with self._db.lock:
             rs = self._rule_set(name)
             if version not in rs.versions:
                 raise NotFound(f"rule set {shown(name)} has no version {version}", NotFound.VERSION)
+            current = rs.active.version if rs.active else 0
+            if expected_active and current != expected_active:
+                raise active_moved(name, current, expected_active)
             if for_experiment and rs.holder is None:
                 assert rs.active is not None, "a completed promotion left an active version"
                 return rs.active, False

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from experiments import Arm, ArmData, Experiment, Transition
 from experiments.running import Bounds
-from service.errors import FailedPrecondition, shown
+from service.errors import Conflict, FailedPrecondition, shown
 from service.storage.records import ActiveRecord, AuditRecord, Claim, DecisionRecord, VersionRecord
 
 
@@ -31,6 +31,13 @@ class RuleSetHeld(FailedPrecondition):
             or f"experiment {holder} holds rule set {shown(name)}; promote, roll back or abort it before activating"
         )
         self.holder = holder
+
+
+def active_moved(name: str, active: int, expected: int) -> Conflict:
+    """An activation that expected another version to be active."""
+    return Conflict(
+        f"rule set {shown(name)} has version {active} active now, not {expected} as read: read it again, decide again"
+    )
 
 
 class RuleSetStore(Protocol):
@@ -53,7 +60,14 @@ class RuleSetStore(Protocol):
     def active(self, name: str) -> ActiveRecord | None: ...
 
     def activate(
-        self, name: str, version: int, actor: str, reason: str, now: datetime, for_experiment: str = ""
+        self,
+        name: str,
+        version: int,
+        actor: str,
+        reason: str,
+        now: datetime,
+        for_experiment: str = "",
+        expected_active: int = 0,
     ) -> tuple[ActiveRecord, bool]:
         """Points the rule set at `version`; returns (the active record, whether this call changed it).
 
@@ -62,7 +76,8 @@ class RuleSetStore(Protocol):
         same atomic step (its promotion completing). With `for_experiment` and
         no claim left the promotion completed before: nothing is written and
         the stored record comes back with False. Activating the version that is active already
-        writes nothing either (no audit entry) and returns the stored record with False.
+        writes nothing either (no audit entry) and returns the stored record with False. With
+        `expected_active`, Conflict (nothing written) unless that version is the active one (0: none).
         """
         ...
 

@@ -18,7 +18,7 @@ from service.storage import keys
 from service.storage.changes import announce
 from service.storage.codec import text, time_from_stored, time_to_ms
 from service.storage.connection import RedisClient, run
-from service.storage.ports import RuleSetHeld
+from service.storage.ports import RuleSetHeld, active_moved
 from service.storage.records import ActiveRecord, AuditRecord, VersionRecord
 
 _PUBLISH = """
@@ -44,6 +44,7 @@ local holder = redis.call('GET', KEYS[4])
 if ARGV[5] ~= '' and not holder then return {0, 0} end
 if holder and holder ~= ARGV[5] then return {-2, holder} end
 local previous = redis.call('HGET', KEYS[2], 'version') or '0'
+if ARGV[6] ~= '0' and previous ~= ARGV[6] then return {-3, previous} end  -- not the version the caller saw
 if ARGV[5] == '' and previous == ARGV[1] then return {0, 0} end  -- active already: nothing to write
 redis.call('HSET', KEYS[2], 'version', ARGV[1], 'previous', previous, 'actor', ARGV[2], 'reason', ARGV[3],
            'at', ARGV[4])
@@ -112,16 +113,25 @@ class RedisRuleSetStore:
         )
 
     def activate(
-        self, name: str, version: int, actor: str, reason: str, now: datetime, for_experiment: str = ""
+        self,
+        name: str,
+        version: int,
+        actor: str,
+        reason: str,
+        now: datetime,
+        for_experiment: str = "",
+        expected_active: int = 0,
     ) -> tuple[ActiveRecord, bool]:
         script_keys = [keys.rule_set(name, p) for p in ("meta", "active", "audit", "experiment")]
-        args = [str(version), actor, reason, str(time_to_ms(now)), for_experiment]
+        args = [str(version), actor, reason, str(time_to_ms(now)), for_experiment, str(expected_active)]
         status, detail = run(self._redis, lambda: self._activate(keys=script_keys, args=args))
         status = int(status)
         if status == -1:
             raise NotFound(f"rule set {shown(name)} has no version {version}", NotFound.VERSION)
         if status == -2:
             raise RuleSetHeld(name, text(detail))
+        if status == -3:
+            raise active_moved(name, int(text(detail)), expected_active)
         if status == 0:
             stored = self.active(name)
             assert stored is not None, "nothing to write means a version is active"

@@ -530,16 +530,18 @@ class ListRuleSetVersionsResponse(_message.Message):
     def __init__(self, versions: _Optional[_Iterable[_Union[RuleSetVersion, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ActivateRuleSetRequest(_message.Message):
-    __slots__ = ("name", "version", "reason", "actor")
+    __slots__ = ("name", "version", "reason", "actor", "expected_active_version")
     NAME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_ACTIVE_VERSION_FIELD_NUMBER: _ClassVar[int]
     name: str
     version: int
     reason: str
     actor: str
-    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+    expected_active_version: int
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ..., expected_active_version: _Optional[int] = ...) -> None: ...
 
 class Activation(_message.Message):
     __slots__ = ("name", "version", "previous_version", "actor", "reason", "at")
@@ -632,7 +634,7 @@ class GuardrailSpec(_message.Message):
     def __init__(self, metric: _Optional[str] = ..., limit: _Optional[float] = ...) -> None: ...
 
 class Experiment(_message.Message):
-    __slots__ = ("id", "rule_set", "baseline_version", "candidate_version", "traffic_bp", "unit", "salt", "primary_metric", "guardrails", "min_samples", "min_duration_seconds", "state", "created_at", "created_by", "ended_at", "epoch", "maturity_seconds")
+    __slots__ = ("id", "rule_set", "baseline_version", "candidate_version", "traffic_bp", "unit", "salt", "primary_metric", "guardrails", "min_samples", "min_duration_seconds", "state", "created_at", "created_by", "ended_at", "epoch", "maturity_seconds", "etag")
     class MaturitySecondsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -657,6 +659,7 @@ class Experiment(_message.Message):
     ENDED_AT_FIELD_NUMBER: _ClassVar[int]
     EPOCH_FIELD_NUMBER: _ClassVar[int]
     MATURITY_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
     id: str
     rule_set: str
     baseline_version: int
@@ -674,7 +677,8 @@ class Experiment(_message.Message):
     ended_at: _timestamp_pb2.Timestamp
     epoch: int
     maturity_seconds: _containers.ScalarMap[str, int]
-    def __init__(self, id: _Optional[str] = ..., rule_set: _Optional[str] = ..., baseline_version: _Optional[int] = ..., candidate_version: _Optional[int] = ..., traffic_bp: _Optional[int] = ..., unit: _Optional[_Union[AssignmentUnit, str]] = ..., salt: _Optional[str] = ..., primary_metric: _Optional[str] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailSpec, _Mapping]]] = ..., min_samples: _Optional[int] = ..., min_duration_seconds: _Optional[int] = ..., state: _Optional[_Union[ExperimentState, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[str] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., epoch: _Optional[int] = ..., maturity_seconds: _Optional[_Mapping[str, int]] = ...) -> None: ...
+    etag: str
+    def __init__(self, id: _Optional[str] = ..., rule_set: _Optional[str] = ..., baseline_version: _Optional[int] = ..., candidate_version: _Optional[int] = ..., traffic_bp: _Optional[int] = ..., unit: _Optional[_Union[AssignmentUnit, str]] = ..., salt: _Optional[str] = ..., primary_metric: _Optional[str] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailSpec, _Mapping]]] = ..., min_samples: _Optional[int] = ..., min_duration_seconds: _Optional[int] = ..., state: _Optional[_Union[ExperimentState, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[str] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., epoch: _Optional[int] = ..., maturity_seconds: _Optional[_Mapping[str, int]] = ..., etag: _Optional[str] = ...) -> None: ...
 
 class ExperimentTransition(_message.Message):
     __slots__ = ("action", "from_state", "to_state", "actor", "reason", "at", "traffic_bp", "results_json")
@@ -772,18 +776,20 @@ class ListExperimentsResponse(_message.Message):
     def __init__(self, experiments: _Optional[_Iterable[_Union[Experiment, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class RampExperimentRequest(_message.Message):
-    __slots__ = ("id", "traffic_bp", "actor", "reason", "request_id")
+    __slots__ = ("id", "traffic_bp", "actor", "reason", "request_id", "etag")
     ID_FIELD_NUMBER: _ClassVar[int]
     TRAFFIC_BP_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
     id: str
     traffic_bp: int
     actor: str
     reason: str
     request_id: str
-    def __init__(self, id: _Optional[str] = ..., traffic_bp: _Optional[int] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    etag: str
+    def __init__(self, id: _Optional[str] = ..., traffic_bp: _Optional[int] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ..., etag: _Optional[str] = ...) -> None: ...
 
 class RampExperimentResponse(_message.Message):
     __slots__ = ("experiment",)
@@ -792,16 +798,18 @@ class RampExperimentResponse(_message.Message):
     def __init__(self, experiment: _Optional[_Union[Experiment, _Mapping]] = ...) -> None: ...
 
 class PauseExperimentRequest(_message.Message):
-    __slots__ = ("id", "actor", "reason", "request_id")
+    __slots__ = ("id", "actor", "reason", "request_id", "etag")
     ID_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
     id: str
     actor: str
     reason: str
     request_id: str
-    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    etag: str
+    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ..., etag: _Optional[str] = ...) -> None: ...
 
 class PauseExperimentResponse(_message.Message):
     __slots__ = ("experiment",)
@@ -810,16 +818,18 @@ class PauseExperimentResponse(_message.Message):
     def __init__(self, experiment: _Optional[_Union[Experiment, _Mapping]] = ...) -> None: ...
 
 class ResumeExperimentRequest(_message.Message):
-    __slots__ = ("id", "actor", "reason", "request_id")
+    __slots__ = ("id", "actor", "reason", "request_id", "etag")
     ID_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
     id: str
     actor: str
     reason: str
     request_id: str
-    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    etag: str
+    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ..., etag: _Optional[str] = ...) -> None: ...
 
 class ResumeExperimentResponse(_message.Message):
     __slots__ = ("experiment",)
@@ -828,16 +838,18 @@ class ResumeExperimentResponse(_message.Message):
     def __init__(self, experiment: _Optional[_Union[Experiment, _Mapping]] = ...) -> None: ...
 
 class PromoteExperimentRequest(_message.Message):
-    __slots__ = ("id", "actor", "reason", "request_id")
+    __slots__ = ("id", "actor", "reason", "request_id", "etag")
     ID_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
     id: str
     actor: str
     reason: str
     request_id: str
-    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    etag: str
+    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ..., etag: _Optional[str] = ...) -> None: ...
 
 class PromoteExperimentResponse(_message.Message):
     __slots__ = ("experiment", "activation")
@@ -848,16 +860,18 @@ class PromoteExperimentResponse(_message.Message):
     def __init__(self, experiment: _Optional[_Union[Experiment, _Mapping]] = ..., activation: _Optional[_Union[Activation, _Mapping]] = ...) -> None: ...
 
 class RollbackExperimentRequest(_message.Message):
-    __slots__ = ("id", "actor", "reason", "request_id")
+    __slots__ = ("id", "actor", "reason", "request_id", "etag")
     ID_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
     id: str
     actor: str
     reason: str
     request_id: str
-    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    etag: str
+    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ..., etag: _Optional[str] = ...) -> None: ...
 
 class RollbackExperimentResponse(_message.Message):
     __slots__ = ("experiment",)
@@ -866,16 +880,18 @@ class RollbackExperimentResponse(_message.Message):
     def __init__(self, experiment: _Optional[_Union[Experiment, _Mapping]] = ...) -> None: ...
 
 class AbortExperimentRequest(_message.Message):
-    __slots__ = ("id", "actor", "reason", "request_id")
+    __slots__ = ("id", "actor", "reason", "request_id", "etag")
     ID_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
     id: str
     actor: str
     reason: str
     request_id: str
-    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    etag: str
+    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ..., etag: _Optional[str] = ...) -> None: ...
 
 class AbortExperimentResponse(_message.Message):
     __slots__ = ("experiment",)

@@ -41,3 +41,32 @@ def test_a_retried_change_returns_what_the_first_did_and_audits_once(rulesets, e
     error, status, _ = rich(experiments.ResumeExperiment, resume)
     assert error.code() is grpc.StatusCode.INVALID_ARGUMENT and field_of(status) == "request_id"
     assert "pause" in error.details()
+
+
+def test_a_change_to_an_experiment_that_moved_on_is_aborted(rulesets, experiments) -> None:  # noqa: F811
+    publish(rulesets, CANDIDATE)
+    start = pb.StartExperimentRequest(rule_set="fulfilment", candidate_version=2, actor="rev", reason="pilot")
+    read = experiments.StartExperiment(start).experiment
+    pause = pb.PauseExperimentRequest(id=read.id, actor="ops", reason="look", etag=read.etag)
+    paused = experiments.PauseExperiment(pause).experiment
+    assert paused.etag != read.etag
+    # A reviewer who read the running experiment promotes it: it was paused meanwhile.
+    promote = pb.PromoteExperimentRequest(id=read.id, actor="rev", reason="ship", etag=read.etag)
+    error, _, details = rich(experiments.PromoteExperiment, promote)
+    assert error.code() is grpc.StatusCode.ABORTED and details["ErrorInfo"][0].reason == "CONCURRENT_CHANGE"
+    assert experiments.GetExperiment(pb.GetExperimentRequest(id=read.id)).experiment.etag == paused.etag
+
+
+def test_an_activation_of_a_rule_set_that_moved_on_is_aborted(rulesets) -> None:
+    publish(rulesets, CANDIDATE)
+    seen = 1  # the example is active as version 1
+    rulesets.ActivateRuleSet(
+        pb.ActivateRuleSetRequest(name="fulfilment", version=2, actor="a", reason="go", expected_active_version=seen)
+    )
+    late = pb.ActivateRuleSetRequest(
+        name="fulfilment", version=1, actor="b", reason="undo?", expected_active_version=seen
+    )
+    error, _, _ = rich(rulesets.ActivateRuleSet, late)
+    assert error.code() is grpc.StatusCode.ABORTED and "version 2 active now, not 1" in error.details()
+    audit = rulesets.GetAuditLog(pb.GetAuditLogRequest(name="fulfilment")).entries
+    assert audit[0].version == 2  # nothing written by the refused one

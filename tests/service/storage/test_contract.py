@@ -82,6 +82,10 @@ def test_activation_records_the_previous_version_and_the_audit_lists_newest_firs
     # Activating the active version again is a no-op: no audit entry, the stored record.
     again, changed = stores.rule_sets.activate("rs", 2, "someone", "again", T0 + timedelta(seconds=2))
     assert (again, changed) == (record, False) and len(stores.rule_sets.audit("rs", 10)) == 4
+    # Expecting another active version: Conflict, nothing written.
+    with pytest.raises(Conflict, match="version 2 active now, not 1"):
+        stores.rule_sets.activate("rs", 1, "late", "undo", T0, expected_active=1)
+    assert stores.rule_sets.active("rs") == record and len(stores.rule_sets.audit("rs", 10)) == 4
     # From any entry on, the older ones: the log reads to its first entry, page by page.
     older = stores.rule_sets.audit("rs", 2, before=audit[1].entry_id)
     assert [(a.action, a.version) for a in older] == [("publish", 2), ("publish", 1)]
