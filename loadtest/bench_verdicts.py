@@ -21,7 +21,7 @@ yet" (a reviewer acts on it) or at its last order.
   the false alarms without one.
 
 Rates come with Wilson 95% intervals. A run takes 0.1-0.5 s; 1,000 runs of
-every scenario take about 50 minutes on two cores.
+every scenario take about an hour and a half on two cores.
 """
 
 from __future__ import annotations

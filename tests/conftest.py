@@ -68,6 +68,17 @@ def channel(app: App, redis_url: str, tmp_path: Path) -> Iterator[grpc.Channel]:
 
 
 @pytest.fixture
+def target(app: App, redis_url: str, tmp_path: Path) -> Iterator[str]:
+    """The address of a started server on the app, for clients that dial it themselves (CLI, Node)."""
+    settings = Settings(redis_url=redis_url, data_dir=tmp_path, port=0, threads=4, grace_seconds=1)
+    server, port, health = create_server(settings, app)
+    server.start()
+    set_serving(health, True)
+    yield f"127.0.0.1:{port}"
+    server.stop(0).wait()
+
+
+@pytest.fixture
 def routing(channel: grpc.Channel) -> pb_grpc.RoutingServiceStub:
     return pb_grpc.RoutingServiceStub(channel)
 

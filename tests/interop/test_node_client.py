@@ -12,16 +12,12 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import google.rpc
 import pytest
 from google.protobuf import json_format
 
-from service.api.server import create_server, set_serving
-from service.api.settings import Settings
-from service.api.wiring import App
 from tests.service.api.test_routing_service import load_order
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,16 +37,6 @@ def node() -> str:
             ["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=CLIENT, check=True, timeout=300
         )
     return found
-
-
-@pytest.fixture
-def target(app: App, redis_url: str, tmp_path: Path) -> Iterator[str]:
-    settings = Settings(redis_url=redis_url, data_dir=tmp_path, port=0, threads=4, grace_seconds=1)
-    server, port, health = create_server(settings, app)
-    server.start()
-    set_serving(health, True)
-    yield f"127.0.0.1:{port}"
-    server.stop(0).wait()
 
 
 def test_a_node_client_routes_reads_rich_errors_reports_outcomes_and_checks_health(target: str, tmp_path: Path) -> None:

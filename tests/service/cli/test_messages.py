@@ -7,15 +7,10 @@ import re
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 import service.cli as cli
-from service.api.server import create_server, set_serving
-from service.api.settings import Settings
-from service.api.wiring import App
 from service.cli import examples
 from service.cli._common import CliError
 from service.cli.limits import limit_pairs
@@ -23,16 +18,6 @@ from service.cli.limits import shown as shown_limit
 from tests.conftest import EXAMPLES
 
 NOWHERE = "127.0.0.1:1"
-
-
-@pytest.fixture
-def target(app: App, redis_url: str, tmp_path: Path) -> Iterator[str]:
-    settings = Settings(redis_url=redis_url, data_dir=tmp_path, port=0, threads=4, grace_seconds=1)
-    server, port, health = create_server(settings, app)
-    server.start()
-    set_serving(health, True)
-    yield f"127.0.0.1:{port}"
-    server.stop(0).wait()
 
 
 def test_no_server_is_one_line_naming_the_address_and_how_to_get_one(capsys: pytest.CaptureFixture[str]) -> None:
