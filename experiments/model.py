@@ -49,6 +49,8 @@ class MetricKind(StrEnum):
     """A yes/no outcome; its mean is a share of orders."""
     AMOUNT = "amount"
     """A number per order (hours, minor units)."""
+    COUNT = "count"
+    """A whole number per order (inquiries); analysed as an amount."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,11 @@ class MetricSpec:
     """The smallest change worth detecting: absolute for rates, relative (share of the baseline mean) for amounts."""
     maturity: timedelta = timedelta(0)
     """How long after the decision the outcome is normally known (the default maturity window)."""
+
+    @property
+    def relative(self) -> bool:
+        """Compared as a share of the baseline mean (amounts, counts), not in points (rates)."""
+        return self.kind is not MetricKind.RATE
 
 
 METRICS: Mapping[str, MetricSpec] = {
@@ -140,6 +147,15 @@ class Experiment:
     maturity: Mapping[str, timedelta] = field(default_factory=dict)
     """Per metric, the maturity window: only decisions at least this old are compared on it
     (experiments.maturity). A metric not named has none: its reports are compared as they come."""
+    declared: tuple[MetricSpec, ...] = ()
+    """Outcome metrics this experiment declared beside the built-in METRICS (inquiries per order, NPS)."""
+
+    @property
+    def metrics(self) -> Mapping[str, MetricSpec]:
+        """Every metric it analyses: the built-in ones, then the declared ones."""
+        if not self.declared:
+            return METRICS
+        return {**METRICS, **{m.name: m for m in self.declared}}
 
     @property
     def etag(self) -> str:

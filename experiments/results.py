@@ -35,7 +35,7 @@ from enum import StrEnum
 from experiments.capping import capped
 from experiments.estimates import Difference, difference
 from experiments.maturity import Coverage, coverage, matured, to_ms
-from experiments.model import METRICS, Arm, Experiment, Guardrail, MetricKind
+from experiments.model import Arm, Experiment, Guardrail, MetricKind, MetricSpec
 from experiments.running import GUARDRAIL, Bounds, Running, narrowed
 from experiments.statistics import (
     SRM_ALPHA,
@@ -204,17 +204,18 @@ def compute_results(
     coverages = outcome_coverage(experiment, baseline, candidate, now)
     uneven = [c for c in coverages if c.mismatch]
 
-    names = [experiment.primary_metric] + [m for m in METRICS if m != experiment.primary_metric]
-    compared = [(name, _compare(name, baseline, candidate)) for name in names]
-    p_values = [min(_p_value(name, d), before.get(name, Bounds()).p) for name, d in compared]
+    specs = experiment.metrics
+    names = [experiment.primary_metric] + [m for m in specs if m != experiment.primary_metric]
+    compared = [(specs[name], _compare(specs[name], baseline, candidate)) for name in names]
+    p_values = [min(_p_value(spec, d), before.get(spec.name, Bounds()).p) for spec, d in compared]
     secondary_p = holm(p_values[1:])
     guarded = {g.metric for g in experiment.guardrails}
     metrics = []
-    for index, (name, d) in enumerate(compared):
+    for index, (spec, d) in enumerate(compared):
         adjusted = p_values[0] if index == 0 else secondary_p[index - 1]
-        role = Role.PRIMARY if index == 0 else Role.GUARDRAIL if name in guarded else Role.SECONDARY
+        role = Role.PRIMARY if index == 0 else Role.GUARDRAIL if spec.name in guarded else Role.SECONDARY
         metrics.append(
-            _metric_result(name, role, baseline, candidate, d, p_values[index], adjusted, alpha, before.get(name))
+            _metric_result(spec, role, baseline, candidate, d, p_values[index], adjusted, alpha, before.get(spec.name))
         )
 
     primary = metrics[0]
@@ -285,11 +286,11 @@ def outcome_coverage(experiment: Experiment, baseline: ArmData, candidate: ArmDa
     """Every metric's coverage; the primary's and the guardrails' are tested (those with a window),
     at SRM_ALPHA shared among them."""
     tested = {experiment.primary_metric, *(g.metric for g in experiment.guardrails)}
-    windowed = [m for m in METRICS if m in tested and experiment.window(m)]
+    windowed = [m for m in experiment.metrics if m in tested and experiment.window(m)]
     alpha = SRM_ALPHA / max(len(windowed), 1)
     now_ms = round(now.timestamp() * 1000)
     out = []
-    for metric in METRICS:
+    for metric in experiment.metrics:
         window_ms = to_ms(experiment.window(metric))
         arms = (baseline, candidate)
         decided = [matured(a.decided_hours, window_ms, now_ms) if window_ms else a.decisions for a in arms]
@@ -340,26 +341,25 @@ def epoch_sample_ratios(experiment: Experiment, baseline: ArmData, candidate: Ar
     ]
 
 
-def tau2_for(metric: str) -> float:
+def tau2_for(spec: MetricSpec) -> float:
     """The mixture variance, from the smallest effect worth detecting (points for a rate, a share of the
     baseline for an amount): fixed before any data."""
-    return (METRICS[metric].mde * MIXTURE_SCALE) ** 2
+    return (spec.mde * MIXTURE_SCALE) ** 2
 
 
-def _compare(name: str, baseline: ArmData, candidate: ArmData) -> Difference | None:
-    spec = METRICS[name]
-    b, c = baseline.moments.get(name, ArmMoments()), candidate.moments.get(name, ArmMoments())
-    if min(b.units, c.units) < MIN_UNITS:
+def _compare(spec: MetricSpec, baseline: ArmData, candidate: ArmData, min_units: int = MIN_UNITS) -> Difference | None:
+    b, c = baseline.moments.get(spec.name, ArmMoments()), candidate.moments.get(spec.name, ArmMoments())
+    if min(b.units, c.units) < min_units:
         return None
-    return difference(b, c, relative=spec.kind is MetricKind.AMOUNT, rate=spec.kind is MetricKind.RATE)
+    return difference(b, c, relative=spec.relative, rate=spec.kind is MetricKind.RATE)
 
 
-def _p_value(name: str, d: Difference | None) -> float:
-    return 1.0 if d is None else always_valid_p(d.value, d.tested_variance, tau2_for(name))
+def _p_value(spec: MetricSpec, d: Difference | None) -> float:
+    return 1.0 if d is None else always_valid_p(d.value, d.tested_variance, tau2_for(spec))
 
 
 def _arms(
-    baseline: ArmMoments | None, candidate: ArmMoments | None, metric: str, alpha: float
+    baseline: ArmMoments | None, candidate: ArmMoments | None, spec: MetricSpec, alpha: float
 ) -> list[ArmEstimate | None]:
     """Each arm's mean and confidence sequence, weighted as the comparison is (experiments.capping);
     n counts the orders as they are."""
@@ -370,7 +370,6 @@ def _arms(
         if e is None:
             out.append(None)
             continue
-        spec = METRICS[metric]
         scale = 1.0 if spec.kind is MetricKind.RATE else abs(e.mean) or 1.0
         low, high = confidence_sequence(e.mean, e.variance, (spec.mde * scale) ** 2, alpha)
         out.append(ArmEstimate(e.mean, low, high, round(m.n), e.clusters))
@@ -378,7 +377,7 @@ def _arms(
 
 
 def _metric_result(
-    name: str,
+    spec: MetricSpec,
     role: Role,
     baseline: ArmData,
     candidate: ArmData,
@@ -394,18 +393,18 @@ def _metric_result(
         # Holm at level α: the adjusted p decides; the interval is shown at α for the primary,
         # and at the α that matches the adjustment for the others.
         level = alpha if role is Role.PRIMARY else alpha * p / adjusted if adjusted > 0 else alpha
-        low, high = confidence_sequence(d.value, d.tested_variance, tau2_for(name), min(level, alpha))
+        low, high = confidence_sequence(d.value, d.tested_variance, tau2_for(spec), min(level, alpha))
         if before is not None:
             narrowest = before.narrowed(Bounds(low, high))
             low, high = narrowest.low, narrowest.high
         if adjusted <= alpha and (low > 0 or high < 0):
             # The side the interval is on, not this look's estimate (which may lie outside it).
-            good = (low > 0) == METRICS[name].higher_is_better
+            good = (low > 0) == spec.higher_is_better
             verdict = Verdict.BETTER if good else Verdict.WORSE
-    b, c = baseline.moments.get(name), candidate.moments.get(name)
-    arm_b, arm_c = _arms(b, c, name, alpha)
+    b, c = baseline.moments.get(spec.name), candidate.moments.get(spec.name)
+    arm_b, arm_c = _arms(b, c, spec, alpha)
     return MetricResult(
-        name,
+        spec.name,
         role,
         arm_b,
         arm_c,
@@ -415,7 +414,7 @@ def _metric_result(
         p,
         adjusted,
         verdict,
-        METRICS[name].kind is MetricKind.AMOUNT,
+        spec.relative,
         (b.units if b else 0, c.units if c else 0),
     )
 
@@ -445,12 +444,8 @@ def _guardrails(
 ) -> list[GuardrailResult]:
     rows: list[tuple[Guardrail, float | None, float, float]] = []
     for guardrail in experiment.guardrails:
-        spec = METRICS[guardrail.metric]
-        b = baseline.moments.get(guardrail.metric, ArmMoments())
-        c = candidate.moments.get(guardrail.metric, ArmMoments())
-        d = None
-        if min(b.units, c.units) >= MIN_GUARDRAIL_UNITS:
-            d = difference(b, c, relative=spec.kind is MetricKind.AMOUNT, rate=spec.kind is MetricKind.RATE)
+        spec = experiment.metrics[guardrail.metric]
+        d = _compare(spec, baseline, candidate, MIN_GUARDRAIL_UNITS)
         if d is None:
             rows.append((guardrail, None, 0.0, before.get(GUARDRAIL + guardrail.metric, Bounds()).p))
             continue
@@ -464,7 +459,7 @@ def _guardrails(
     adjusted = holm([row[3] for row in rows]) if rows else []
     out = []
     for (guardrail, estimated, variance, p), adj in zip(rows, adjusted, strict=True):
-        relative = METRICS[guardrail.metric].kind is MetricKind.AMOUNT
+        relative = experiment.metrics[guardrail.metric].relative
         low: float | None = None
         if estimated is not None:
             level = min(alpha * p / adj if adj > 0 else alpha, alpha)
@@ -489,4 +484,5 @@ def _samples_needed(experiment: Experiment, candidate: ArmData, d: Difference | 
     orders = round(candidate.moments.get(primary, ArmMoments()).n)
     if d is None:
         return max(experiment.min_samples - orders, 1)
-    return samples_to_resolve(orders, d.tested_variance, tau2_for(primary), alpha, METRICS[primary].mde)
+    spec = experiment.metrics[primary]
+    return samples_to_resolve(orders, d.tested_variance, tau2_for(spec), alpha, spec.mde)

@@ -14,6 +14,7 @@ from experiments.model import DEFAULT_SHARE_BP
 from service.api.boundary import Edge, actor, handled, request_id, require
 from service.api.messages import (
     activation_to_proto,
+    declared_from_proto,
     experiment_to_proto,
     guardrails_from_proto,
     results_to_proto,
@@ -52,6 +53,8 @@ class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
                 maturity={m: timedelta(seconds=s) for m, s in request.maturity_seconds.items()},
                 salt=request.salt,
                 request_id=request_id(request.request_id),
+                declared=declared_from_proto(list(request.metrics)),
+                declared_limits={m.name: m.guardrail_limit for m in request.metrics if m.HasField("guardrail_limit")},
             )
         except InvalidExperiment as exc:
             name, dot, key = exc.field.partition(".")

@@ -15,6 +15,7 @@ from experiments import (
     Arm,
     Experiment,
     Guardrail,
+    InvalidOutcome,
     Results,
     State,
     Transition,
@@ -23,6 +24,8 @@ from experiments import (
     check_outcome,
 )
 from experiments.maturity import Coverage
+from experiments.model import MetricKind, MetricSpec
+from experiments.outcomes import check_declared_values
 from experiments.results import ArmEstimate
 from experiments.statistics import SampleRatio
 from rules import CheckResult, Diagnostic, Severity, TestResult
@@ -65,6 +68,38 @@ def guardrails_from_proto(specs: list[pb.GuardrailSpec]) -> list[Guardrail]:
     return [Guardrail(s.metric, s.limit) for s in specs]
 
 
+METRIC_KIND = {
+    MetricKind.RATE: pb.METRIC_KIND_RATE,
+    MetricKind.COUNT: pb.METRIC_KIND_COUNT,
+    MetricKind.AMOUNT: pb.METRIC_KIND_AMOUNT,
+}
+METRIC_KIND_FROM = {v: k for k, v in METRIC_KIND.items()}
+DEFAULT_MIN_EFFECT = {MetricKind.RATE: 0.02, MetricKind.COUNT: 0.05, MetricKind.AMOUNT: 0.05}
+"""A declared metric's smallest change worth detecting when none is given (as the built-in ones')."""
+
+
+def declared_from_proto(definitions: list[pb.MetricDefinition]) -> list[MetricSpec]:
+    """The metrics an experiment declares (experiments.lifecycle checks the rest)."""
+    out = []
+    for index, d in enumerate(definitions):
+        kind = METRIC_KIND_FROM.get(d.kind)
+        if kind is None:
+            raise InvalidArgument(f"metrics[{index}].kind", "is required: METRIC_KIND_RATE, _COUNT or _AMOUNT")
+        mde = d.min_effect or DEFAULT_MIN_EFFECT[kind]
+        out.append(MetricSpec(d.name, kind, d.higher_is_better, d.description, mde))
+    return out
+
+
+def declared_to_proto(spec: MetricSpec) -> pb.MetricDefinition:
+    return pb.MetricDefinition(
+        name=spec.name,
+        kind=METRIC_KIND[spec.kind],
+        higher_is_better=spec.higher_is_better,
+        description=spec.description,
+        min_effect=spec.mde,
+    )
+
+
 def experiment_to_proto(e: Experiment) -> pb.Experiment:
     message = pb.Experiment(
         id=e.id,
@@ -84,6 +119,7 @@ def experiment_to_proto(e: Experiment) -> pb.Experiment:
         created_by=e.created_by,
         epoch=e.epoch,
         maturity_seconds={m: round(w.total_seconds()) for m, w in e.maturity.items()},
+        metrics=[declared_to_proto(m) for m in e.declared],
     )
     if e.ended_at is not None:
         message.ended_at.CopyFrom(timestamp(e.ended_at))
@@ -259,10 +295,14 @@ def test_to_proto(t: TestResult) -> pb.TestCaseResult:
 
 def outcome_from_proto(outcome: pb.Outcome, where: str) -> OutcomeReport:
     """Raises InvalidArgument / InvalidOutcome naming the field."""
-    if not outcome.decision_id:
-        raise InvalidArgument(f"{where}.decision_id", "is required")
-    values = {name: getattr(outcome, name) for name in METRICS if outcome.HasField(name)}
-    return OutcomeReport(outcome.decision_id, check_outcome(values, where))
+    if not outcome.decision_id and not outcome.order_id:
+        raise InvalidArgument(f"{where}.decision_id", "is required (or order_id: the order's latest decision)")
+    values = check_outcome({name: getattr(outcome, name) for name in METRICS if outcome.HasField(name)}, where)
+    values.update(check_declared_values(outcome.metrics, where))
+    if not values:
+        known = ", ".join(METRICS)
+        raise InvalidOutcome(where, f"reports no metric; set at least one of {known}, or a declared one in metrics")
+    return OutcomeReport(outcome.decision_id, values, outcome.order_id, outcome.rule_set, where)
 
 
 def recorded_to_proto(r: Recorded) -> pb.RecordOutcomeResponse:

@@ -10,7 +10,7 @@ from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from rules import CheckResult
-from service.api.boundary import Edge, actor, handled, require
+from service.api.boundary import Edge, actor, handled, request_id, require
 from service.api.messages import (
     activation_to_proto,
     audit_to_proto,
@@ -63,7 +63,12 @@ class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
                 raise InvalidArgument("source", f"the answer to this publish would exceed {MAX_ANSWER_BYTES} bytes")
 
         published = self._catalog.publish(
-            source, request.file_name, actor(request.author, "author"), request.comment, answer=prepare
+            source,
+            request.file_name,
+            actor(request.author, "author"),
+            request.comment,
+            answer=prepare,
+            request_id=request_id(request.request_id),
         )
         answer.version.CopyFrom(version_to_proto(published.record, active=False))
         answer.created = published.created
@@ -108,6 +113,7 @@ class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
             actor(request.actor),
             require(request.reason, "reason"),
             expected_active=request.expected_active_version,
+            request_id=request_id(request.request_id),
         )
         return pb.ActivateRuleSetResponse(activation=activation_to_proto(done))
 

@@ -163,10 +163,17 @@ class RuleSetCatalog:
         return self._check(source, file or "<source>")
 
     def publish(
-        self, source: str, file: str, author: str, comment: str, answer: Callable[[CheckResult], object] = repr
+        self,
+        source: str,
+        file: str,
+        author: str,
+        comment: str,
+        answer: Callable[[CheckResult], object] = repr,
+        request_id: str = "",
     ) -> Published:
         """Checks, then stores. `answer` builds what the caller sends back from the check, before
-        anything is stored: if it fails, nothing was (OK means stored, an error means not stored)."""
+        anything is stored: if it fails, nothing was (OK means stored, an error means not stored). The
+        same `request_id` again within a day gets the version the first call answered."""
         check = self.validate(source, file)
         if not check.valid or check.rule_set is None:
             raise RuleSetInvalid(check.diagnostics)
@@ -179,13 +186,22 @@ class RuleSetCatalog:
             comment,
             len(check.rule_set.rules) + 1,
             self._clock(),
+            request_id,
         )
         return Published(record, created, check)
 
     def activate(
-        self, name: str, version: int, actor: str, reason: str, for_experiment: str = "", expected_active: int = 0
+        self,
+        name: str,
+        version: int,
+        actor: str,
+        reason: str,
+        for_experiment: str = "",
+        expected_active: int = 0,
+        request_id: str = "",
     ) -> Activated:
         """Makes `version` active; `for_experiment` names the experiment whose promotion this completes.
+        The same `request_id` again within a day gets what the first call answered, writing nothing.
 
         Raises RuleSetHeld (FailedPrecondition) while an experiment holds the rule set, and Conflict
         when `expected_active` is set and another version is active.
@@ -195,7 +211,7 @@ class RuleSetCatalog:
         compiled = self.compiled(name, version)
         with self._write_lock:
             record, changed = self._store.activate(
-                name, version, actor, reason, self._clock(), for_experiment, expected_active
+                name, version, actor, reason, self._clock(), for_experiment, expected_active, request_id
             )
             if record.version == version:
                 self._active[name] = compiled

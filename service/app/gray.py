@@ -31,7 +31,7 @@ from experiments import (
     compute_results,
     new_experiment,
 )
-from experiments.model import DEFAULT_MIN_DURATION, DEFAULT_SHARE_BP
+from experiments.model import DEFAULT_MIN_DURATION, DEFAULT_SHARE_BP, MetricSpec
 from rules import CompiledRuleSet
 from service.app.catalog import Activated, RuleSetCatalog, VersionRefused
 from service.app.clock import Clock
@@ -90,6 +90,8 @@ class GrayReleases:
         maturity: Mapping[str, timedelta] | None = None,
         salt: str = "",
         request_id: str = "",
+        declared: Sequence[MetricSpec] = (),
+        declared_limits: Mapping[str, float] | None = None,
     ) -> Experiment:
         """A new running experiment; the same `request_id` again returns the one it created."""
         holder = self._settled_holder(rule_set)
@@ -111,6 +113,8 @@ class GrayReleases:
             min_samples=min_samples,
             min_duration=min_duration,
             maturity=maturity,
+            declared=declared,
+            declared_limits=declared_limits,
         )
         claim = self._store.start(experiment, actor, reason, replacing=holder, request_id=request_id)
         if not claim.claimed and not claim.retried:

@@ -112,8 +112,11 @@ class Router:
                 arm, unit = assignments[i]
                 decision_id = self._ids.next()
                 routed[i] = Routed(decision, decision_id, arm, micros)
+                order_id = str(batch[i].get("order_id", ""))
                 records.append(
-                    DecisionRecord(decision_id, target.name, engine.version, at_ms, experiment_id, arm, unit, epoch)
+                    DecisionRecord(
+                        decision_id, target.name, engine.version, at_ms, experiment_id, arm, unit, epoch, order_id
+                    )
                 )
                 if labels is not None:
                     arm_label = str(arm) if arm is not None else "none"

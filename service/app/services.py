@@ -62,5 +62,5 @@ def assemble(
     telemetry = Telemetry(metrics_port, metrics_host, gauges)
     decisions = DecisionLog(decision_store.write, on_error=lambda: telemetry.redis_error("write_decisions"))
     router = Router(catalog, gray, decisions, default_rule_set, telemetry)
-    outcomes = OutcomeRecorder(decision_store, decisions, telemetry, clock)
+    outcomes = OutcomeRecorder(decision_store, decisions, telemetry, clock, experiments.get)
     return Services(catalog, gray, decisions, outcomes, router, supervisor, telemetry)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from experiments import Arm, Experiment, Guardrail, State, Unit
+from experiments.model import MetricKind, MetricSpec
 from service.errors import InvalidArgument, shown
 from service.storage.records import DecisionRecord
 
@@ -50,6 +51,7 @@ def experiment_to_json(e: Experiment) -> str:
             "alpha": e.alpha,
             "shares": list(e.shares),
             "maturity_s": {m: w.total_seconds() for m, w in e.maturity.items()},
+            "declared": [[m.name, str(m.kind), m.higher_is_better, m.description, m.mde] for m in e.declared],
         }
     )
 
@@ -76,6 +78,10 @@ def experiment_from_json(raw: str | bytes) -> Experiment:
         alpha=float(d.get("alpha", 0.05)),
         shares=tuple(int(s) for s in d.get("shares", ())),
         maturity={m: timedelta(seconds=float(s)) for m, s in d.get("maturity_s", {}).items()},
+        declared=tuple(
+            MetricSpec(name, MetricKind(kind), bool(higher), description, float(mde))
+            for name, kind, higher, description, mde in d.get("declared", ())
+        ),
     )
 
 
@@ -96,15 +102,30 @@ def changed_by(raw: str, experiment_id: str, action: str, request_id: str) -> Ex
     return experiment_from_json(record["after"])
 
 
+_PACKED_V2 = "~2|"
+"""Marks the form with the order id ('~' is in no rule set name; the first form began with the name)."""
+
+
 def pack_decision(r: DecisionRecord) -> str:
-    """rule set|version|at ms|experiment|arm|epoch|unit (the unit last: it may contain '|')."""
-    return f"{r.rule_set}|{r.version}|{r.at_ms}|{r.experiment_id}|{r.arm or ''}|{r.epoch}|{r.unit}"
+    """~2|rule set|version|at ms|experiment|arm|epoch|length of the unit|unit and order id (both may
+    contain '|', so they come last, the unit's length saying where the order id starts)."""
+    return (
+        f"{_PACKED_V2}{r.rule_set}|{r.version}|{r.at_ms}|{r.experiment_id}|{r.arm or ''}|{r.epoch}"
+        f"|{len(r.unit)}|{r.unit}{r.order_id}"
+    )
 
 
 def unpack_decision(decision_id: str, raw: bytes | str | None) -> DecisionRecord | None:
+    """A packed record, in either form (records written before the order id was kept have none)."""
     if raw is None:
         return None
-    rule_set, version, at_ms, experiment_id, arm, epoch, unit = text(raw).split("|", 6)
+    packed, order_id = text(raw), ""
+    if packed.startswith(_PACKED_V2):
+        *head, unit_length, rest = packed[len(_PACKED_V2) :].split("|", 7)
+        unit, order_id = rest[: int(unit_length)], rest[int(unit_length) :]
+        rule_set, version, at_ms, experiment_id, arm, epoch = head
+    else:
+        rule_set, version, at_ms, experiment_id, arm, epoch, unit = packed.split("|", 6)
     return DecisionRecord(
         decision_id=decision_id,
         rule_set=rule_set,
@@ -114,4 +135,5 @@ def unpack_decision(decision_id: str, raw: bytes | str | None) -> DecisionRecord
         arm=Arm(arm) if arm else None,
         unit=unit,
         epoch=int(epoch),
+        order_id=order_id,
     )

@@ -18,6 +18,7 @@ spread over every node.
     orderroute:{rs:NAME}:experiment             STRING id of the experiment holding the rule set (the claim)
     orderroute:{rs:NAME}:start:REQUEST_ID       STRING experiment a start request created (expires)
     orderroute:{rs:NAME}:change:REQUEST_ID      STRING JSON {id, action, after}: what a change request did (expires)
+    orderroute:{rs:NAME}:request:REQUEST_ID     STRING JSON: what a publish or activation request answered (expires)
     orderroute:{rs:NAME}:exp:ID:meta            STRING experiment JSON
     orderroute:{rs:NAME}:exp:ID:audit           STREAM of transitions with a results snapshot
     orderroute:experiment-rule-sets             HASH experiment id -> rule set name (where its keys are)
@@ -40,6 +41,8 @@ spread over every node.
                                                 so far (experiments.running)
     orderroute:decision:{DECISION_ID}           STRING the decision's rule set, version, arm, unit (expires)
     orderroute:outcome:{DECISION_ID}            HASH outcomes of a decision outside experiments (expires)
+    orderroute:order:{ORDER_ID}                 HASH rule set -> "AT_MS DECISION_ID" of the order's latest
+                                                decision under it (expires with the records)
 
     orderroute:changes                          pub/sub channel: the name of a rule set that changed
 """
@@ -65,6 +68,11 @@ def change_request(name: str, request_id: str) -> str:
     return rule_set(name, f"change:{request_id}")
 
 
+def rule_set_request(name: str, request_id: str) -> str:
+    """What a publish or activation with this request id answered (a retry gets it again)."""
+    return rule_set(name, f"request:{request_id}")
+
+
 def start_request(name: str, request_id: str) -> str:
     """Remembers which experiment a start request created, so a retry gets the same one."""
     return rule_set(name, f"start:{request_id}")
@@ -82,6 +90,11 @@ def experiment(experiment_id: str, part: str) -> str:
 
 def decision(decision_id: str) -> str:
     return f"{PREFIX}:decision:{{{decision_id}}}"
+
+
+def order(order_id: str) -> str:
+    """An order's latest decision per rule set (an outcome may name the order instead of the decision)."""
+    return f"{PREFIX}:order:{{{order_id}}}"
 
 
 def outcome(decision_id: str) -> str:

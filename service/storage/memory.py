@@ -31,7 +31,7 @@ from service.storage.codec import (
     time_from_stored,
     time_to_ms,
 )
-from service.storage.ports import RuleSetHeld, active_moved
+from service.storage.ports import RuleSetHeld, active_moved, reused_request
 from service.storage.records import ActiveRecord, AuditRecord, Claim, DecisionRecord, VersionRecord
 
 _HOLDS = frozenset({State.RUNNING, State.PAUSED, State.PROMOTED})
@@ -51,6 +51,8 @@ class _RuleSet:
     start_requests: dict[str, str] = field(default_factory=dict)
     change_requests: dict[str, str] = field(default_factory=dict)
     """request id -> codec.change_record of what it did."""
+    requests: dict[str, tuple[str, object]] = field(default_factory=dict)
+    """Publish or activation request id -> (what it asked, what it answered); kept, not expired."""
 
 
 @dataclass
@@ -99,6 +101,8 @@ class MemoryDatabase:
         self.decisions: dict[str, DecisionRecord] = {}
         self.plain_outcomes: dict[str, dict[str, float]] = {}
         """Outcomes of decisions outside experiments."""
+        self.orders: dict[str, dict[str, tuple[int, str]]] = {}
+        """order id -> rule set -> (decided at ms, decision id) of its latest decision."""
 
     def stores(self) -> tuple[MemoryRuleSetStore, MemoryExperimentStore, MemoryDecisionStore]:
         return MemoryRuleSetStore(self), MemoryExperimentStore(self), MemoryDecisionStore(self)
@@ -112,19 +116,37 @@ class MemoryRuleSetStore:
         return self._db.rule_sets.setdefault(name, _RuleSet())
 
     def publish(
-        self, name: str, source: str, content_hash: str, author: str, comment: str, rule_count: int, now: datetime
+        self,
+        name: str,
+        source: str,
+        content_hash: str,
+        author: str,
+        comment: str,
+        rule_count: int,
+        now: datetime,
+        request_id: str = "",
     ) -> tuple[VersionRecord, bool]:
         with self._db.lock:
             rs = self._rule_set(name)
+            asked = f"publish {content_hash}"
+            if request_id in rs.requests:
+                first_asked, answer = rs.requests[request_id]
+                if first_asked != asked:
+                    raise reused_request(request_id, "publish", name)
+                return answer  # type: ignore[return-value]
             latest = rs.versions[max(rs.versions)] if rs.versions else None
             if latest is not None and latest.content_hash == content_hash:
-                return latest, False
-            version = len(rs.versions) + 1
-            at = _stored_time(now)
-            record = VersionRecord(name, version, content_hash, author, comment, at, rule_count, source)
-            rs.versions[version] = record
-            rs.audit.append(AuditRecord("publish", name, version, author, comment, at, content_hash=content_hash))
-            return record, True
+                result = latest, False
+            else:
+                version = len(rs.versions) + 1
+                at = _stored_time(now)
+                record = VersionRecord(name, version, content_hash, author, comment, at, rule_count, source)
+                rs.versions[version] = record
+                rs.audit.append(AuditRecord("publish", name, version, author, comment, at, content_hash=content_hash))
+                result = record, True
+            if request_id:
+                rs.requests[request_id] = (asked, result)
+            return result
 
     def get_version(self, name: str, version: int) -> VersionRecord:
         with self._db.lock:
@@ -155,9 +177,33 @@ class MemoryRuleSetStore:
         now: datetime,
         for_experiment: str = "",
         expected_active: int = 0,
+        request_id: str = "",
     ) -> tuple[ActiveRecord, bool]:
         with self._db.lock:
             rs = self._rule_set(name)
+            asked = f"activate {version}"
+            if request_id in rs.requests:
+                first_asked, answer = rs.requests[request_id]
+                if first_asked != asked:
+                    raise reused_request(request_id, f"activation of version {version}", name)
+                return answer, False  # type: ignore[return-value]
+            record, changed = self._activate(rs, name, version, actor, reason, now, for_experiment, expected_active)
+            if request_id and (changed or not for_experiment):
+                rs.requests[request_id] = (asked, record)
+            return record, changed
+
+    def _activate(
+        self,
+        rs: _RuleSet,
+        name: str,
+        version: int,
+        actor: str,
+        reason: str,
+        now: datetime,
+        for_experiment: str,
+        expected_active: int,
+    ) -> tuple[ActiveRecord, bool]:
+        with self._db.lock:
             if version not in rs.versions:
                 raise NotFound(f"rule set {shown(name)} has no version {version}", NotFound.VERSION)
             current = rs.active.version if rs.active else 0
@@ -319,6 +365,10 @@ class MemoryDecisionStore:
             counted: Counter[tuple[str, Arm]] = Counter()
             for r in records:
                 self._db.decisions[r.decision_id] = r
+                if r.order_id:
+                    latest = self._db.orders.setdefault(r.order_id, {})
+                    if r.rule_set not in latest or latest[r.rule_set][0] <= r.at_ms:
+                        latest[r.rule_set] = (r.at_ms, r.decision_id)
                 experiment = self._db.experiments.get(r.experiment_id)
                 if experiment is not None and r.arm is None:
                     experiment.arms[Arm.BASELINE].unassigned += 1  # served by the baseline, not randomised
@@ -333,6 +383,10 @@ class MemoryDecisionStore:
     def get(self, decision_ids: Sequence[str]) -> list[DecisionRecord | None]:
         with self._db.lock:
             return [self._db.decisions.get(i) for i in decision_ids]
+
+    def decisions_of_orders(self, order_ids: Sequence[str]) -> list[dict[str, str]]:
+        with self._db.lock:
+            return [{rs: d for rs, (_, d) in self._db.orders.get(o, {}).items()} for o in order_ids]
 
     def stored_outcome(self, decision_id: str, experiment_id: str) -> dict[str, float]:
         with self._db.lock:

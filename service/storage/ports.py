@@ -15,7 +15,7 @@ from typing import Protocol
 
 from experiments import Arm, ArmData, Experiment, Transition
 from experiments.running import Bounds
-from service.errors import Conflict, FailedPrecondition, shown
+from service.errors import Conflict, FailedPrecondition, InvalidArgument, shown
 from service.storage.records import ActiveRecord, AuditRecord, Claim, DecisionRecord, VersionRecord
 
 
@@ -40,13 +40,30 @@ def active_moved(name: str, active: int, expected: int) -> Conflict:
     )
 
 
+def reused_request(request_id: str, what: str, name: str) -> InvalidArgument:
+    """A request id given again with another request: an id names one request."""
+    return InvalidArgument(
+        "request_id",
+        f"{shown(request_id)} was used for another request on rule set {shown(name)}, not this {what}; use a new id",
+    )
+
+
 class RuleSetStore(Protocol):
     """Versions (immutable), the active pointer and the audit log of each rule set."""
 
     def publish(
-        self, name: str, source: str, content_hash: str, author: str, comment: str, rule_count: int, now: datetime
+        self,
+        name: str,
+        source: str,
+        content_hash: str,
+        author: str,
+        comment: str,
+        rule_count: int,
+        now: datetime,
+        request_id: str = "",
     ) -> tuple[VersionRecord, bool]:
-        """Stores a new immutable version; (latest, False) if the content equals the latest."""
+        """Stores a new immutable version; (latest, False) if the content equals the latest. With a
+        `request_id` seen within a day, the answer that request got (InvalidArgument if it was another)."""
         ...
 
     def get_version(self, name: str, version: int) -> VersionRecord: ...
@@ -68,8 +85,12 @@ class RuleSetStore(Protocol):
         now: datetime,
         for_experiment: str = "",
         expected_active: int = 0,
+        request_id: str = "",
     ) -> tuple[ActiveRecord, bool]:
         """Points the rule set at `version`; returns (the active record, whether this call changed it).
+
+        With a `request_id` seen within a day, nothing is written and the record that request answered
+        comes back with False (InvalidArgument if it was another request).
 
         Raises RuleSetHeld while an experiment holds the rule set, unless
         `for_experiment` is that experiment: then its claim is released in the
@@ -165,6 +186,10 @@ class DecisionStore(Protocol):
         ...
 
     def get(self, decision_ids: Sequence[str]) -> list[DecisionRecord | None]: ...
+
+    def decisions_of_orders(self, order_ids: Sequence[str]) -> list[dict[str, str]]:
+        """Per order id, rule set -> the id of the order's latest decision under it (empty: none kept)."""
+        ...
 
     def apply_outcomes(
         self, items: Sequence[tuple[DecisionRecord, Mapping[str, float]]], now: datetime

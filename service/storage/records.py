@@ -66,3 +66,5 @@ class DecisionRecord:
     arm: Arm | None = None
     unit: str = ""
     epoch: int = 0
+    order_id: str = ""
+    """The OMS's id of the order (indexed, so an outcome can name the order instead of the decision)."""

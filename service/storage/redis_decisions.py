@@ -33,6 +33,21 @@ for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[i + 1], 'EX', ttl) end
 return #KEYS
 """
 
+# KEYS: order index keys. ARGV: ttl, then rule set, decided at ms, decision id per key. Keeps per rule set
+# the latest decision (replicas may write out of order), and the key lives as long as the records.
+_INDEX_ORDERS = """
+local ttl = ARGV[1]
+for i = 1, #KEYS do
+  local rule_set, at, id = ARGV[3 * i - 1], tonumber(ARGV[3 * i]), ARGV[3 * i + 1]
+  local seen = redis.call('HGET', KEYS[i], rule_set)
+  if not seen or tonumber(string.match(seen, '^%d+')) <= at then
+    redis.call('HSET', KEYS[i], rule_set, string.format('%d', at) .. ' ' .. id)
+  end
+  redis.call('EXPIRE', KEYS[i], ttl)
+end
+return #KEYS
+"""
+
 
 class RedisDecisionStore:
     def __init__(self, client: RedisClient, decision_ttl: timedelta = DEFAULT_DECISION_TTL) -> None:
@@ -54,10 +69,19 @@ class RedisDecisionStore:
         record_keys = [keys.decision(r.decision_id) for r in records]
         values = [pack_decision(r) for r in records]
         commands: list[tuple[Any, ...]]
-        if self._cluster:
+        indexed = [r for r in records if r.order_id]
+        index_keys = [keys.order(r.order_id) for r in indexed]
+        index_args = [part for r in indexed for part in (r.rule_set, r.at_ms, r.decision_id)]
+        if self._cluster:  # every key in its own slot: a command each
             commands = [("SET", k, v, "EX", self._ttl) for k, v in zip(record_keys, values, strict=True)]
+            commands += [
+                ("EVAL", _INDEX_ORDERS, 1, k, self._ttl, *index_args[3 * i : 3 * i + 3])
+                for i, k in enumerate(index_keys)
+            ]
         else:
             commands = [("EVAL", _SET_DECISIONS, len(record_keys), *record_keys, self._ttl, *values)] if records else []
+            if indexed:
+                commands.append(("EVAL", _INDEX_ORDERS, len(index_keys), *index_keys, self._ttl, *index_args))
         for r in records:
             if r.experiment_id and r.arm is None:
                 assigned[(r.experiment_id, UNASSIGNED)] += 1
@@ -77,6 +101,16 @@ class RedisDecisionStore:
     def get(self, decision_ids: Sequence[str]) -> list[DecisionRecord | None]:
         raws = run(self._redis, lambda: mget(self._redis, [keys.decision(i) for i in decision_ids]))
         return [unpack_decision(i, raw) for i, raw in zip(decision_ids, raws, strict=True)]
+
+    def decisions_of_orders(self, order_ids: Sequence[str]) -> list[dict[str, str]]:
+        def read() -> list[Any]:
+            pipe = self._redis.pipeline(transaction=False)
+            for order_id in order_ids:
+                pipe.hgetall(keys.order(order_id))
+            return list(pipe.execute())
+
+        replies = run(self._redis, read) if order_ids else []
+        return [{text(k): text(v).split(" ", 1)[1] for k, v in reply.items()} for reply in replies]
 
     def stored_outcome(self, decision_id: str, experiment_id: str) -> dict[str, float]:
         if experiment_id:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from experiments import METRICS, Action, Arm, ArmData, Experiment, State, Transition
+from experiments import Action, Arm, ArmData, Experiment, State, Transition
 from experiments.maturity import to_ms
 from experiments.running import Bounds
 from experiments.statistics import HEAVY_UNITS, ArmMoments, Cross, Moments
@@ -291,12 +291,13 @@ class RedisExperimentStore:
         per_arm = len(epochs) + 3
         replies = {arm: rest[per_arm * i : per_arm * (i + 1)] for i, arm in enumerate(Arm)}
         stats = {arm: {text(k): float(v) for k, v in r[-2].items()} for arm, r in replies.items()}
-        heavy = self._heavy_cells(experiment.id, {arm: [text(u) for u in r[-1]] for arm, r in replies.items()})
+        heavy_units = {arm: [text(u) for u in r[-1]] for arm, r in replies.items()}
+        heavy = self._heavy_cells(experiment, heavy_units)
         out = {}
         for arm in Arm:
             units = {epoch: int(replies[arm][epoch]) for epoch in epochs}
             hours = {int(text(h)): int(c) for h, c in replies[arm][-3].items()}
-            late = {m: int(stats[arm].get(f"{m}:late", 0)) for m in METRICS if f"{m}:late" in stats[arm]}
+            late = {m: int(stats[arm].get(f"{m}:late", 0)) for m in experiment.metrics if f"{m}:late" in stats[arm]}
             out[arm] = ArmData(
                 counts.get(str(arm), 0),
                 units[experiment.epoch],
@@ -336,10 +337,12 @@ class RedisExperimentStore:
                 pass
 
     def _heavy_cells(
-        self, experiment_id: str, heavy: Mapping[Arm, list[str]]
+        self, experiment: Experiment, heavy: Mapping[Arm, list[str]]
     ) -> dict[Arm, dict[str, list[dict[int, tuple[float, float]]]]]:
         """metric -> the per-epoch sums of each heavy unit that has the metric, heaviest first."""
-        fields = {arm: [f"{metric}|{unit}" for unit in units for metric in METRICS] for arm, units in heavy.items()}
+        experiment_id = experiment.id
+        metrics = list(experiment.metrics)
+        fields = {arm: [f"{metric}|{unit}" for unit in units for metric in metrics] for arm, units in heavy.items()}
 
         def read() -> list[Any]:
             pipe = self._redis.pipeline(transaction=False)

@@ -18,41 +18,89 @@ from service.storage import keys
 from service.storage.changes import announce
 from service.storage.codec import text, time_from_stored, time_to_ms
 from service.storage.connection import RedisClient, run
-from service.storage.ports import RuleSetHeld, active_moved
+from service.storage.ports import RuleSetHeld, active_moved, reused_request
 from service.storage.records import ActiveRecord, AuditRecord, VersionRecord
 
-_PUBLISH = """
+REQUEST_SECONDS = 86_400
+"""How long a request id is remembered: a retry within a day gets the first answer."""
+
+# KEYS: seq, meta, source, audit, request. ARGV: content hash, meta, source, author, comment, at, request id.
+# Returns {version, 1}: created; {version, 0}: the content equals the latest; {-1, 0}: the request id was
+# used for another request. With a request id, the answer is remembered and a retry gets it again.
+_PUBLISH = (
+    """
+if ARGV[7] ~= '' then
+  local seen = redis.call('GET', KEYS[5])
+  if seen then
+    local first = cjson.decode(seen)
+    if first['action'] ~= 'publish' or first['content_hash'] ~= ARGV[1] then return {-1, 0} end
+    return {first['version'], first['created']}
+  end
+end
+local v, created = nil, 1
 local latest = redis.call('GET', KEYS[1])
 if latest and redis.call('HGET', KEYS[2], latest) then
   local meta = cjson.decode(redis.call('HGET', KEYS[2], latest))
-  if meta['content_hash'] == ARGV[1] then return {tonumber(latest), 0} end
+  if meta['content_hash'] == ARGV[1] then v, created = tonumber(latest), 0 end
 end
-local v = redis.call('INCR', KEYS[1])
-redis.call('HSET', KEYS[2], v, ARGV[2])
-redis.call('HSET', KEYS[3], v, ARGV[3])
-redis.call('XADD', KEYS[4], '*', 'action', 'publish', 'version', v, 'actor', ARGV[4],
-           'reason', ARGV[5], 'at', ARGV[6], 'content_hash', ARGV[1])
-return {v, 1}
+if not v then
+  v = redis.call('INCR', KEYS[1])
+  redis.call('HSET', KEYS[2], v, ARGV[2])
+  redis.call('HSET', KEYS[3], v, ARGV[3])
+  redis.call('XADD', KEYS[4], '*', 'action', 'publish', 'version', v, 'actor', ARGV[4],
+             'reason', ARGV[5], 'at', ARGV[6], 'content_hash', ARGV[1])
+end
+if ARGV[7] ~= '' then
+  local first = cjson.encode({action = 'publish', content_hash = ARGV[1], version = v, created = created})
+  redis.call('SET', KEYS[5], first, 'EX', """
+    + str(REQUEST_SECONDS)
+    + """)
+end
+return {v, created}
 """
+)
 
-# KEYS: meta, active, audit, claim. ARGV: version, actor, reason, at, for_experiment.
-# Returns {1, previous}: activated; {0, 0}: the promotion completed before; {-1, 0}: no such
-# version; {-2, holder}: an experiment holds the rule set.
-_ACTIVATE = """
+# KEYS: meta, active, audit, claim, request. ARGV: version, actor, reason, at, for_experiment,
+# expected active version, request id.
+# Returns {1, previous}: activated; {0, 0}: the promotion completed before, or the version is active
+# already; {-1, 0}: no such version; {-2, holder}: an experiment holds the rule set; {-3, active}: not
+# the version the caller saw; {-4, 0}: the request id was used for another request; {2, first answer}:
+# a retry of this request (the active record it answered, as JSON).
+_ACTIVATE = (
+    """
+local function remember()
+  if ARGV[7] == '' then return end
+  local a = redis.call('HGETALL', KEYS[2])
+  local record = {action = 'activate', asked = ARGV[1]}
+  for i = 1, #a, 2 do record[a[i]] = a[i + 1] end
+  redis.call('SET', KEYS[5], cjson.encode(record), 'EX', """
+    + str(REQUEST_SECONDS)
+    + """)
+end
+if ARGV[7] ~= '' then
+  local seen = redis.call('GET', KEYS[5])
+  if seen then
+    local first = cjson.decode(seen)
+    if first['action'] ~= 'activate' or first['asked'] ~= ARGV[1] then return {-4, 0} end
+    return {2, seen}
+  end
+end
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {-1, 0} end
 local holder = redis.call('GET', KEYS[4])
 if ARGV[5] ~= '' and not holder then return {0, 0} end
 if holder and holder ~= ARGV[5] then return {-2, holder} end
 local previous = redis.call('HGET', KEYS[2], 'version') or '0'
 if ARGV[6] ~= '0' and previous ~= ARGV[6] then return {-3, previous} end  -- not the version the caller saw
-if ARGV[5] == '' and previous == ARGV[1] then return {0, 0} end  -- active already: nothing to write
+if ARGV[5] == '' and previous == ARGV[1] then remember() return {0, 0} end  -- active already: nothing to write
 redis.call('HSET', KEYS[2], 'version', ARGV[1], 'previous', previous, 'actor', ARGV[2], 'reason', ARGV[3],
            'at', ARGV[4])
 redis.call('XADD', KEYS[3], '*', 'action', 'activate', 'version', ARGV[1], 'actor', ARGV[2],
            'reason', ARGV[3], 'at', ARGV[4], 'previous_version', previous)
 if holder then redis.call('DEL', KEYS[4]) end
+remember()
 return {1, tonumber(previous)}
 """
+)
 
 
 class RedisRuleSetStore:
@@ -63,20 +111,31 @@ class RedisRuleSetStore:
         self._activate: Callable[..., Any] = client.register_script(_ACTIVATE)
 
     def publish(
-        self, name: str, source: str, content_hash: str, author: str, comment: str, rule_count: int, now: datetime
+        self,
+        name: str,
+        source: str,
+        content_hash: str,
+        author: str,
+        comment: str,
+        rule_count: int,
+        now: datetime,
+        request_id: str = "",
     ) -> tuple[VersionRecord, bool]:
         at = str(time_to_ms(now))
         meta = {"content_hash": content_hash, "author": author, "comment": comment, "at": at, "rules": rule_count}
         script_keys = [keys.rule_set(name, p) for p in ("seq", "meta", "source", "audit")]
-        args = [content_hash, json.dumps(meta), source, author, comment, at]
+        script_keys.append(keys.rule_set_request(name, request_id))
+        args = [content_hash, json.dumps(meta), source, author, comment, at, request_id]
 
-        def write() -> int:
+        def write() -> tuple[int, bool]:
             self._redis.sadd(keys.RULE_SET_NAMES, name)
             version, created = self._publish(keys=script_keys, args=args)
-            return int(version) * (1 if created else -1)
+            return int(version), bool(int(created))
 
-        signed = run(self._redis, write)
-        return self.get_version(name, abs(signed)), signed > 0
+        version, created = run(self._redis, write)
+        if version == -1:
+            raise reused_request(request_id, "publish", name)
+        return self.get_version(name, version), created
 
     def get_version(self, name: str, version: int) -> VersionRecord:
         def read() -> tuple[Any, Any]:
@@ -103,14 +162,7 @@ class RedisRuleSetStore:
         fields: dict[Any, Any] = run(self._redis, lambda: self._redis.hgetall(keys.rule_set(name, "active")))
         if not fields:
             return None
-        f = {text(k): text(v) for k, v in fields.items()}
-        return ActiveRecord(
-            int(f["version"]),
-            f.get("actor", ""),
-            f.get("reason", ""),
-            time_from_stored(f.get("at", 0)),
-            int(f.get("previous", 0)),
-        )
+        return _active_record({text(k): text(v) for k, v in fields.items()})
 
     def activate(
         self,
@@ -121,11 +173,17 @@ class RedisRuleSetStore:
         now: datetime,
         for_experiment: str = "",
         expected_active: int = 0,
+        request_id: str = "",
     ) -> tuple[ActiveRecord, bool]:
         script_keys = [keys.rule_set(name, p) for p in ("meta", "active", "audit", "experiment")]
-        args = [str(version), actor, reason, str(time_to_ms(now)), for_experiment, str(expected_active)]
+        script_keys.append(keys.rule_set_request(name, request_id))
+        args = [str(version), actor, reason, str(time_to_ms(now)), for_experiment, str(expected_active), request_id]
         status, detail = run(self._redis, lambda: self._activate(keys=script_keys, args=args))
         status = int(status)
+        if status == 2:
+            return _active_record({k: str(v) for k, v in json.loads(detail).items()}), False
+        if status == -4:
+            raise reused_request(request_id, f"activation of version {version}", name)
         if status == -1:
             raise NotFound(f"rule set {shown(name)} has no version {version}", NotFound.VERSION)
         if status == -2:
@@ -162,6 +220,17 @@ class RedisRuleSetStore:
                 )
             )
         return out
+
+
+def _active_record(f: dict[str, str]) -> ActiveRecord:
+    """The `active` hash's fields (also as a request remembered them)."""
+    return ActiveRecord(
+        int(f["version"]),
+        f.get("actor", ""),
+        f.get("reason", ""),
+        time_from_stored(f.get("at", 0)),
+        int(f.get("previous", 0)),
+    )
 
 
 def _version(name: str, version: int, meta: bytes, source: bytes | None) -> VersionRecord:

@@ -252,8 +252,8 @@ class Telemetry:
                 version = str(change.version)
                 for metric, number in change.values.items():
                     earlier = change.earlier.get(metric)
-                    if earlier == number:
-                        continue
+                    if earlier == number or metric not in METRICS:
+                        continue  # declared metrics are experiments' own names: unbounded as labels
                     self._reported.add(metric, change.arm, version, number)
                     if earlier is not None:
                         self._withdrawn.add(metric, change.arm, version, earlier)

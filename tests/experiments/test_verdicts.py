@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from experiments._errors import InvalidExperiment
 from experiments.lifecycle import new_experiment, ramp
-from experiments.model import Arm, Experiment, Guardrail
+from experiments.model import Arm, Experiment, Guardrail, MetricKind, MetricSpec
 from experiments.results import ArmData, Verdict, compute_results
 from experiments.simulation import OutcomeModel, simulate_in_memory
 from experiments.statistics import ArmMoments
@@ -176,3 +177,48 @@ def test_outcomes_missing_more_in_one_arm_make_results_invalid(candidate_reporte
     early = compute_results(exp, arms, START + timedelta(hours=12))
     assert next(c for c in early.coverage if c.metric == "on_time").test is None
     assert early.verdict is not Verdict.INVALID
+
+
+INQUIRIES = MetricSpec("inquiries", MetricKind.COUNT, False, "customer inquiries per order", 0.05)
+
+
+def test_a_declared_count_is_compared_relative_to_the_baseline_and_its_guardrail_stops_harm() -> None:
+    """Inquiries per order: 0.2 in the baseline, 0.6 in the candidate (3x), with a +50% guardrail."""
+    exp = experiment(1_000, 8, declared=(INQUIRIES,), declared_limits={"inquiries": 0.5})
+    baseline = [{0: [1.0 if i % 5 == 0 else 0.0]} for i in range(4_000)]
+    candidate = [{0: [float(i % 5 < 3)]} for i in range(400)]
+    results = compute_results(exp, arms_of(baseline, candidate, "inquiries"), START)
+    declared = next(m for m in results.metrics if m.metric == "inquiries")
+    assert declared.relative and declared.difference == pytest.approx(2.0)
+    guardrail = next(g for g in results.guardrails if g.metric == "inquiries")
+    assert guardrail.breached and results.verdict is Verdict.WORSE, results.reason
+
+
+def test_a_declared_metric_may_be_the_primary_one() -> None:
+    nps = MetricSpec("nps", MetricKind.AMOUNT, True, "likely to recommend, 0-10", 0.05)
+    exp = experiment(5_000, 9, declared=(nps,), primary_metric="nps", min_samples=100)
+    baseline = [{0: [7.0 + (i % 3)]} for i in range(1_000)]
+    candidate = [{0: [8.0 + (i % 3)]} for i in range(1_000)]
+    results = compute_results(exp, arms_of(baseline, candidate, "nps"), START)
+    assert results.metrics[0].metric == "nps" and results.verdict is Verdict.BETTER, results.reason
+
+
+@pytest.mark.parametrize(
+    ("declared", "field"),
+    [
+        ((MetricSpec("on_time", MetricKind.RATE, True, "", 0.02),), "metrics[0].name"),
+        ((MetricSpec("Bad-Name", MetricKind.RATE, True, "", 0.02),), "metrics[0].name"),
+        ((INQUIRIES, INQUIRIES), "metrics[1].name"),
+        ((MetricSpec("inq", MetricKind.COUNT, False, "", 0.0),), "metrics[0].min_effect"),
+    ],
+)
+def test_a_bad_declaration_names_its_field(declared: tuple[MetricSpec, ...], field: str) -> None:
+    with pytest.raises(InvalidExperiment) as info:
+        experiment(1_000, 10, declared=declared)
+    assert info.value.field == field
+
+
+def test_a_declared_guardrail_limit_is_checked_where_it_was_given() -> None:
+    with pytest.raises(InvalidExperiment) as info:
+        experiment(1_000, 11, declared=(INQUIRIES,), declared_limits={"inquiries": 20.0})
+    assert info.value.field == "metrics[0].guardrail_limit"

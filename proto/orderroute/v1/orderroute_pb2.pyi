@@ -94,6 +94,13 @@ class AssignmentUnit(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ASSIGNMENT_UNIT_CUSTOMER_ID: _ClassVar[AssignmentUnit]
     ASSIGNMENT_UNIT_ORDER_ID: _ClassVar[AssignmentUnit]
 
+class MetricKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    METRIC_KIND_UNSPECIFIED: _ClassVar[MetricKind]
+    METRIC_KIND_RATE: _ClassVar[MetricKind]
+    METRIC_KIND_COUNT: _ClassVar[MetricKind]
+    METRIC_KIND_AMOUNT: _ClassVar[MetricKind]
+
 class Verdict(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     VERDICT_UNSPECIFIED: _ClassVar[Verdict]
@@ -151,6 +158,10 @@ EXPERIMENT_STATE_ABORTED: ExperimentState
 ASSIGNMENT_UNIT_UNSPECIFIED: AssignmentUnit
 ASSIGNMENT_UNIT_CUSTOMER_ID: AssignmentUnit
 ASSIGNMENT_UNIT_ORDER_ID: AssignmentUnit
+METRIC_KIND_UNSPECIFIED: MetricKind
+METRIC_KIND_RATE: MetricKind
+METRIC_KIND_COUNT: MetricKind
+METRIC_KIND_AMOUNT: MetricKind
 VERDICT_UNSPECIFIED: Verdict
 VERDICT_CANDIDATE_BETTER: Verdict
 VERDICT_CANDIDATE_WORSE: Verdict
@@ -424,16 +435,18 @@ class ValidateRuleSetResponse(_message.Message):
     def __init__(self, valid: _Optional[bool] = ..., diagnostics: _Optional[_Iterable[_Union[Diagnostic, _Mapping]]] = ..., tests: _Optional[_Iterable[_Union[TestCaseResult, _Mapping]]] = ..., name: _Optional[str] = ..., content_hash: _Optional[str] = ...) -> None: ...
 
 class PublishRuleSetRequest(_message.Message):
-    __slots__ = ("source", "file_name", "author", "comment")
+    __slots__ = ("source", "file_name", "author", "comment", "request_id")
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     FILE_NAME_FIELD_NUMBER: _ClassVar[int]
     AUTHOR_FIELD_NUMBER: _ClassVar[int]
     COMMENT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     source: str
     file_name: str
     author: str
     comment: str
-    def __init__(self, source: _Optional[str] = ..., file_name: _Optional[str] = ..., author: _Optional[str] = ..., comment: _Optional[str] = ...) -> None: ...
+    request_id: str
+    def __init__(self, source: _Optional[str] = ..., file_name: _Optional[str] = ..., author: _Optional[str] = ..., comment: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class PublishRuleSetResponse(_message.Message):
     __slots__ = ("version", "diagnostics", "tests", "created")
@@ -530,18 +543,20 @@ class ListRuleSetVersionsResponse(_message.Message):
     def __init__(self, versions: _Optional[_Iterable[_Union[RuleSetVersion, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ActivateRuleSetRequest(_message.Message):
-    __slots__ = ("name", "version", "reason", "actor", "expected_active_version")
+    __slots__ = ("name", "version", "reason", "actor", "expected_active_version", "request_id")
     NAME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_ACTIVE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     name: str
     version: int
     reason: str
     actor: str
     expected_active_version: int
-    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ..., expected_active_version: _Optional[int] = ...) -> None: ...
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ..., expected_active_version: _Optional[int] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class Activation(_message.Message):
     __slots__ = ("name", "version", "previous_version", "actor", "reason", "at")
@@ -625,6 +640,22 @@ class GetAuditLogResponse(_message.Message):
     next_page_token: str
     def __init__(self, entries: _Optional[_Iterable[_Union[AuditEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class MetricDefinition(_message.Message):
+    __slots__ = ("name", "kind", "higher_is_better", "description", "min_effect", "guardrail_limit")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    HIGHER_IS_BETTER_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    MIN_EFFECT_FIELD_NUMBER: _ClassVar[int]
+    GUARDRAIL_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    kind: MetricKind
+    higher_is_better: bool
+    description: str
+    min_effect: float
+    guardrail_limit: float
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[MetricKind, str]] = ..., higher_is_better: _Optional[bool] = ..., description: _Optional[str] = ..., min_effect: _Optional[float] = ..., guardrail_limit: _Optional[float] = ...) -> None: ...
+
 class GuardrailSpec(_message.Message):
     __slots__ = ("metric", "limit")
     METRIC_FIELD_NUMBER: _ClassVar[int]
@@ -634,7 +665,7 @@ class GuardrailSpec(_message.Message):
     def __init__(self, metric: _Optional[str] = ..., limit: _Optional[float] = ...) -> None: ...
 
 class Experiment(_message.Message):
-    __slots__ = ("id", "rule_set", "baseline_version", "candidate_version", "traffic_bp", "unit", "salt", "primary_metric", "guardrails", "min_samples", "min_duration_seconds", "state", "created_at", "created_by", "ended_at", "epoch", "maturity_seconds", "etag")
+    __slots__ = ("id", "rule_set", "baseline_version", "candidate_version", "traffic_bp", "unit", "salt", "primary_metric", "guardrails", "min_samples", "min_duration_seconds", "state", "created_at", "created_by", "ended_at", "epoch", "maturity_seconds", "etag", "metrics")
     class MaturitySecondsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -660,6 +691,7 @@ class Experiment(_message.Message):
     EPOCH_FIELD_NUMBER: _ClassVar[int]
     MATURITY_SECONDS_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
     id: str
     rule_set: str
     baseline_version: int
@@ -678,7 +710,8 @@ class Experiment(_message.Message):
     epoch: int
     maturity_seconds: _containers.ScalarMap[str, int]
     etag: str
-    def __init__(self, id: _Optional[str] = ..., rule_set: _Optional[str] = ..., baseline_version: _Optional[int] = ..., candidate_version: _Optional[int] = ..., traffic_bp: _Optional[int] = ..., unit: _Optional[_Union[AssignmentUnit, str]] = ..., salt: _Optional[str] = ..., primary_metric: _Optional[str] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailSpec, _Mapping]]] = ..., min_samples: _Optional[int] = ..., min_duration_seconds: _Optional[int] = ..., state: _Optional[_Union[ExperimentState, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[str] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., epoch: _Optional[int] = ..., maturity_seconds: _Optional[_Mapping[str, int]] = ..., etag: _Optional[str] = ...) -> None: ...
+    metrics: _containers.RepeatedCompositeFieldContainer[MetricDefinition]
+    def __init__(self, id: _Optional[str] = ..., rule_set: _Optional[str] = ..., baseline_version: _Optional[int] = ..., candidate_version: _Optional[int] = ..., traffic_bp: _Optional[int] = ..., unit: _Optional[_Union[AssignmentUnit, str]] = ..., salt: _Optional[str] = ..., primary_metric: _Optional[str] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailSpec, _Mapping]]] = ..., min_samples: _Optional[int] = ..., min_duration_seconds: _Optional[int] = ..., state: _Optional[_Union[ExperimentState, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[str] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., epoch: _Optional[int] = ..., maturity_seconds: _Optional[_Mapping[str, int]] = ..., etag: _Optional[str] = ..., metrics: _Optional[_Iterable[_Union[MetricDefinition, _Mapping]]] = ...) -> None: ...
 
 class ExperimentTransition(_message.Message):
     __slots__ = ("action", "from_state", "to_state", "actor", "reason", "at", "traffic_bp", "results_json")
@@ -701,7 +734,7 @@ class ExperimentTransition(_message.Message):
     def __init__(self, action: _Optional[str] = ..., from_state: _Optional[_Union[ExperimentState, str]] = ..., to_state: _Optional[_Union[ExperimentState, str]] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., traffic_bp: _Optional[int] = ..., results_json: _Optional[str] = ...) -> None: ...
 
 class StartExperimentRequest(_message.Message):
-    __slots__ = ("rule_set", "candidate_version", "traffic_bp", "unit", "primary_metric", "guardrails", "min_samples", "min_duration_seconds", "actor", "reason", "salt", "request_id", "maturity_seconds")
+    __slots__ = ("rule_set", "candidate_version", "traffic_bp", "unit", "primary_metric", "guardrails", "min_samples", "min_duration_seconds", "actor", "reason", "salt", "request_id", "maturity_seconds", "metrics")
     class MaturitySecondsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -722,6 +755,7 @@ class StartExperimentRequest(_message.Message):
     SALT_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     MATURITY_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
     rule_set: str
     candidate_version: int
     traffic_bp: int
@@ -735,7 +769,8 @@ class StartExperimentRequest(_message.Message):
     salt: str
     request_id: str
     maturity_seconds: _containers.ScalarMap[str, int]
-    def __init__(self, rule_set: _Optional[str] = ..., candidate_version: _Optional[int] = ..., traffic_bp: _Optional[int] = ..., unit: _Optional[_Union[AssignmentUnit, str]] = ..., primary_metric: _Optional[str] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailSpec, _Mapping]]] = ..., min_samples: _Optional[int] = ..., min_duration_seconds: _Optional[int] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., salt: _Optional[str] = ..., request_id: _Optional[str] = ..., maturity_seconds: _Optional[_Mapping[str, int]] = ...) -> None: ...
+    metrics: _containers.RepeatedCompositeFieldContainer[MetricDefinition]
+    def __init__(self, rule_set: _Optional[str] = ..., candidate_version: _Optional[int] = ..., traffic_bp: _Optional[int] = ..., unit: _Optional[_Union[AssignmentUnit, str]] = ..., primary_metric: _Optional[str] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailSpec, _Mapping]]] = ..., min_samples: _Optional[int] = ..., min_duration_seconds: _Optional[int] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., salt: _Optional[str] = ..., request_id: _Optional[str] = ..., maturity_seconds: _Optional[_Mapping[str, int]] = ..., metrics: _Optional[_Iterable[_Union[MetricDefinition, _Mapping]]] = ...) -> None: ...
 
 class StartExperimentResponse(_message.Message):
     __slots__ = ("experiment",)
@@ -1056,7 +1091,14 @@ class OutcomeCoverage(_message.Message):
     def __init__(self, metric: _Optional[str] = ..., maturity_seconds: _Optional[int] = ..., baseline_matured: _Optional[int] = ..., candidate_matured: _Optional[int] = ..., baseline_analysed: _Optional[int] = ..., candidate_analysed: _Optional[int] = ..., baseline_late: _Optional[int] = ..., candidate_late: _Optional[int] = ..., test: _Optional[_Union[SampleRatio, _Mapping]] = ...) -> None: ...
 
 class Outcome(_message.Message):
-    __slots__ = ("decision_id", "on_time", "fulfilment_hours", "logistics_cost_minor", "exception", "manual_intervention", "cancelled", "complaint", "returned")
+    __slots__ = ("decision_id", "on_time", "fulfilment_hours", "logistics_cost_minor", "exception", "manual_intervention", "cancelled", "complaint", "returned", "order_id", "rule_set", "metrics")
+    class MetricsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     DECISION_ID_FIELD_NUMBER: _ClassVar[int]
     ON_TIME_FIELD_NUMBER: _ClassVar[int]
     FULFILMENT_HOURS_FIELD_NUMBER: _ClassVar[int]
@@ -1066,6 +1108,9 @@ class Outcome(_message.Message):
     CANCELLED_FIELD_NUMBER: _ClassVar[int]
     COMPLAINT_FIELD_NUMBER: _ClassVar[int]
     RETURNED_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
     decision_id: str
     on_time: bool
     fulfilment_hours: float
@@ -1075,7 +1120,10 @@ class Outcome(_message.Message):
     cancelled: bool
     complaint: bool
     returned: bool
-    def __init__(self, decision_id: _Optional[str] = ..., on_time: _Optional[bool] = ..., fulfilment_hours: _Optional[float] = ..., logistics_cost_minor: _Optional[int] = ..., exception: _Optional[bool] = ..., manual_intervention: _Optional[bool] = ..., cancelled: _Optional[bool] = ..., complaint: _Optional[bool] = ..., returned: _Optional[bool] = ...) -> None: ...
+    order_id: str
+    rule_set: str
+    metrics: _containers.ScalarMap[str, float]
+    def __init__(self, decision_id: _Optional[str] = ..., on_time: _Optional[bool] = ..., fulfilment_hours: _Optional[float] = ..., logistics_cost_minor: _Optional[int] = ..., exception: _Optional[bool] = ..., manual_intervention: _Optional[bool] = ..., cancelled: _Optional[bool] = ..., complaint: _Optional[bool] = ..., returned: _Optional[bool] = ..., order_id: _Optional[str] = ..., rule_set: _Optional[str] = ..., metrics: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class RecordOutcomeRequest(_message.Message):
     __slots__ = ("outcome",)

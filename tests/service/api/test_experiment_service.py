@@ -16,6 +16,7 @@ from experiments import METRICS, Arm
 from experiments.statistics import Accumulator, ArmMoments, heaviest
 from service.api.statuses import field_of
 from service.storage import keys
+from service.storage.codec import unpack_decision
 from service.storage.redis_experiments import RedisExperimentStore
 from tests.conftest import EXAMPLES
 
@@ -353,6 +354,108 @@ def test_decision_records_reach_redis_off_the_route_path(running, routing, redis
     # Not the buffer's depth: it is 0 as soon as the writer has taken the record, before Redis has it.
     while not redis_client.exists(key) and time.monotonic() < deadline:
         time.sleep(0.01)
-    stored = redis_client.get(key).decode()
-    assert stored.split("|")[3] == running.id
+    stored = unpack_decision(decision.decision_id, redis_client.get(key))
+    assert (stored.experiment_id, stored.order_id) == (running.id, "rec-1-o0")
     assert redis_client.ttl(key) > 86400
+
+
+BASELINE = (EXAMPLES / "fulfilment.yaml").read_text()
+
+
+def by_order(order_id: str, **values) -> pb.RecordOutcomeRequest:
+    return pb.RecordOutcomeRequest(outcome=pb.Outcome(order_id=order_id, **values))
+
+
+def test_an_outcome_by_order_id_lands_on_the_orders_latest_decision(routing, outcomes) -> None:
+    first = routing.Route(pb.RouteRequest(order=order("by-order", n=7))).decision
+    latest = routing.Route(pb.RouteRequest(order=order("by-order", n=7))).decision  # the OMS routed it again
+    assert first.decision_id != latest.decision_id
+    reply = outcomes.RecordOutcome(by_order("by-order-o7", on_time=True))
+    assert reply.decision_id == latest.decision_id
+    with pytest.raises(grpc.RpcError) as info:
+        outcomes.RecordOutcome(by_order("never-routed", on_time=True))
+    assert info.value.code() is grpc.StatusCode.NOT_FOUND
+    assert "never-routed" in info.value.details()
+
+
+def test_an_order_decided_under_two_rule_sets_must_say_which(routing, rulesets, outcomes) -> None:
+    returns = BASELINE.replace("name: fulfilment", "name: returns", 1)
+    rulesets.PublishRuleSet(pb.PublishRuleSetRequest(source=returns, author="ana"))
+    rulesets.ActivateRuleSet(pb.ActivateRuleSetRequest(name="returns", version=1, actor="ana", reason="first"))
+    main = routing.Route(pb.RouteRequest(order=order("two-sets"))).decision
+    other = routing.Route(pb.RouteRequest(order=order("two-sets"), rule_set="returns")).decision
+    with pytest.raises(grpc.RpcError) as info:
+        outcomes.RecordOutcome(by_order("two-sets-o0", complaint=True))
+    assert info.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+    assert main.decision_id in info.value.details() and other.decision_id in info.value.details()
+    chosen = outcomes.RecordOutcome(by_order("two-sets-o0", rule_set="returns", complaint=True))
+    assert chosen.decision_id == other.decision_id
+
+
+@pytest.fixture
+def declaring(rulesets, experiments) -> pb.Experiment:
+    """An experiment that declares inquiries per order (a guardrail) and a yes/no survey answer."""
+    rulesets.PublishRuleSet(pb.PublishRuleSetRequest(source=CANDIDATE, author="ana"))
+    request = pb.StartExperimentRequest(
+        rule_set="fulfilment",
+        candidate_version=2,
+        traffic_bp=5000,
+        actor="rev",
+        reason="pilot",
+        maturity_seconds=dict.fromkeys(METRICS, 0),
+        metrics=[
+            pb.MetricDefinition(
+                name="inquiries", kind=pb.METRIC_KIND_COUNT, description="customer inquiries", guardrail_limit=0.5
+            ),
+            pb.MetricDefinition(name="recommends", kind=pb.METRIC_KIND_RATE, higher_is_better=True),
+        ],
+    )
+    return experiments.StartExperiment(request).experiment
+
+
+def test_a_declared_metric_is_reported_by_name_and_analysed(declaring, routing, outcomes, experiments) -> None:
+    assert [(m.name, m.kind, m.min_effect) for m in declaring.metrics] == [
+        ("inquiries", pb.METRIC_KIND_COUNT, 0.05),
+        ("recommends", pb.METRIC_KIND_RATE, 0.02),
+    ]
+    assert [g.metric for g in declaring.guardrails][-1] == "inquiries"
+    customers = [f"decl-{i}" for i in range(120)]
+    route_customers(routing, customers)
+    reports = [
+        pb.Outcome(order_id=f"{c}-o0", metrics={"inquiries": i % 3, "recommends": i % 2})
+        for i, c in enumerate(customers)
+    ]
+    reply = outcomes.RecordOutcomes(pb.RecordOutcomesRequest(outcomes=reports))
+    assert all(r.WhichOneof("result") == "recorded" for r in reply.results), reply
+    results = experiments.GetResults(pb.GetResultsRequest(id=declaring.id))
+    inquiries = next(m for m in results.metrics if m.metric == "inquiries")
+    assert inquiries.role == "guardrail" and inquiries.relative
+    assert inquiries.baseline_units + inquiries.candidate_units == len(customers)
+    assert inquiries.baseline.mean + inquiries.candidate.mean > 0
+    assert "inquiries" in [g.metric for g in results.guardrails]
+    recommends = next(m for m in results.metrics if m.metric == "recommends")
+    assert not recommends.relative and recommends.baseline_units > 20
+
+
+def test_declared_metric_errors_name_the_field(declaring, routing, outcomes, experiments) -> None:
+    route_customers(routing, ["decl-bad"])
+    for metrics, why in [
+        ({"nps": 9}, "does not declare nps"),
+        ({"recommends": 0.5}, "is a rate"),
+        ({"inquiries": 1.5}, "is a count"),
+        ({"on_time": 1}, "built-in"),
+        ({"Bad Name": 1}, "lower-case"),
+        ({"inquiries": -1}, "from 0"),
+    ]:
+        name = next(iter(metrics))
+        with pytest.raises(grpc.RpcError) as info:
+            outcomes.RecordOutcome(by_order("decl-bad-o0", metrics=metrics))
+        assert info.value.code() is grpc.StatusCode.INVALID_ARGUMENT, metrics
+        assert info.value.details().startswith(f'outcome.metrics["{name}"]:'), info.value.details()
+        assert why in info.value.details()
+    bad_start = pb.StartExperimentRequest(
+        rule_set="fulfilment", candidate_version=2, actor="rev", reason="x", metrics=[pb.MetricDefinition(name="x")]
+    )
+    with pytest.raises(grpc.RpcError) as info:
+        experiments.StartExperiment(bad_start)
+    assert info.value.details().startswith("metrics[0].kind:")

@@ -6,9 +6,12 @@ import grpc
 from orderroute.v1 import orderroute_pb2 as pb
 
 from service.api.statuses import field_of
+from tests.conftest import EXAMPLES
 from tests.service.api.test_experiment_service import experiments  # noqa: F401 - a fixture
 from tests.service.api.test_rich_errors import rich
 from tests.service.api.test_ruleset_service import CANDIDATE, publish
+
+BASELINE = (EXAMPLES / "fulfilment.yaml").read_text()
 
 
 def test_a_retried_start_returns_the_experiment_it_created_and_audits_once(rulesets, experiments) -> None:  # noqa: F811
@@ -70,3 +73,33 @@ def test_an_activation_of_a_rule_set_that_moved_on_is_aborted(rulesets) -> None:
     assert error.code() is grpc.StatusCode.ABORTED and "version 2 active now, not 1" in error.details()
     audit = rulesets.GetAuditLog(pb.GetAuditLogRequest(name="fulfilment")).entries
     assert audit[0].version == 2  # nothing written by the refused one
+
+
+def test_a_retried_publish_returns_the_version_it_made_even_after_another(rulesets) -> None:
+    request = pb.PublishRuleSetRequest(source=CANDIDATE, author="ana", request_id="pub-1")
+    first = rulesets.PublishRuleSet(request)
+    assert (first.version.version, first.created) == (2, True)
+    # Someone publishes the example again (version 3, the same content as version 1); then the retry comes.
+    publish(rulesets, BASELINE)
+    again = rulesets.PublishRuleSet(request)
+    assert (again.version.version, again.created) == (2, True)  # not a version 4 with version 2's content
+    assert [e.version for e in rulesets.GetAuditLog(pb.GetAuditLogRequest(name="fulfilment")).entries][:2] == [3, 2]
+    changed = BASELINE.replace("priority: 1\n", "priority: 2\n", 1)
+    other = pb.PublishRuleSetRequest(source=changed, author="ana", request_id="pub-1")
+    error, status, _ = rich(rulesets.PublishRuleSet, other)
+    assert error.code() is grpc.StatusCode.INVALID_ARGUMENT and field_of(status) == "request_id"
+
+
+def test_a_retried_activation_returns_the_first_answer_and_audits_once(rulesets) -> None:
+    publish(rulesets, CANDIDATE)
+    go = pb.ActivateRuleSetRequest(name="fulfilment", version=2, actor="a", reason="go", request_id="act-1")
+    first = rulesets.ActivateRuleSet(go).activation
+    rulesets.ActivateRuleSet(pb.ActivateRuleSetRequest(name="fulfilment", version=1, actor="b", reason="back"))
+    again = rulesets.ActivateRuleSet(go).activation  # a late retry must not undo the rollback
+    assert again == first
+    assert rulesets.GetRuleSet(pb.GetRuleSetRequest(name="fulfilment")).version.version == 1
+    audit = rulesets.GetAuditLog(pb.GetAuditLogRequest(name="fulfilment")).entries
+    assert [(e.action, e.version) for e in audit[:3]] == [("activate", 1), ("activate", 2), ("publish", 2)]
+    other = pb.ActivateRuleSetRequest(name="fulfilment", version=1, actor="a", reason="x", request_id="act-1")
+    error, status, _ = rich(rulesets.ActivateRuleSet, other)
+    assert error.code() is grpc.StatusCode.INVALID_ARGUMENT and field_of(status) == "request_id"

@@ -110,7 +110,10 @@ def test_arms_are_sticky_and_outcomes_all_counted_across_replicas(replicas, clus
     for i, decision in enumerate(decisions):
         outcomes = pb_grpc.OutcomeServiceStub((b, a)[i % 2].channel)
         outcome = pb.Outcome(decision_id=decision.decision_id, on_time=i % 3 != 0, exception=i % 17 == 0)
+        if i % 5 == 0:  # as a warehouse or carrier would: by the order, which the cluster indexes
+            outcome.order_id, outcome.decision_id = f"{customers[i]}-o", ""
         reply = outcomes.RecordOutcome(pb.RecordOutcomeRequest(outcome=outcome), timeout=10)
+        assert reply.decision_id == decision.decision_id
         reported[reply.arm] += 1
     results = pb_grpc.ExperimentServiceStub(b.channel).GetResults(pb.GetResultsRequest(id=experiment.id))
     stored = {arm.arm: arm.outcomes for arm in results.arms}

@@ -16,6 +16,7 @@ from experiments.running import Bounds
 from experiments.statistics import HEAVY_UNITS, Accumulator, heaviest
 from service.errors import Conflict, InvalidArgument, NotFound
 from service.storage import DecisionRecord, RuleSetHeld
+from service.storage.codec import pack_decision, unpack_decision
 from tests.service.conftest import Stores
 
 T0 = datetime(2026, 12, 2, 8, 0, 0, 123_000, tzinfo=UTC)
@@ -60,6 +61,21 @@ def test_versions_are_numbered_kept_whole_and_the_same_content_makes_none(stores
     assert stores.rule_sets.list_names() == ["rs"]
     with pytest.raises(NotFound):
         stores.rule_sets.get_version("rs", 3)
+
+
+def test_a_request_id_gets_its_first_answer_again_and_names_one_request(stores: Stores) -> None:
+    made, _ = stores.rule_sets.publish("rs", "source a", "sha256:a", "ana", "", 3, T0, request_id="p")
+    stores.rule_sets.publish("rs", "source b", "sha256:b", "ana", "", 3, T0)
+    assert stores.rule_sets.publish("rs", "source a", "sha256:a", "ana", "", 3, T0, request_id="p") == (made, True)
+    with pytest.raises(InvalidArgument, match="request_id"):
+        stores.rule_sets.publish("rs", "source c", "sha256:c", "ana", "", 3, T0, request_id="p")
+    first, _ = stores.rule_sets.activate("rs", 1, "rev", "go", T0, request_id="a")
+    stores.rule_sets.activate("rs", 2, "rev", "next", T0 + timedelta(seconds=1))
+    assert stores.rule_sets.activate("rs", 1, "rev", "go", T0 + timedelta(seconds=2), request_id="a") == (first, False)
+    assert stores.rule_sets.active("rs").version == 2  # the retry undid nothing
+    with pytest.raises(InvalidArgument, match="request_id"):
+        stores.rule_sets.activate("rs", 2, "rev", "go", T0, request_id="a")
+    assert len(stores.rule_sets.audit("rs", 10)) == 4
 
 
 def test_activation_records_the_previous_version_and_the_audit_lists_newest_first(stores: Stores) -> None:
@@ -205,6 +221,33 @@ def test_experiments_are_listed_newest_first_and_unknown_ones_are_not_found(stor
 
 
 # ---------------------------------------------------------------- decisions and outcomes
+
+
+def test_an_orders_latest_decision_per_rule_set_is_found_by_its_order_id(stores: Stores) -> None:
+    # Written out of order (two replicas), with '|' in the unit and the order id, and one record without.
+    records = [
+        DecisionRecord("late", "rs", 1, 2_000, unit="c|1", order_id="SO|1"),
+        DecisionRecord("early", "rs", 1, 1_000, unit="c|1", order_id="SO|1"),
+        DecisionRecord("other", "returns", 3, 1_500, order_id="SO|1"),
+        DecisionRecord("alone", "rs", 1, 1_000, order_id="SO-2"),
+        DecisionRecord("none", "rs", 1, 1_000),
+    ]
+    stores.decisions.write(records)
+    assert stores.decisions.decisions_of_orders(["SO|1", "SO-2", "SO-3"]) == [
+        {"rs": "late", "returns": "other"},
+        {"rs": "alone"},
+        {},
+    ]
+    assert stores.decisions.get(["late", "none"]) == [records[0], records[4]]
+
+
+def test_a_record_packed_before_order_ids_were_kept_still_reads() -> None:
+    old = "rs|3|1000|exp-1|candidate|2|cust|with|bars"
+    assert unpack_decision("d1", old) == DecisionRecord(
+        "d1", "rs", 3, 1000, "exp-1", Arm.CANDIDATE, "cust|with|bars", 2
+    )
+    record = DecisionRecord("d1", "rs", 3, 1000, "exp-1", Arm.CANDIDATE, "cust|with|bars", 2, "SO|9")
+    assert unpack_decision("d1", pack_decision(record)) == record
 
 
 def test_decisions_are_counted_in_their_arms_with_their_units(stores: Stores) -> None:
