@@ -97,11 +97,10 @@ class OutcomeRecorder:
     def _orders(self, order_ids: list[str]) -> list[dict[str, str]]:
         if not order_ids:
             return []
-        found = self._store.decisions_of_orders(order_ids)
-        if not all(found):
-            self._decisions.flush()  # an order routed a moment ago may still be in this replica's buffer
-            found = self._store.decisions_of_orders(order_ids)
-        return found
+        # The order's latest decision may still be in this replica's buffer, even when an earlier one is
+        # stored: write the buffer first (work the writer would do a few milliseconds later anyway).
+        self._decisions.flush()
+        return self._store.decisions_of_orders(order_ids)
 
     def _lookup(self, decision_ids: list[str]) -> list[DecisionRecord | None]:
         if not decision_ids:

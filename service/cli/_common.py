@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import difflib
 import getpass
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import grpc
 from google.protobuf import json_format
-from google.rpc import error_details_pb2, status_pb2
+from orderroute.v1 import orderroute_pb2 as pb
+from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from service.api.settings import DEFAULT_PORT
 from service.client.channel import ClientOptions, open_channel
+from service.client.errors import error_details
 from service.client.report import table
 
 DEFAULT_SERVER = f"127.0.0.1:{DEFAULT_PORT}"
@@ -73,21 +77,50 @@ def rpc_failure(exc: grpc.RpcError, server: str) -> RpcFailure:
     """What a failed call says: its code and message, and the reason and field of its rich details."""
     code = exc.code() if hasattr(exc, "code") else grpc.StatusCode.UNKNOWN
     message = exc.details() if hasattr(exc, "details") else str(exc)
-    reason = field = ""
-    metadata = exc.trailing_metadata() if hasattr(exc, "trailing_metadata") else None
-    trailer: dict[str, object] = {str(item.key): item.value for item in metadata or ()}
-    raw = trailer.get("grpc-status-details-bin")
-    if isinstance(raw, bytes):
-        status = status_pb2.Status.FromString(raw)
-        for packed in status.details:
-            info, request = error_details_pb2.ErrorInfo(), error_details_pb2.BadRequest()
-            if packed.Unpack(info):
-                reason = info.reason
-            elif packed.Unpack(request) and request.field_violations and not field:
-                field = request.field_violations[0].field
+    reason, field = error_details(exc)
     first_line = (message or "").splitlines()[0] if message else ""
     shown = first_line if code is grpc.StatusCode.UNAVAILABLE else message or ""
     return RpcFailure(code.name, shown, reason, field, server)
+
+
+MISSING_RULE_SET_REASONS = frozenset({"RULE_SET_NOT_FOUND", "VERSION_NOT_FOUND"})
+"""A version of a rule set that does not exist is not found too (`rules show NAME --version 2`)."""
+SHOWN_NAMES = 10
+
+
+def with_rule_set_hint(args: argparse.Namespace, failure: RpcFailure) -> RpcFailure:
+    """A rule set the server does not know, said with the name that was probably meant."""
+    asked = getattr(args, "rule_set", "") or getattr(args, "name", "")  # --rule-set, or `rules ... NAME`
+    if failure.reason not in MISSING_RULE_SET_REASONS or not asked:
+        return failure
+    try:
+        names = rule_set_names(args)
+    except grpc.RpcError:
+        return failure  # what the server said first is still true
+    if asked in names:
+        return failure  # it exists: its version or active version is what is missing
+    meant = closest(asked, names)
+    if meant:
+        known = f"did you mean {meant!r}?"
+    elif names:
+        more = ", ..." if len(names) > SHOWN_NAMES else ""
+        known = f"the server has {', '.join(names[:SHOWN_NAMES])}{more}"
+    else:
+        known = "the server has none yet: publish one with `orderroute rules publish FILE`"
+    return dataclasses.replace(failure, message=f"rule set {asked!r} not found; {known}")
+
+
+def rule_set_names(args: argparse.Namespace) -> list[str]:
+    """The server's rule set names (the first 1,000: enough to find a misspelt one)."""
+    reply = call(args, pb_grpc.RuleSetServiceStub, "ListRuleSets", pb.ListRuleSetsRequest(page_size=1000))
+    return [s.name for s in reply.rule_sets]
+
+
+def closest(word: str, options: Iterable[str]) -> str | None:
+    """The option a misspelling most likely meant, case aside (difflib, as `rules validate` does)."""
+    by_upper = {option.upper(): option for option in options}
+    found = difflib.get_close_matches(word.upper(), list(by_upper), n=1)
+    return by_upper[found[0]] if found else None
 
 
 def channel(args: argparse.Namespace) -> grpc.Channel:

@@ -10,9 +10,11 @@ from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from experiments import Action
-from experiments.model import DEFAULT_MIN_SAMPLES, DEFAULT_PRIMARY, DEFAULT_SHARE_BP
+from experiments.model import DEFAULT_MIN_SAMPLES, DEFAULT_PRIMARY, DEFAULT_SHARE_BP, MetricKind
 from service.cli._common import (
+    CliError,
     call,
+    closest,
     duration_pairs,
     percent,
     print_message,
@@ -22,7 +24,7 @@ from service.cli._common import (
     user,
     version_number,
 )
-from service.cli.limits import limit_pairs
+from service.cli.limits import BUILT_IN, limit_pairs
 from service.cli.limits import shown as shown_limit
 from service.client.report import experiments_table, percent_bp, results_text, state_name
 
@@ -58,6 +60,14 @@ def register(sub: Any) -> None:
         metavar="METRIC=LIMIT",
         help="how much worse the candidate may be: exception=+1pt (a rate, in points), "
         "logistics_cost_minor=+5%% (an amount, in percent of the baseline); repeatable",
+    )
+    c.add_argument(
+        "--metric",
+        action="append",
+        default=[],
+        metavar="NAME:KIND:BETTER",
+        help="declare an outcome metric of your own, reported by name: KIND rate, count or amount; BETTER higher "
+        "or lower, e.g. inquiries:count:lower, nps:amount:higher; a --guardrail may then name it; repeatable",
     )
     c.add_argument(
         "--min-samples",
@@ -108,7 +118,14 @@ def _experiments_call(args: argparse.Namespace, method: str, request: Any) -> An
 
 
 def _start(args: argparse.Namespace) -> int:
-    guardrails = [pb.GuardrailSpec(metric=m, limit=v) for m, v in limit_pairs(args.guardrail).items()]
+    declared = declared_metrics(args.metric)
+    kinds = {**BUILT_IN, **{d.name: KINDS[d.kind] for d in declared}}
+    limits = limit_pairs(args.guardrail, kinds)
+    # A declared metric's guardrail rides on its declaration, so the default guardrails stay.
+    for d in declared:
+        if d.name in limits:
+            d.guardrail_limit = limits.pop(d.name)
+    guardrails = [pb.GuardrailSpec(metric=m, limit=v) for m, v in limits.items()]
     unit = pb.ASSIGNMENT_UNIT_ORDER_ID if args.unit == "order_id" else pb.ASSIGNMENT_UNIT_CUSTOMER_ID
     reply = _experiments_call(
         args,
@@ -123,6 +140,7 @@ def _start(args: argparse.Namespace) -> int:
             min_samples=args.min_samples,
             min_duration_seconds=args.min_duration,
             maturity_seconds=duration_pairs(args.maturity, "maturity"),
+            metrics=declared,
             actor=user(args.actor),
             reason=args.reason,
             request_id=str(uuid.uuid4()),
@@ -132,6 +150,34 @@ def _start(args: argparse.Namespace) -> int:
         return print_message(reply)
     print(experiments_table([reply.experiment]))
     return 0
+
+
+KINDS = {
+    pb.METRIC_KIND_RATE: MetricKind.RATE,
+    pb.METRIC_KIND_COUNT: MetricKind.COUNT,
+    pb.METRIC_KIND_AMOUNT: MetricKind.AMOUNT,
+}
+KIND_NAMES = {kind.value: proto for proto, kind in KINDS.items()}
+
+
+def declared_metrics(items: list[str]) -> list[pb.MetricDefinition]:
+    """--metric NAME:KIND:BETTER options -> the declarations StartExperiment takes."""
+    out = []
+    for item in items:
+        name, kind, better = ([*(part.strip() for part in item.split(":")), "", ""])[:3]
+        if kind not in KIND_NAMES or better not in ("higher", "lower") or not name:
+            meant = closest(kind, KIND_NAMES) if kind and kind not in KIND_NAMES else None
+            hint = f" (did you mean {meant}?)" if meant else ""
+            raise CliError(
+                f"metric {item!r}: write NAME:KIND:BETTER with KIND rate, count or amount{hint} and BETTER higher or "
+                "lower, e.g. inquiries:count:lower"
+            )
+        out.append(pb.MetricDefinition(name=name, kind=KIND_NAMES[kind], higher_is_better=better == "higher"))
+    return out
+
+
+def declaration_text(d: pb.MetricDefinition) -> str:
+    return f"{d.name} ({KINDS[d.kind]}, {'higher' if d.higher_is_better else 'lower'} is better)"
 
 
 def _ramp(args: argparse.Namespace) -> int:
@@ -173,10 +219,12 @@ def _show(args: argparse.Namespace) -> int:
         return print_message(reply)
     e = reply.experiment
     print(experiments_table([e]))
-    guardrails = ", ".join(f"{g.metric} {shown_limit(g.metric, g.limit)}" for g in e.guardrails)
+    kinds = {**BUILT_IN, **{d.name: KINDS[d.kind] for d in e.metrics}}
+    guardrails = ", ".join(f"{g.metric} {shown_limit(g.metric, g.limit, kinds)}" for g in e.guardrails)
+    declared = "".join(f", declares {declaration_text(d)}" for d in e.metrics)
     print(
         f"\nunit {pb.AssignmentUnit.Name(e.unit).removeprefix('ASSIGNMENT_UNIT_').lower()}, guardrails: "
-        f"{guardrails}, min samples {e.min_samples}, min duration {e.min_duration_seconds}s\n"
+        f"{guardrails}{declared}, min samples {e.min_samples}, min duration {e.min_duration_seconds}s\n"
     )
     rows = [
         [time_text(t.at), t.action, state_name(t.to_state), percent_bp(t.traffic_bp), t.actor, t.reason]

@@ -8,25 +8,28 @@ refused with the spelled-out alternative, as is a unit that does not fit the met
 
 from __future__ import annotations
 
-import difflib
+from collections.abc import Mapping
 
 from experiments.model import METRICS, MetricKind
-from service.cli._common import CliError
+from service.cli._common import CliError, closest
+
+BUILT_IN: Mapping[str, MetricKind] = {name: spec.kind for name, spec in METRICS.items()}
+"""Metric -> kind: the built-in metrics; an experiment's declared ones are added to it."""
 
 
-def limit_pairs(items: list[str]) -> dict[str, float]:
+def limit_pairs(items: list[str], kinds: Mapping[str, MetricKind] = BUILT_IN) -> dict[str, float]:
     """--guardrail METRIC=LIMIT options -> metric: the limit as the API takes it (a fraction)."""
     out = {}
     for item in items:
         name, sep, value = (part.strip() for part in item.partition("="))
         if not sep or not value:
             raise CliError(f"guardrail {item!r}: write METRIC=LIMIT, e.g. exception=+1pt or logistics_cost_minor=+5%")
-        out[name] = limit(_metric(name), value)
+        out[name] = limit(_metric(name, kinds), value, kinds)
     return out
 
 
-def limit(metric: str, text: str) -> float:
-    rate = METRICS[metric].kind is MetricKind.RATE
+def limit(metric: str, text: str, kinds: Mapping[str, MetricKind] = BUILT_IN) -> float:
+    rate = kinds[metric] is MetricKind.RATE
     unit = "pt" if rate else "%"
     number, written = text.lstrip("+"), ""
     for suffix in ("pt", "%"):
@@ -49,15 +52,15 @@ def limit(metric: str, text: str) -> float:
     return value
 
 
-def shown(metric: str, value: float) -> str:
+def shown(metric: str, value: float, kinds: Mapping[str, MetricKind] = BUILT_IN) -> str:
     """A limit as limit() reads it back."""
-    unit = "pt" if METRICS[metric].kind is MetricKind.RATE else "%"
+    unit = "pt" if kinds.get(metric) is MetricKind.RATE else "%"
     return f"+{value * 100:g}{unit}"
 
 
-def _metric(name: str) -> str:
-    if name in METRICS:
+def _metric(name: str, kinds: Mapping[str, MetricKind]) -> str:
+    if name in kinds:
         return name
-    close = difflib.get_close_matches(name, list(METRICS), n=1)
-    hint = f"; did you mean {close[0]}?" if close else ""
-    raise CliError(f"guardrail {name!r}: not a metric{hint} (one of {', '.join(METRICS)})")
+    meant = closest(name, kinds)
+    hint = f"; did you mean {meant}?" if meant else ""
+    raise CliError(f"guardrail {name!r}: not a metric{hint} (one of {', '.join(kinds)}; declare others with --metric)")

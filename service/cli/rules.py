@@ -71,7 +71,8 @@ def register(sub: Any) -> None:
 # ---------------------------------------------------------------- offline
 
 
-def _check(path: Path) -> rules.CheckResult:
+def check_file(path: Path) -> rules.CheckResult:
+    """rules.check() of a rule set file, refusing an order given in its place."""
     source = read(path)
     try:
         kind = looks_like(load_yaml(source))
@@ -82,8 +83,17 @@ def _check(path: Path) -> rules.CheckResult:
     return rules.check(source, str(path))
 
 
+def valid_rule_set(result: rules.CheckResult, refused: str) -> rules.RuleSet:
+    """The checked rule set; when invalid, its diagnostics on stderr and `REFUSED: fix the errors above`."""
+    if not result.valid or result.rule_set is None:
+        for d in result.diagnostics:
+            print(d.render(), file=sys.stderr)
+        raise CliError(f"{refused}: fix the errors above")
+    return result.rule_set
+
+
 def _validate(args: argparse.Namespace) -> int:
-    result = _check(args.file)
+    result = check_file(args.file)
     if args.json:
         print_json(_check_json(result))
     else:
@@ -99,7 +109,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
-    result = _check(args.file)
+    result = check_file(args.file)
     if args.json:
         print_json(_check_json(result))
         return 0 if result.valid else 1
@@ -147,11 +157,7 @@ def _rules_call(args: argparse.Namespace, method: str, request: Any) -> Any:
 
 def _publish(args: argparse.Namespace) -> int:
     source = read(args.file)
-    local = rules.check(source, str(args.file))
-    if not local.valid:
-        for d in local.diagnostics:
-            print(d.render(), file=sys.stderr)
-        raise CliError(f"{args.file}: not published: fix the errors above")
+    valid_rule_set(rules.check(source, str(args.file)), f"{args.file}: not published")
     reply = _rules_call(
         args,
         "PublishRuleSet",

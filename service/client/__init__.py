@@ -3,6 +3,7 @@ server over the gRPC API only.
 
     channel    open_channel with TLS and a bearer token (ClientOptions)
     documents  order documents (YAML / JSON) -> Order messages
+    errors     what a failed call's rich details say (reason, field)
     report     tables of experiments and results for a terminal
     simulate   drive a running service with synthetic orders and outcomes
 
