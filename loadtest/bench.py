@@ -187,9 +187,10 @@ def requests(count: int, seed: int = 7) -> tuple[list[pb.RouteRequest], list[pb.
 
 
 def serve_command(port: int, redis_url: str, data_dir: Path, *extra: str) -> list[str]:
-    """The command line of `orderroute serve` on a loopback port and a given Redis."""
+    """The command line of `orderroute serve` on a loopback port and a given Redis (no console unless
+    `extra` asks for one)."""
     command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--redis-url", redis_url]
-    return [*command, "--data-dir", str(data_dir), *extra]
+    return [*command, "--data-dir", str(data_dir), "--console-port", "0", *extra]
 
 
 def start_service(redis_url: str, data_dir: Path, metrics: bool, workers: int = 1) -> tuple[Process, int]:

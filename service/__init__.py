@@ -11,8 +11,10 @@ checks it; each layer's ruff.toml bans the rest):
     api         servicers, error boundary, protobuf conversion,    all of the above; grpc, orderroute.v1
                 auth, settings, wiring, server, process, workers
     client      channel, order documents, reports, simulator       rules, experiments; grpc, orderroute.v1
-    cli         the command line, one module per command group     client, api (settings; serve), rules,
-                                                                   experiments, loadtest (bench)
+    console     the web console (Starlette, Jinja2, htmx)          rules, experiments, client; grpc,
+                                                                   orderroute.v1
+    cli         the command line, one module per command group     client, api (settings; serve), console,
+                                                                   rules, experiments, loadtest (bench)
 
 rules/ and experiments/ beside it are pure logic: no gRPC, no Redis, no protobuf.
 """

@@ -27,11 +27,20 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 class Server:
     def __init__(self, data_dir: Path) -> None:
-        self.port = free_port()
+        self.port, self.console_port = free_port(), free_port()
         self.address = f"127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+        command = [
+            "serve",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(data_dir),
+            "--console-port",
+            str(self.console_port),
+        ]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", "--port", str(self.port), "--data-dir", str(data_dir)],
+            [sys.executable, "-m", "service.cli", *command],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -5,7 +5,7 @@
     reviewer  ActivateRuleSet, starting and changing experiments
     admin     everything
 
-Reading (rule sets, diffs, audit log, experiments, results) needs any valid token. Health and
+Reading (rule sets, diffs, audit log, experiments, results, who the caller is) needs any valid token. Health and
 reflection are open (load balancers and grpcurl need them).
 
 The token file (or the same document in ORDERROUTE_TOKENS) lists callers:
@@ -73,6 +73,7 @@ METHOD_ROLES: Mapping[str, frozenset[Role]] = {
     "GetExperiment": _ANY,
     "ListExperiments": _ANY,
     "GetResults": _ANY,
+    "GetCaller": _ANY,
 }
 
 

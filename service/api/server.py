@@ -20,6 +20,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from orderroute.v1 import orderroute_pb2 as pb
 
 from service.api import reflection
+from service.api.access_service import AccessServicer
 from service.api.admission import Admission, Gate
 from service.api.auth import Authenticator
 from service.api.boundary import Edge, add_service
@@ -82,6 +83,7 @@ def create_server(
     add_service(server, ExperimentServicer(app.gray, edge), services["ExperimentService"], pool_of)
     outcomes = OutcomeServicer(app.outcomes, settings.max_batch, edge)
     add_service(server, outcomes, services["OutcomeService"], pool_of)
+    add_service(server, AccessServicer(edge), services["AccessService"], pool_of)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable(server, (*SERVICE_NAMES, health.SERVICE_NAME))

@@ -1,6 +1,7 @@
 """The `orderroute` command line, one module per command group.
 
-    orderroute serve [--port N] [--data-dir DIR] [--workers N] ...            (serve)
+    orderroute serve [--port N] [--data-dir DIR] [--workers N] [--console-port N] ...  (serve)
+    orderroute console --server HOST:PORT [--port N]                           (console)
     orderroute rules validate|test FILE                                         (rules, offline)
     orderroute rules publish FILE | activate NAME VERSION --reason WHY
     orderroute rules list | show NAME | diff NAME FROM TO | audit NAME
@@ -12,7 +13,7 @@
 Commands that talk to a server take --server HOST:PORT and --json.
 Exit status: 0 ok, 1 the thing checked is bad (invalid rules, failed call), 2 usage.
 
-May import: service.client, service.api (settings, and the server for `serve`), rules,
+May import: service.client, service.api (settings, and the server for `serve`), service.console, rules,
 experiments, loadtest (for `bench`).
 """
 
@@ -29,8 +30,8 @@ from importlib import metadata
 import grpc
 
 from service.api.settings import ConfigError
-from service.cli import bench, examples, experiments, route, rules, serve, simulate
-from service.cli._common import CliError, rpc_failure
+from service.cli import bench, console, examples, experiments, route, rules, serve, simulate
+from service.cli._common import CliError, rpc_failure, with_rule_set_hint
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CliError, ConfigError) as exc:
         return _failed(args, {"error": str(exc)}, f"error: {exc}")
     except grpc.RpcError as exc:
-        failure = rpc_failure(exc, getattr(args, "server", ""))
+        failure = with_rule_set_hint(args, rpc_failure(exc, getattr(args, "server", "")))
         return _failed(args, failure.as_json(), f"error: {failure.line}")
     except BrokenPipeError:  # the reader went away (`| head`): nothing more to say
         with contextlib.suppress(OSError, ValueError):  # and nothing at exit either, when stdout is flushed
@@ -63,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"orderroute {metadata.version('orderroute')}")
     parser.add_argument("--json", dest="json_first", action="store_true", help="machine-readable output")
     sub = parser.add_subparsers(metavar="COMMAND")
-    for group in (serve, rules, experiments, simulate, bench, route):
+    for group in (serve, console, rules, experiments, simulate, bench, route):
         group.register(sub)
     examples.attach(parser)
     return parser

@@ -6,9 +6,22 @@ from __future__ import annotations
 import argparse
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
-    "serve": ("orderroute serve", "orderroute serve --port 50052 --redis-url redis://10.0.0.5:6379/0"),
+    "serve": (
+        "orderroute serve",
+        "orderroute serve --port 50052 --redis-url redis://10.0.0.5:6379/0",
+        "orderroute serve --console-port 0      # no web console on this replica",
+    ),
+    "console": (
+        "orderroute console --server routing.internal:50051",
+        "orderroute console --server 127.0.0.1:50051 --port 8081",
+    ),
     "bench": ("orderroute bench --quick", "orderroute bench --json bench.json"),
-    "route": ("orderroute route order.yaml", "orderroute route order.json --rule-set fulfilment --json"),
+    "route": (
+        "orderroute route order.yaml",
+        "orderroute route order.json --rule-set fulfilment --json",
+        "orderroute route order.yaml --rules my-rules.yaml               # offline, against a draft rule set file",
+        "orderroute route order.yaml --rule-set fulfilment --version v2  # locally, against a published version",
+    ),
     "health": ("orderroute health", "ORDERROUTE_SERVER=routing.internal:50051 orderroute health"),
     "simulate": ("orderroute simulate --scenario improve", "orderroute simulate --scenario harm --orders 5000"),
     "rules validate": ("orderroute rules validate fulfilment.yaml", "orderroute rules validate fulfilment.yaml --json"),
@@ -29,6 +42,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "orderroute experiments start --rule-set fulfilment --candidate v3 --reason 'express from 2 repeats'",
         "orderroute experiments start --rule-set fulfilment --candidate v3 --traffic 10 --reason pilot "
         "--guardrail exception=+1pt --guardrail logistics_cost_minor=+5%",
+        "orderroute experiments start --rule-set fulfilment --candidate v3 --reason pilot "
+        "--metric inquiries:count:lower --guardrail inquiries=+10%",
     ),
     "experiments ramp": ("orderroute experiments ramp exp-1 --traffic 10 --reason 'guardrails quiet for a day'",),
     "experiments pause": ("orderroute experiments pause exp-1 --reason 'carrier outage'",),

@@ -5,17 +5,20 @@ from __future__ import annotations
 import argparse
 import logging
 import socket
+import threading
 from collections.abc import Mapping
 from typing import Any
 
 from service.api.settings import DEFAULTS, FLAGS, Settings
 from service.cli._common import CliError
+from service.cli.console import add_console_flags, start_beside
 
 
 def register(sub: Any) -> None:
     s = sub.add_parser("serve", help="run the gRPC service")
     add_settings_flags(s)
     s.add_argument("--workers", type=int, default=1, help="server processes sharing the port (default 1)")
+    add_console_flags(s)
     s.set_defaults(run=_serve)
 
 
@@ -62,8 +65,22 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers > 1:
         from service.api.workers import serve_workers
 
+        if args.console_port:
+            print("console off with --workers: run `orderroute console --server HOST:PORT` beside them", flush=True)
         return serve_workers(settings, args.workers)
     from service.api.process import serve
 
-    serve(settings)
+    ready = threading.Event()
+    threading.Thread(target=_console_when, args=(ready, settings, args), name="console-start", daemon=True).start()
+    serve(settings, ready)
     return 0
+
+
+def _console_when(ready: threading.Event, settings: Settings, args: argparse.Namespace) -> None:
+    """Starts the console once the gRPC server serves (it is the console's only way in); it stops with
+    the process."""
+    ready.wait()
+    if settings.port == 0:
+        print("console off: the gRPC port is chosen at start (give --port N)", flush=True)
+        return
+    start_beside(settings, settings.port, args.console_host, args.console_port)

@@ -382,6 +382,20 @@ class Decision(_message.Message):
     experiment_id: str
     def __init__(self, decision_id: _Optional[str] = ..., path: _Optional[str] = ..., risk_review: _Optional[_Union[Review, str]] = ..., credit_review: _Optional[_Union[Review, str]] = ..., warehouse: _Optional[str] = ..., warehouse_node: _Optional[str] = ..., carrier: _Optional[str] = ..., priority_pickup: _Optional[bool] = ..., cs_queue: _Optional[str] = ..., holds: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., avoid_warehouse_types: _Optional[_Iterable[_Union[WarehouseType, str]]] = ..., rule_set: _Optional[str] = ..., version: _Optional[int] = ..., content_hash: _Optional[str] = ..., matched_rules: _Optional[_Iterable[str]] = ..., default_rule_used: _Optional[bool] = ..., missing_facts: _Optional[_Iterable[str]] = ..., decided_by: _Optional[_Mapping[str, str]] = ..., evaluated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., evaluation_micros: _Optional[int] = ..., arm: _Optional[_Union[Arm, str]] = ..., experiment_id: _Optional[str] = ...) -> None: ...
 
+class GetCallerRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetCallerResponse(_message.Message):
+    __slots__ = ("auth_enabled", "name", "roles")
+    AUTH_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ROLES_FIELD_NUMBER: _ClassVar[int]
+    auth_enabled: bool
+    name: str
+    roles: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, auth_enabled: _Optional[bool] = ..., name: _Optional[str] = ..., roles: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class Diagnostic(_message.Message):
     __slots__ = ("severity", "file", "line", "rule_id", "code", "message", "hint")
     SEVERITY_FIELD_NUMBER: _ClassVar[int]

@@ -153,6 +153,89 @@ class RoutingService:
             _registered_method=True)
 
 
+class AccessServiceStub:
+    """---------------------------------------------------------------- access
+
+    Who is calling: the console shows it after sign-in, and hides what the caller's roles may not do.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.GetCaller = channel.unary_unary(
+                '/orderroute.v1.AccessService/GetCaller',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.GetCallerRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.GetCallerResponse.FromString,
+                _registered_method=True)
+
+
+class AccessServiceServicer:
+    """---------------------------------------------------------------- access
+
+    Who is calling: the console shows it after sign-in, and hides what the caller's roles may not do.
+    """
+
+    def GetCaller(self, request, context):
+        """The caller as its bearer token names it (any valid token); without token checking, auth_enabled
+        is false and every call is allowed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_AccessServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'GetCaller': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCaller,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.GetCallerRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.GetCallerResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'orderroute.v1.AccessService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('orderroute.v1.AccessService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class AccessService:
+    """---------------------------------------------------------------- access
+
+    Who is calling: the console shows it after sign-in, and hides what the caller's roles may not do.
+    """
+
+    @staticmethod
+    def GetCaller(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.AccessService/GetCaller',
+            orderroute_dot_v1_dot_orderroute__pb2.GetCallerRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.GetCallerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
 class RuleSetServiceStub:
     """---------------------------------------------------------------- rule sets
 

@@ -93,6 +93,52 @@ class RoutingServiceServicer(metaclass=_abc_1.ABCMeta):
 
 def add_RoutingServiceServicer_to_server(servicer: RoutingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
 
+class AccessServiceStub:
+    """---------------------------------------------------------------- access
+
+    Who is calling: the console shows it after sign-in, and hides what the caller's roles may not do.
+    """
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> AccessServiceAsyncStub: ...
+    GetCaller: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.GetCallerRequest, _orderroute_pb2.GetCallerResponse]
+    """The caller as its bearer token names it (any valid token); without token checking, auth_enabled
+    is false and every call is allowed.
+    """
+
+@_typing.type_check_only
+class AccessServiceAsyncStub(AccessServiceStub):
+    """---------------------------------------------------------------- access
+
+    Who is calling: the console shows it after sign-in, and hides what the caller's roles may not do.
+    """
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    GetCaller: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.GetCallerRequest, _orderroute_pb2.GetCallerResponse]  # type: ignore[assignment]
+    """The caller as its bearer token names it (any valid token); without token checking, auth_enabled
+    is false and every call is allowed.
+    """
+
+class AccessServiceServicer(metaclass=_abc_1.ABCMeta):
+    """---------------------------------------------------------------- access
+
+    Who is calling: the console shows it after sign-in, and hides what the caller's roles may not do.
+    """
+
+    @_abc_1.abstractmethod
+    def GetCaller(
+        self,
+        request: _orderroute_pb2.GetCallerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.GetCallerResponse, _abc.Awaitable[_orderroute_pb2.GetCallerResponse]]:
+        """The caller as its bearer token names it (any valid token); without token checking, auth_enabled
+        is false and every call is allowed.
+        """
+
+def add_AccessServiceServicer_to_server(servicer: AccessServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
 class RuleSetServiceStub:
     """---------------------------------------------------------------- rule sets
 

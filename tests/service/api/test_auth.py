@@ -239,3 +239,16 @@ def test_tls_settings_must_be_complete(app: App, pki: Pki) -> None:
         create_server(Settings(port=0, tls_cert=pki.server_cert), app)
     with pytest.raises(ConfigError, match="not a PEM file"):
         create_server(Settings(port=0, tls_cert=pki.server_cert, tls_key=Path(__file__)), app)
+
+
+def test_the_caller_learns_its_name_and_roles(connect) -> None:
+    reply = pb_grpc.AccessServiceStub(connect(AUTHOR)).GetCaller(pb.GetCallerRequest())
+    assert (reply.auth_enabled, reply.name, list(reply.roles)) == (True, "alice", ["author"])
+    with pytest.raises(grpc.RpcError) as info:
+        pb_grpc.AccessServiceStub(connect("not-a-token")).GetCaller(pb.GetCallerRequest())
+    assert info.value.code() is grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_without_tokens_the_caller_is_told_auth_is_off(channel) -> None:
+    reply = pb_grpc.AccessServiceStub(channel).GetCaller(pb.GetCallerRequest())
+    assert (reply.auth_enabled, reply.name, list(reply.roles)) == (False, "", [])

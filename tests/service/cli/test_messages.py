@@ -7,8 +7,12 @@ import re
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
+import grpc
 import pytest
+from orderroute.v1 import orderroute_pb2 as pb
+from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 import service.cli as cli
 from service.cli import examples
@@ -119,7 +123,7 @@ def test_every_command_s_help_ends_with_examples(capsys: pytest.CaptureFixture[s
     with pytest.raises(SystemExit):
         cli.main(["experiments", "start", "--help"])
     out = capsys.readouterr().out
-    assert out.rstrip().splitlines()[-3] == "examples:" and "--guardrail exception=+1pt" in out
+    assert out.rstrip().splitlines()[-4] == "examples:" and "--guardrail exception=+1pt" in out
 
 
 @pytest.mark.parametrize("command", sorted(examples.EXAMPLES))
@@ -141,3 +145,152 @@ def test_a_rule_set_given_to_route_and_an_order_given_to_validate_are_recognised
         f"{order}: this is an order, not a rule set: route it with `orderroute route {order}`"
         in capsys.readouterr().err
     )
+
+
+ORDER = EXAMPLES / "orders" / "03-repeat-customer.yaml"
+OFFLINE = ["--rules", str(EXAMPLES / "fulfilment.yaml")]
+
+
+def order_with(tmp_path: Path, old: str, new: str) -> Path:
+    """Example 3 with one line rewritten."""
+    text = ORDER.read_text()
+    assert old in text
+    path = tmp_path / "order.yaml"
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+@pytest.mark.parametrize("against", [[], OFFLINE], ids=["online", "offline"])
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        (
+            "tier: REGULAR",
+            "tier: VPI",
+            "order.customer.tier: unknown value 'VPI'; did you mean VIP? (one of REGULAR, PLUS, VIP) (line 7)",
+        ),
+        (
+            "channel: MINI_PROGRAM",
+            "channel: LIVESTREAM",
+            "order.channel: unknown value 'LIVESTREAM'; did you mean LIVE_STREAM? "
+            "(one of WEB, APP, MINI_PROGRAM, LIVE_STREAM, MARKETPLACE, B2B, POS) (line 4)",
+        ),
+        (
+            "order_type: NORMAL",
+            "order_type: presale?",
+            "order.order_type: unknown value 'presale?'; did you mean PRESALE? "
+            "(one of NORMAL, PRESALE, RETURN, EXCHANGE, B2B) (line 3)",
+        ),
+    ],
+    ids=["tier", "channel", "order_type"],
+)
+def test_a_misspelt_value_in_an_order_file_says_which_was_meant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], against: list[str], old: str, new: str, said: str
+) -> None:
+    order = order_with(tmp_path, old, new)
+    assert cli.main(["route", str(order), "--server", NOWHERE, *against]) == 1
+    assert capsys.readouterr().err == f"error: {order}: {said}\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["rules", "show", "fulfilmnet"],
+        ["rules", "diff", "fulfilmnet", "1", "2"],
+        ["route", str(ORDER), "--rule-set", "fulfilmnet"],
+        ["route", str(ORDER), "--rule-set", "fulfilmnet", "--version", "1"],
+        ["experiments", "start", "--rule-set", "fulfilmnet", "--candidate", "1", "--reason", "pilot"],
+    ],
+    ids=["rules show", "rules diff", "route", "route --version", "experiments start"],
+)
+def test_a_rule_set_the_server_does_not_know_says_which_was_meant(
+    target: str, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    assert cli.main([*command, "--server", target]) == 1
+    assert capsys.readouterr().err == "error: NOT_FOUND: rule set 'fulfilmnet' not found; did you mean 'fulfilment'?\n"
+
+
+def test_a_rule_set_that_is_not_close_to_any_says_which_there_are(
+    target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["rules", "show", "returns", "--server", target]) == 1
+    assert capsys.readouterr().err == "error: NOT_FOUND: rule set 'returns' not found; the server has fulfilment\n"
+
+
+@pytest.mark.parametrize("against", [[], OFFLINE], ids=["online", "offline"])
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        (
+            "total_minor: 8800",
+            'total_minor: "12.50"',
+            "order.total_minor: must be a whole number of minor units (cents/fen), e.g. 1250 for 12.50 (line 5)",
+        ),
+        (
+            "total_minor: 8800",
+            "total_minor: 12.5",
+            "order.total_minor: must be a whole number of minor units (cents/fen), e.g. 1250 for 12.5 (line 5)",
+        ),
+        (
+            "currency: CNY",
+            "currency: CNY\nship_to: {country: NO, city: Oslo}",
+            'order.ship_to.country: YAML read NO as the boolean false; quote it: "NO" (line 7)',
+        ),
+        (
+            "order_id: SO-1003",
+            "order_id: 1003",
+            'order.order_id: YAML read 1003 as a number; quote it: "1003" (line 2)',
+        ),
+        ("qty: 2", 'qty: "2"', "order.lines[0].qty: must be a whole number, got '2' (line 9)"),
+    ],
+    ids=["amount as text", "amount with cents", "NO", "id as number", "quoted count"],
+)
+def test_a_value_of_the_wrong_type_in_an_order_file_gets_the_rule_language_s_hint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], against: list[str], old: str, new: str, said: str
+) -> None:
+    order = order_with(tmp_path, old, new)
+    assert cli.main(["route", str(order), "--server", NOWHERE, *against]) == 1
+    assert capsys.readouterr().err == f"error: {order}: {said}\n"
+
+
+def test_route_s_help_shows_routing_against_a_draft_and_a_published_version(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["route", "--help"])
+    examples_part = capsys.readouterr().out.split("examples:")[-1]
+    assert "--rules my-rules.yaml" in examples_part and "--version v2" in examples_part
+
+
+def test_an_experiment_declares_a_metric_of_its_own_and_guards_it(
+    target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    candidate = (EXAMPLES / "fulfilment-candidate.yaml").read_text()
+    with grpc.insecure_channel(target) as channel:
+        pb_grpc.RuleSetServiceStub(channel).PublishRuleSet(pb.PublishRuleSetRequest(source=candidate, author="ana"))
+    start = ["experiments", "start", "--rule-set", "fulfilment", "--candidate", "2", "--reason", "pilot"]
+    declare = ["--metric", "inquiries:count:lower", "--guardrail", "inquiries=+10%", "--server", target, "--json"]
+    assert cli.main([*start, *declare]) == 0
+    started = json.loads(capsys.readouterr().out)["experiment"]
+    assert started["metrics"] == [{"name": "inquiries", "kind": "METRIC_KIND_COUNT", "min_effect": 0.05}]
+    assert [g["metric"] for g in started["guardrails"]][-2:] == ["logistics_cost_minor", "inquiries"]  # defaults stay
+    assert cli.main(["experiments", "show", started["id"], "--server", target]) == 0
+    shown = capsys.readouterr().out
+    assert "inquiries +10%" in shown and "declares inquiries (count, lower is better)" in shown
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("inquiries:cont:lower", "did you mean count?"),
+        ("inquiries:count", "write NAME:KIND:BETTER"),
+        ("nps:amount:up", "BETTER higher or lower"),
+    ],
+)
+def test_a_declaration_that_cannot_be_read_says_how_to_write_it(
+    written: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["experiments", "start", "--rule-set", "x", "--candidate", "2", "--reason", "r", "--metric", written]
+    assert cli.main([*args, "--server", "127.0.0.1:1"]) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

@@ -1,0 +1,195 @@
+"""The console as a Starlette application: sessions, language, CSRF, and the pages' routes."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import grpc
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from service.console.api import ApiError, Caller, ServiceApi
+from service.console.i18n import LANGUAGE_NAMES, LOCALES, Language, negotiate
+from service.console.pages import rule_set_row, version_page, version_row
+from service.console.sessions import COOKIE, Session, Sessions
+
+HERE = Path(__file__).parent
+PRODUCT = "orderroute"
+"""A name, the same in every language."""
+HTMX = "htmx-2.0.11.min.js"
+"""Vendored and pinned (0BSD); its SHA-256 is checked by tests/service/console/test_assets.py."""
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleSettings:
+    auth_enabled: bool
+    """Whether the service checks tokens (then everyone signs in with theirs)."""
+    secure_cookies: bool = False
+    """Set under TLS: the session cookie is then sent over HTTPS only."""
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    """Signs session cookies; a new one per process unless set (sessions then end at a restart)."""
+
+
+def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
+    api = ServiceApi(channel)
+    sessions = Sessions(settings.secret)
+    templates = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+    def language(request: Request) -> Language:
+        return Language(negotiate(request.cookies.get("lang"), request.headers.get("accept-language", "")))
+
+    def session_of(request: Request) -> Session | None:
+        return sessions.find(request.cookies.get(COOKIE))
+
+    def render(request: Request, template: str, session: Session | None, status: int = 200, **values: Any) -> Response:
+        lang = language(request)
+        page = templates.get_template(template).render(
+            _=lang.gettext,
+            lang=lang,
+            languages=[(code, LANGUAGE_NAMES[code]) for code in LOCALES],
+            here=quote(request.url.path),
+            caller=session.caller if session else None,
+            csrf=session.csrf if session else "",
+            open_access=not settings.auth_enabled,
+            htmx=HTMX,
+            product=PRODUCT,
+            **values,
+        )
+        response = HTMLResponse(page, status_code=status, headers=SECURITY_HEADERS)
+        return response
+
+    def signed_in(handler: Callable[[Request, Session], Response]) -> Callable[[Request], Response]:
+        """The handler with the request's session: without authentication everyone has one; with it,
+        whoever has none (or whose token the service no longer takes) signs in first."""
+
+        def run(request: Request) -> Response:
+            session = session_of(request)
+            fresh = None
+            if session is None and not settings.auth_enabled:
+                fresh, session = sessions.create("", Caller(False, "", frozenset()))
+            if session is None:
+                return RedirectResponse(f"/sign-in?next={quote(request.url.path)}", status_code=303)
+            try:
+                response = handler(request, session)
+            except ApiError as exc:
+                if exc.code is grpc.StatusCode.UNAUTHENTICATED:
+                    return RedirectResponse(f"/sign-in?next={quote(request.url.path)}", status_code=303)
+                status = (
+                    404
+                    if exc.code is grpc.StatusCode.NOT_FOUND
+                    else 503
+                    if exc.code is grpc.StatusCode.UNAVAILABLE
+                    else 400
+                )
+                response = render(request, "error.html", session, status, error=exc.message, code=exc.code.name)
+            if fresh is not None:
+                _set_session(response, fresh, settings)
+            return response
+
+        return run
+
+    def home(request: Request) -> Response:
+        return RedirectResponse("/rule-sets", status_code=303)
+
+    def sign_in_form(request: Request) -> Response:
+        if not settings.auth_enabled:
+            return RedirectResponse("/rule-sets", status_code=303)
+        return render(request, "sign_in.html", None, next=_local(request.query_params.get("next", "")), error="")
+
+    async def sign_in(request: Request) -> Response:
+        form = await request.form()
+        token, target = str(form.get("token", "")).strip(), _local(str(form.get("next", "")))
+        lang = language(request)
+        try:
+            caller = api.caller(token) if token else None
+        except ApiError as exc:
+            caller = None
+            if exc.code is not grpc.StatusCode.UNAUTHENTICATED:
+                return render(request, "sign_in.html", None, 503, next=target, error=exc.message)
+        if caller is None:
+            error = lang.gettext("That token is not one the service knows. Paste the whole token.")
+            return render(request, "sign_in.html", None, 401, next=target, error=error)
+        cookie, _ = sessions.create(token, caller)
+        response = RedirectResponse(target or "/rule-sets", status_code=303)
+        _set_session(response, cookie, settings)
+        return response
+
+    async def sign_out(request: Request) -> Response:
+        form = await request.form()
+        session = session_of(request)
+        if session is None or not session.csrf_ok(str(form.get("csrf", ""))):
+            return Response("CSRF", status_code=403)
+        sessions.end(request.cookies.get(COOKIE))
+        response = RedirectResponse("/sign-in" if settings.auth_enabled else "/rule-sets", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    def switch_language(request: Request) -> Response:
+        code = request.path_params["code"]
+        response = RedirectResponse(_local(request.query_params.get("next", "")) or "/", status_code=303)
+        if code in LOCALES:
+            response.set_cookie("lang", code, max_age=365 * 86400, samesite="strict", httponly=True)
+        return response
+
+    def rule_sets(request: Request, session: Session) -> Response:
+        lang = language(request)
+        experiments = api.unfinished_experiments(session.token)
+        rows = [
+            rule_set_row(s, api.latest_audit_entry(s.name, session.token), experiments.get(s.name), lang)
+            for s in api.rule_sets(session.token)
+        ]
+        return render(request, "rule_sets.html", session, rows=rows)
+
+    def rule_set(request: Request, session: Session) -> Response:
+        name = request.path_params["name"]
+        versions = api.versions(name, session.token)
+        active = next((v.version for v in versions if v.active), 0)
+        rows = [version_row(v, active, language(request)) for v in versions]
+        return render(request, "rule_set.html", session, name=name, rows=rows, active=active)
+
+    def version(request: Request, session: Session) -> Response:
+        name, number = request.path_params["name"], request.path_params["version"]
+        page = version_page(api.version(name, number, session.token), language(request))
+        return render(request, "version.html", session, page=page)
+
+    return Starlette(
+        routes=[
+            Route("/", home),
+            Route("/sign-in", sign_in_form, methods=["GET"]),
+            Route("/sign-in", sign_in, methods=["POST"]),
+            Route("/sign-out", sign_out, methods=["POST"]),
+            Route("/language/{code}", switch_language),
+            Route("/rule-sets", signed_in(rule_sets)),
+            Route("/rule-sets/{name}", signed_in(rule_set)),
+            Route("/rule-sets/{name}/versions/{version:int}", signed_in(version)),
+            Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        ]
+    )
+
+
+def _set_session(response: Response, cookie: str, settings: ConsoleSettings) -> None:
+    response.set_cookie(COOKIE, cookie, httponly=True, samesite="strict", secure=settings.secure_cookies)
+
+
+def _local(target: str) -> str:
+    """Only a path on this console: a link elsewhere is not followed after sign-in (open redirect)."""
+    return target if target.startswith("/") and not target.startswith("//") else ""

@@ -1,0 +1,56 @@
+"""Every message the console shows, as the catalog must hold it: the `_()` calls of the templates, the
+`gettext` calls and message tables of the Python modules, and the fact descriptions of the rule
+language. tests/service/console/test_catalog.py holds the Simplified Chinese catalog to this list."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from rules.facts import LINE_FACTS, ORDER_FACTS
+
+HERE = Path(__file__).parent
+TEMPLATE_CALL = re.compile(r"""_\(\s*(['"])(.+?)\1""")
+MESSAGE_TABLES = ("_OPS", "_SCOPES", "OUTPUT_LABELS")
+"""Module-level dicts whose values are messages (service.console.wording)."""
+
+
+def template_messages() -> set[str]:
+    found: set[str] = set()
+    for path in (HERE / "templates").glob("*.html"):
+        found |= {m.group(2) for m in TEMPLATE_CALL.finditer(path.read_text())}
+    return found
+
+
+def python_messages() -> set[str]:
+    found: set[str] = set()
+    for path in HERE.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "gettext"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                found.add(node.args[0].value)
+            if (
+                isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id in MESSAGE_TABLES for t in node.targets)
+                and isinstance(node.value, ast.Dict)
+            ):
+                found |= {
+                    v.value for v in node.value.values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+                }
+    return found
+
+
+def fact_messages() -> set[str]:
+    return {spec.description for spec in (*ORDER_FACTS.values(), *LINE_FACTS.values())}
+
+
+def all_messages() -> set[str]:
+    return template_messages() | python_messages() | fact_messages()

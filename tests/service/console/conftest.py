@@ -1,0 +1,84 @@
+"""A real console over a real service on a real Redis, with and without tokens."""
+
+from __future__ import annotations
+
+import http.client
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode
+
+import grpc
+import pytest
+
+from service.api.settings import Settings
+from service.api.wiring import App
+from service.console import ConsoleSettings, RunningConsole, start_console
+from tests.service.api.test_auth import TOKENS, serve
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+
+@dataclass
+class Browser:
+    """An HTTP client with a cookie jar, as a person's browser would keep one."""
+
+    port: int
+    cookies: dict[str, str] = field(default_factory=dict)
+    language: str = "en-US"
+
+    def get(self, path: str) -> Reply:
+        return self._send("GET", path, None)
+
+    def post(self, path: str, form: dict[str, str]) -> Reply:
+        return self._send("POST", path, urlencode(form))
+
+    def csrf(self, path: str = "/rule-sets") -> str:
+        match = re.search(r'name="csrf" value="([^"]+)"', self.get(path).body)
+        assert match, "the page has no CSRF token"
+        return match.group(1)
+
+    def _send(self, method: str, path: str, body: str | None) -> Reply:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        headers = {"Accept-Language": self.language}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection.request(method, path, body, headers)
+        response = connection.getresponse()
+        reply = Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read().decode())
+        for raw in response.headers.get_all("set-cookie") or []:
+            for name, morsel in SimpleCookie(raw).items():
+                if morsel.value and morsel["max-age"] != "0":
+                    self.cookies[name] = morsel.value
+                else:
+                    self.cookies.pop(name, None)
+        connection.close()
+        return reply
+
+
+@pytest.fixture
+def open_console(target: str) -> Iterator[RunningConsole]:
+    """The console of a service that checks no tokens."""
+    with grpc.insecure_channel(target) as channel:
+        console = start_console(channel, "127.0.0.1", 0, ConsoleSettings(auth_enabled=False))
+        yield console
+        console.stop()
+
+
+@pytest.fixture
+def guarded_console(app: App, redis_url: str) -> Iterator[RunningConsole]:
+    """The console of a service with tokens (tests.service.api.test_auth.TOKENS)."""
+    server, address = serve(app, Settings(redis_url=redis_url, tokens=TOKENS))
+    with grpc.insecure_channel(address) as channel:
+        console = start_console(channel, "127.0.0.1", 0, ConsoleSettings(auth_enabled=True))
+        yield console
+        console.stop()
+    server.stop(0).wait()

@@ -1,0 +1,82 @@
+"""Every console page and action over HTTP, against a real service on a real Redis."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from service.console import ConsoleError, ConsoleSettings, start_console
+from tests.service.api.test_auth import AUTHOR, ROUTER
+from tests.service.console.conftest import Browser
+
+
+def test_rule_sets_list_their_active_version_and_last_change(open_console) -> None:
+    page = Browser(open_console.port).get("/rule-sets")
+    assert page.status == 200
+    assert '<a href="/rule-sets/fulfilment">fulfilment</a>' in page.body
+    assert "activated v1" in page.body and "orderroute-seed" in page.body
+    assert "anyone who can open this page can change routing" in page.body  # no tokens: the banner
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+def test_a_version_is_a_decision_table_with_its_rules_in_plain_words(open_console) -> None:
+    browser = Browser(open_console.port)
+    versions = browser.get("/rule-sets/fulfilment")
+    assert '<a href="/rule-sets/fulfilment/versions/1">v1</a>' in versions.body and "active" in versions.body
+    page = browser.get("/rule-sets/fulfilment/versions/1")
+    assert page.status == 200
+    assert 'id="rule-repeat-customer-express"' in page.body and "at least 3" in page.body
+    assert "When customer.repeat_purchases is at least 3: Path EXPRESS;" in page.body
+    assert page.body.index('id="rule-standard"') > page.body.index('id="rule-fraud-manual-review"')
+
+
+def test_pages_speak_the_browsers_language_and_the_switch_wins(open_console) -> None:
+    browser = Browser(open_console.port, language="zh-CN,zh;q=0.9")
+    assert "<h1>规则集</h1>" in browser.get("/rule-sets").body
+    switched = browser.get("/language/en?next=/rule-sets/fulfilment")
+    assert (switched.status, switched.headers["location"]) == (303, "/rule-sets/fulfilment")
+    assert "<h1>fulfilment</h1>" in browser.get("/rule-sets/fulfilment").body
+    assert "Versions, newest first" in browser.get("/rule-sets/fulfilment").body
+
+
+def test_what_does_not_exist_is_a_page_that_says_so(open_console) -> None:
+    browser = Browser(open_console.port)
+    missing = browser.get("/rule-sets/nope/versions/3")
+    assert missing.status == 404 and "NOT_FOUND" in missing.body
+    assert browser.get("/rule-sets/fulfilment/versions/x").status == 404
+
+
+def test_with_tokens_people_sign_in_and_see_who_they_are(guarded_console) -> None:
+    browser = Browser(guarded_console.port)
+    first = browser.get("/rule-sets/fulfilment")
+    assert (first.status, first.headers["location"]) == (303, "/sign-in?next=/rule-sets/fulfilment")
+    wrong = browser.post("/sign-in", {"token": "guess", "next": "/rule-sets/fulfilment"})
+    assert wrong.status == 401 and "not one the service knows" in wrong.body
+    signed = browser.post("/sign-in", {"token": AUTHOR, "next": "/rule-sets/fulfilment"})
+    assert (signed.status, signed.headers["location"]) == (303, "/rule-sets/fulfilment")
+    cookie = signed.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    page = browser.get("/rule-sets")
+    assert "alice <small>(author)</small>" in page.body
+    assert "anyone who can open this page" not in page.body
+
+
+def test_sign_out_needs_the_sessions_csrf_token(guarded_console) -> None:
+    browser = Browser(guarded_console.port)
+    browser.post("/sign-in", {"token": ROUTER})
+    assert browser.post("/sign-out", {"csrf": "forged"}).status == 403
+    assert browser.get("/rule-sets").status == 200  # still signed in
+    out = browser.post("/sign-out", {"csrf": browser.csrf()})
+    assert (out.status, out.headers["location"]) == (303, "/sign-in")
+    assert browser.get("/rule-sets").status == 303
+
+
+def test_sign_in_goes_back_only_to_a_page_of_this_console(guarded_console) -> None:
+    browser = Browser(guarded_console.port)
+    reply = browser.post("/sign-in", {"token": ROUTER, "next": "//evil.example/steal"})
+    assert reply.headers["location"] == "/rule-sets"
+
+
+def test_without_tokens_the_console_listens_on_loopback_only() -> None:
+    with grpc.insecure_channel("127.0.0.1:1") as channel, pytest.raises(ConsoleError, match=r"127\.0\.0\.1 only"):
+        start_console(channel, "0.0.0.0", 0, ConsoleSettings(auth_enabled=False))
