@@ -58,6 +58,7 @@ METHOD_ROLES: Mapping[str, frozenset[Role]] = {
     "ValidateRuleSet": _AUTHOR,
     "PublishRuleSet": _AUTHOR,
     "ActivateRuleSet": _REVIEW,
+    "ReviewRuleSet": _REVIEW,
     "GetRuleSet": _ANY,
     "ListRuleSets": _ANY,
     "ListRuleSetVersions": _ANY,
@@ -97,6 +98,16 @@ def actor_for(requested: str) -> str:
         return requested.strip()
     requested = requested.strip()
     return caller.name if not requested or requested == caller.name else f"{caller.name} (for {requested})"
+
+
+def bypass_for(reason: str) -> str:
+    """The reason to go live without the approvals required, if the caller may give one (an admin, or
+    anyone without authentication); PermissionDenied otherwise."""
+    caller = CURRENT_CALLER.get()
+    reason = reason.strip()
+    if reason and caller is not None and Role.ADMIN not in caller.roles:
+        raise PermissionDenied(f"{caller.name} may not bypass the approvals required: only an admin may")
+    return reason
 
 
 class AuthConfigError(ConfigError):

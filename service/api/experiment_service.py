@@ -11,6 +11,7 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from experiments import Action, InvalidExperiment
 from experiments.model import DEFAULT_SHARE_BP
+from service.api.auth import bypass_for
 from service.api.boundary import Edge, actor, handled, request_id, require
 from service.api.messages import (
     activation_to_proto,
@@ -55,6 +56,7 @@ class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
                 request_id=request_id(request.request_id),
                 declared=declared_from_proto(list(request.metrics)),
                 declared_limits={m.name: m.guardrail_limit for m in request.metrics if m.HasField("guardrail_limit")},
+                bypass=bypass_for(request.bypass_reason),
             )
         except InvalidExperiment as exc:
             name, dot, key = exc.field.partition(".")

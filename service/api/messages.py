@@ -4,6 +4,7 @@ entries, experiments, transitions, results and outcomes."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -30,8 +31,9 @@ from experiments.results import ArmEstimate
 from experiments.statistics import SampleRatio
 from rules import CheckResult, Diagnostic, Severity, TestResult
 from service.app import Activated, OutcomeReport, Recorded
+from service.app.reviews import ReviewState, review_state
 from service.errors import InvalidArgument
-from service.storage import AuditRecord, VersionRecord
+from service.storage import AuditRecord, ReviewRecord, VersionRecord
 
 
 def timestamp(at: datetime) -> Timestamp:
@@ -229,8 +231,24 @@ def _coverage(c: Coverage) -> pb.OutcomeCoverage:
 # ---------------------------------------------------------------- rule sets
 
 
-def version_to_proto(record: VersionRecord, active: bool) -> pb.RuleSetVersion:
+REVIEW_STATE = {
+    ReviewState.PENDING: pb.REVIEW_STATE_PENDING,
+    ReviewState.APPROVED: pb.REVIEW_STATE_APPROVED,
+    ReviewState.REJECTED: pb.REVIEW_STATE_REJECTED,
+    ReviewState.NOT_REQUIRED: pb.REVIEW_STATE_NOT_REQUIRED,
+}
+
+
+def version_to_proto(
+    record: VersionRecord, active: bool, reviews: Sequence[ReviewRecord] = (), required: int = 0
+) -> pb.RuleSetVersion:
     return pb.RuleSetVersion(
+        review_state=REVIEW_STATE[review_state(reviews, required)],
+        reviews=[
+            pb.VersionReview(reviewer=r.reviewer, approved=r.approved, comment=r.comment, at=timestamp(r.at))
+            for r in reviews
+        ],
+        approvals_required=required,
         name=record.name,
         version=record.version,
         content_hash=record.content_hash,
@@ -264,6 +282,7 @@ def audit_to_proto(e: AuditRecord) -> pb.AuditEntry:
         at=timestamp(e.at),
         previous_version=e.previous_version,
         content_hash=e.content_hash,
+        bypass_reason=e.bypass,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import grpc
@@ -10,6 +11,7 @@ from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from rules import CheckResult
+from service.api.auth import bypass_for
 from service.api.boundary import Edge, actor, handled, request_id, require
 from service.api.messages import (
     activation_to_proto,
@@ -22,6 +24,7 @@ from service.api.messages import (
 from service.api.paging import page
 from service.app import RuleSetCatalog
 from service.errors import InvalidArgument
+from service.storage import ReviewRecord, VersionRecord
 
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
 """gRPC clients refuse larger answers by default: a publish that could not be told is not stored."""
@@ -70,14 +73,14 @@ class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
             answer=prepare,
             request_id=request_id(request.request_id),
         )
-        answer.version.CopyFrom(version_to_proto(published.record, active=False))
+        answer.version.CopyFrom(version_to_proto(published.record, False, (), self._catalog.required_approvals))
         answer.created = published.created
         return answer
 
     @handled
     def GetRuleSet(self, request: pb.GetRuleSetRequest, context: grpc.ServicerContext) -> Any:
         record, active = self._catalog.get(require(request.name, "name"), request.version)
-        return pb.GetRuleSetResponse(version=version_to_proto(record, active))
+        return pb.GetRuleSetResponse(version=self._version(record, active))
 
     @handled
     def ListRuleSets(self, request: pb.ListRuleSetsRequest, context: grpc.ServicerContext) -> Any:
@@ -85,7 +88,8 @@ class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
         listed, next_token = wanted.of(sorted(self._catalog.summaries(), key=lambda s: s.name), lambda s: s.name)
         summaries = []
         for s in listed:
-            versions = [version_to_proto(v, v.version == s.active_version) for v in s.versions]
+            reviews = self._catalog.reviews(s.name)
+            versions = [self._version(v, v.version == s.active_version, reviews) for v in s.versions]
             latest = s.versions[0].version if s.versions else 0
             summaries.append(
                 pb.RuleSetSummary(
@@ -100,8 +104,22 @@ class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
         wanted = page(f"versions:{name}", request.page_size, request.page_token)
         summary = self._catalog.summary(name)
         listed, next_token = wanted.of(summary.versions, lambda v: str(v.version))
-        versions = [version_to_proto(v, v.version == summary.active_version) for v in listed]
+        reviews = self._catalog.reviews(name)
+        versions = [self._version(v, v.version == summary.active_version, reviews) for v in listed]
         return pb.ListRuleSetVersionsResponse(versions=versions, next_page_token=next_token)
+
+    @handled
+    def ReviewRuleSet(self, request: pb.ReviewRuleSetRequest, context: grpc.ServicerContext) -> Any:
+        name = require(request.name, "name")
+        self._catalog.review(name, request.version, actor(request.actor), request.approve, request.comment)
+        record, active = self._catalog.get(name, request.version)
+        return pb.ReviewRuleSetResponse(version=self._version(record, active))
+
+    def _version(
+        self, record: VersionRecord, active: bool, reviews: Mapping[int, list[ReviewRecord]] | None = None
+    ) -> pb.RuleSetVersion:
+        of_version = (reviews if reviews is not None else self._catalog.reviews(record.name)).get(record.version, [])
+        return version_to_proto(record, active, of_version, self._catalog.required_approvals)
 
     @handled
     def ActivateRuleSet(self, request: pb.ActivateRuleSetRequest, context: grpc.ServicerContext) -> Any:
@@ -114,6 +132,7 @@ class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
             require(request.reason, "reason"),
             expected_active=request.expected_active_version,
             request_id=request_id(request.request_id),
+            bypass=bypass_for(request.bypass_reason),
         )
         return pb.ActivateRuleSetResponse(activation=activation_to_proto(done))
 

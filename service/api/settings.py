@@ -52,6 +52,8 @@ class Settings:
     """Bearer tokens and their roles (service.api.auth); None and no `tokens`: no authentication."""
     tokens: str | None = None
     """The token document itself (ORDERROUTE_TOKENS), instead of a file."""
+    required_approvals: int | None = None
+    """Approvals a version needs before activation or an experiment; None: 1 with authentication, else 0."""
     insecure: bool = False
     """Allow binding a non-loopback address without authentication."""
     tls_cert: Path | None = None
@@ -87,6 +89,15 @@ class Settings:
             else:
                 args += [flag.name, str(value)]
         return args
+
+    @property
+    def approvals(self) -> int:
+        """The approvals a version needs: as set, else one reviewer when people sign in with tokens."""
+        if self.required_approvals is not None:
+            if self.required_approvals < 0:
+                raise ConfigError(f"--required-approvals must be 0 or more, got {self.required_approvals}")
+            return self.required_approvals
+        return 1 if self.auth_file is not None or self.tokens else 0
 
     def secret_env(self) -> dict[str, str]:
         """Environment variables that carry the settings to_args leaves out."""
@@ -142,6 +153,13 @@ FLAGS: tuple[Flag, ...] = (
     Flag("metrics_port", "--metrics-port", "serve Prometheus metrics on this port (path /metrics)", int),
     Flag("auth_file", "--auth-file", "bearer tokens and roles", Path, "ORDERROUTE_AUTH_FILE"),
     Flag("tokens", "", "the token document itself", str, "ORDERROUTE_TOKENS"),
+    Flag(
+        "required_approvals",
+        "--required-approvals",
+        "reviewers who must approve a version before it goes live (default 1 with tokens, 0 without)",
+        int,
+        "ORDERROUTE_REQUIRED_APPROVALS",
+    ),
     Flag("insecure", "--insecure", "allow a non-loopback --host without authentication", _flag_value),
     Flag(
         "tls_cert",

@@ -87,6 +87,7 @@ def build_app(settings: Settings, load: bool = True) -> App:
         metrics_port=settings.metrics_port,
         metrics_host=settings.host,
         check=shared_checker(),  # a rule set that hangs or crashes the engine costs a refused publish
+        required_approvals=settings.approvals,
     )
     app = App(
         **{name: getattr(services, name) for name in Services.__dataclass_fields__},

@@ -20,12 +20,15 @@ from importlib import resources
 import rules
 from rules import CheckResult, CompiledRuleSet, RulesError, RuleSetDiff, RuleSetInvalid
 from service.app.clock import Clock
+from service.app.reviews import ReviewState, require_approved, review_state
 from service.errors import FailedPrecondition, InvalidArgument, NotFound, StorageUnavailable, shown
-from service.storage import AuditRecord, RuleSetStore, VersionRecord
+from service.storage import AuditRecord, ReviewRecord, RuleSetStore, VersionRecord
 
 log = logging.getLogger(__name__)
 
 EXAMPLES = ("fulfilment.yaml",)
+AUDIT_LOOKBACK = 10_000
+"""Audit entries read to tell whether a version was active before (a rollback needs no new review)."""
 Checker = Callable[[str, str], CheckResult]
 
 
@@ -63,8 +66,12 @@ class Summary:
 
 
 class RuleSetCatalog:
-    def __init__(self, store: RuleSetStore, clock: Clock, check: Checker = rules.check) -> None:
+    def __init__(
+        self, store: RuleSetStore, clock: Clock, check: Checker = rules.check, required_approvals: int = 0
+    ) -> None:
         self._store = store
+        self.required_approvals = required_approvals
+        """Approvals a version needs before it is activated or put in an experiment (0: none)."""
         self._clock = clock
         self._check = check
         """How sources are checked: in process, or isolated in a child (service.app.isolated_check)."""
@@ -155,7 +162,10 @@ class RuleSetCatalog:
         for example in EXAMPLES:
             source = resources.files("rules").joinpath("examples", example).read_text()
             published = self.publish(source, f"rules/examples/{example}", actor, "example rule set")
-            self.activate(published.record.name, published.record.version, actor, "seeded on first start")
+            bypass = "the example, seeded on an empty store" if self.required_approvals else ""
+            self.activate(
+                published.record.name, published.record.version, actor, "seeded on first start", bypass=bypass
+            )
 
     # ------------------------------------------------------------ authoring
 
@@ -199,6 +209,7 @@ class RuleSetCatalog:
         for_experiment: str = "",
         expected_active: int = 0,
         request_id: str = "",
+        bypass: str = "",
     ) -> Activated:
         """Makes `version` active; `for_experiment` names the experiment whose promotion this completes.
         The same `request_id` again within a day gets what the first call answered, writing nothing.
@@ -209,9 +220,11 @@ class RuleSetCatalog:
         if version <= 0:
             raise InvalidArgument("version", "must be a published version number (1 or more)")
         compiled = self.compiled(name, version)
+        if not for_experiment and not bypass:  # a promotion's candidate was approved to start its experiment
+            self.require_approved(name, version)
         with self._write_lock:
             record, changed = self._store.activate(
-                name, version, actor, reason, self._clock(), for_experiment, expected_active, request_id
+                name, version, actor, reason, self._clock(), for_experiment, expected_active, request_id, bypass
             )
             if record.version == version:
                 self._active[name] = compiled
@@ -225,6 +238,40 @@ class RuleSetCatalog:
                 reason,
             )
         return Activated(name, record.version, record.previous_version, record.actor, record.reason, record.at, changed)
+
+    # ------------------------------------------------------------ reviews
+
+    def review(self, name: str, version: int, reviewer: str, approved: bool, comment: str) -> list[ReviewRecord]:
+        """Records an approval or rejection; the version's author may not review it (FailedPrecondition)."""
+        if version <= 0:
+            raise InvalidArgument("version", "must be a published version number (1 or more)")
+        if not approved and not comment.strip():
+            raise InvalidArgument("comment", "is required when rejecting: say what the author should change")
+        record = self._store.get_version(name, version)
+        if record.author == reviewer:
+            raise FailedPrecondition(
+                f"{reviewer} published version {version} of {shown(name)}; another reviewer must review it",
+                "AUTHOR_CANNOT_REVIEW",
+            )
+        return self._store.review(name, version, ReviewRecord(reviewer, approved, comment, self._clock()))
+
+    def reviews(self, name: str) -> dict[int, list[ReviewRecord]]:
+        return self._store.reviews(name)
+
+    def require_approved(self, name: str, version: int) -> None:
+        """Raises NotApproved unless the version has the approvals required (and no rejection), or it was
+        active before: a rollback must not wait for a review."""
+        if self.required_approvals <= 0:  # as before reviews existed: nothing is held back
+            return
+        reviews = self._store.reviews(name).get(version, [])
+        if review_state(reviews, self.required_approvals) is ReviewState.APPROVED:
+            return
+        if self._was_active(name, version):
+            return
+        require_approved(name, version, reviews, self.required_approvals)
+
+    def _was_active(self, name: str, version: int) -> bool:
+        return any(e.action == "activate" and e.version == version for e in self._store.audit(name, AUDIT_LOOKBACK))
 
     # ------------------------------------------------------------ reading
 

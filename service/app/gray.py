@@ -92,11 +92,17 @@ class GrayReleases:
         request_id: str = "",
         declared: Sequence[MetricSpec] = (),
         declared_limits: Mapping[str, float] | None = None,
+        bypass: str = "",
     ) -> Experiment:
-        """A new running experiment; the same `request_id` again returns the one it created."""
+        """A new running experiment; the same `request_id` again returns the one it created. The candidate
+        needs the approvals required, unless an admin gives a reason to `bypass` them (audited)."""
         holder = self._settled_holder(rule_set)
         baseline = self._catalog.active(rule_set)
         self._catalog.compiled(rule_set, candidate_version)  # NotFound, or a version that cannot run, first
+        if bypass:
+            reason = f"{reason} (approvals bypassed: {bypass})"
+        else:
+            self._catalog.require_approved(rule_set, candidate_version)
         experiment_id = self._store.next_id()
         experiment = new_experiment(
             id=experiment_id,

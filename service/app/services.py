@@ -48,8 +48,9 @@ def assemble(
     metrics_host: str = "127.0.0.1",
     clock: Clock = utc_now,
     check: Checker = rules.check,
+    required_approvals: int = 0,
 ) -> Services:
-    catalog = RuleSetCatalog(rule_sets, clock, check)
+    catalog = RuleSetCatalog(rule_sets, clock, check, required_approvals)
     gray = GrayReleases(experiments, catalog, clock)
     supervisor = Supervisor(gray, supervise_seconds)
     # The gauges are read only at collection time, so they may name the decision log made below.

@@ -34,6 +34,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "orderroute rules activate fulfilment v3 --reason 'reviewed by ana'",
         "orderroute rules activate fulfilment 2 --reason 'roll back: exceptions up'",
     ),
+    "rules review": (
+        "orderroute rules review fulfilment v3 --approve --comment 'checked the express threshold'",
+        "orderroute rules review fulfilment v3 --reject --comment 'test case 4 still expects 3 repeats'",
+    ),
     "rules list": ("orderroute rules list", "orderroute rules list --json"),
     "rules show": ("orderroute rules show fulfilment", "orderroute rules show fulfilment --version v2 --source"),
     "rules diff": ("orderroute rules diff fulfilment v2 v3",),

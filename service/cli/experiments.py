@@ -86,6 +86,7 @@ def register(sub: Any) -> None:
     )
     c.add_argument("--reason", required=True)
     c.add_argument("--actor", default=None)
+    c.add_argument("--bypass", default="", metavar="WHY", help="admins: start with a candidate not yet approved")
     c.set_defaults(run=_start)
 
     c = remote(x.add_parser("ramp", help="change the candidate's share"))
@@ -141,6 +142,7 @@ def _start(args: argparse.Namespace) -> int:
             min_duration_seconds=args.min_duration,
             maturity_seconds=duration_pairs(args.maturity, "maturity"),
             metrics=declared,
+            bypass_reason=args.bypass,
             actor=user(args.actor),
             reason=args.reason,
             request_id=str(uuid.uuid4()),

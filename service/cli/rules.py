@@ -46,7 +46,18 @@ def register(sub: Any) -> None:
     c.add_argument("version", type=version_number, help="3 or v3")
     c.add_argument("--reason", required=True)
     c.add_argument("--actor", default=None, help="default: your user name")
+    c.add_argument("--bypass", default="", metavar="WHY", help="admins: activate without the approvals required")
     c.set_defaults(run=_activate)
+
+    c = remote(r.add_parser("review", help="approve or reject a version (not your own)"))
+    c.add_argument("name")
+    c.add_argument("version", type=version_number, help="3 or v3")
+    verdict = c.add_mutually_exclusive_group(required=True)
+    verdict.add_argument("--approve", action="store_true")
+    verdict.add_argument("--reject", action="store_true")
+    c.add_argument("--comment", default="", help="required with --reject: what the author should change")
+    c.add_argument("--actor", default=None, help="default: your user name")
+    c.set_defaults(run=_review)
 
     remote(r.add_parser("list", help="rule sets and versions")).set_defaults(run=_list)
 
@@ -181,13 +192,47 @@ def _activate(args: argparse.Namespace) -> int:
     reply = _rules_call(
         args,
         "ActivateRuleSet",
-        pb.ActivateRuleSetRequest(name=args.name, version=args.version, reason=args.reason, actor=user(args.actor)),
+        pb.ActivateRuleSetRequest(
+            name=args.name, version=args.version, reason=args.reason, actor=user(args.actor), bypass_reason=args.bypass
+        ),
     )
     if args.json:
         return print_message(reply)
     a = reply.activation
     print(f"{a.name}: version {a.version} is active (was {a.previous_version or 'none'}), by {a.actor}: {a.reason}")
     return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    request = pb.ReviewRuleSetRequest(
+        name=args.name, version=args.version, approve=args.approve, comment=args.comment, actor=user(args.actor)
+    )
+    reply = _rules_call(args, "ReviewRuleSet", request)
+    if args.json:
+        return print_message(reply)
+    v = reply.version
+    print(f"{v.name} version {v.version}: {review_text(v)}")
+    return 0
+
+
+REVIEW_STATES = {
+    pb.REVIEW_STATE_PENDING: "pending",
+    pb.REVIEW_STATE_APPROVED: "approved",
+    pb.REVIEW_STATE_REJECTED: "rejected",
+    pb.REVIEW_STATE_NOT_REQUIRED: "no review required",
+}
+
+
+def review_text(v: pb.RuleSetVersion) -> str:
+    """ "approved (1 of 1: rita)", "pending (0 of 1)", "rejected by rita: threshold too low"."""
+    state = REVIEW_STATES.get(v.review_state, "-")
+    latest = {r.reviewer: r for r in v.reviews}
+    if v.review_state == pb.REVIEW_STATE_REJECTED:
+        return "rejected by " + ", ".join(f"{r.reviewer}: {r.comment}" for r in latest.values() if not r.approved)
+    approvers = [r.reviewer for r in latest.values() if r.approved]
+    if not v.approvals_required:
+        return state + (f" (approved by {', '.join(approvers)})" if approvers else "")
+    return f"{state} ({len(approvers)} of {v.approvals_required}{': ' + ', '.join(approvers) if approvers else ''})"
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -202,12 +247,13 @@ def _list(args: argparse.Namespace) -> int:
             v.author,
             time_text(v.published_at),
             str(v.rule_count),
+            review_text(v),
             v.comment,
         ]
         for s in reply.rule_sets
         for v in s.versions
     ]
-    print_table(["RULE SET", "VERSION", "ACTIVE", "AUTHOR", "PUBLISHED", "RULES", "COMMENT"], rows)
+    print_table(["RULE SET", "VERSION", "ACTIVE", "AUTHOR", "PUBLISHED", "RULES", "REVIEW", "COMMENT"], rows)
     return 0
 
 
@@ -219,6 +265,7 @@ def _show(args: argparse.Namespace) -> int:
     if not args.source:
         print(f"# {v.name} version {v.version}{' (active)' if v.active else ''}, {v.content_hash}")
         print(f"# published {time_text(v.published_at)} by {v.author}: {v.comment}")
+        print(f"# review: {review_text(v)}")
     print(v.source, end="" if v.source.endswith("\n") else "\n")
     return 0
 

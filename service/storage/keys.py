@@ -14,7 +14,8 @@ spread over every node.
     orderroute:{rs:NAME}:meta                   HASH version -> JSON (hash, author, comment, time, rule count)
     orderroute:{rs:NAME}:source                 HASH version -> YAML source (immutable once written)
     orderroute:{rs:NAME}:active                 HASH version, previous, actor, reason, at
-    orderroute:{rs:NAME}:audit                  STREAM of publish / activate entries
+    orderroute:{rs:NAME}:audit                  STREAM of publish / activate / approve / reject entries
+    orderroute:{rs:NAME}:reviews                HASH version -> JSON list of reviews, oldest first
     orderroute:{rs:NAME}:experiment             STRING id of the experiment holding the rule set (the claim)
     orderroute:{rs:NAME}:start:REQUEST_ID       STRING experiment a start request created (expires)
     orderroute:{rs:NAME}:change:REQUEST_ID      STRING JSON {id, action, after}: what a change request did (expires)

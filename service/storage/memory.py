@@ -32,7 +32,7 @@ from service.storage.codec import (
     time_to_ms,
 )
 from service.storage.ports import RuleSetHeld, active_moved, reused_request
-from service.storage.records import ActiveRecord, AuditRecord, Claim, DecisionRecord, VersionRecord
+from service.storage.records import ActiveRecord, AuditRecord, Claim, DecisionRecord, ReviewRecord, VersionRecord
 
 _HOLDS = frozenset({State.RUNNING, State.PAUSED, State.PROMOTED})
 """States in which an experiment keeps its rule set (promoted: until its candidate is active)."""
@@ -51,6 +51,7 @@ class _RuleSet:
     start_requests: dict[str, str] = field(default_factory=dict)
     change_requests: dict[str, str] = field(default_factory=dict)
     """request id -> codec.change_record of what it did."""
+    reviews: dict[int, list[ReviewRecord]] = field(default_factory=dict)
     requests: dict[str, tuple[str, object]] = field(default_factory=dict)
     """Publish or activation request id -> (what it asked, what it answered); kept, not expired."""
 
@@ -178,6 +179,7 @@ class MemoryRuleSetStore:
         for_experiment: str = "",
         expected_active: int = 0,
         request_id: str = "",
+        bypass: str = "",
     ) -> tuple[ActiveRecord, bool]:
         with self._db.lock:
             rs = self._rule_set(name)
@@ -188,6 +190,8 @@ class MemoryRuleSetStore:
                     raise reused_request(request_id, f"activation of version {version}", name)
                 return answer, False  # type: ignore[return-value]
             record, changed = self._activate(rs, name, version, actor, reason, now, for_experiment, expected_active)
+            if changed and bypass:
+                rs.audit[-1] = replace(rs.audit[-1], bypass=bypass)
             if request_id and (changed or not for_experiment):
                 rs.requests[request_id] = (asked, record)
             return record, changed
@@ -221,6 +225,21 @@ class MemoryRuleSetStore:
             rs.audit.append(AuditRecord("activate", name, version, actor, reason, rs.active.at, previous))
             rs.holder = None
             return rs.active, True
+
+    def review(self, name: str, version: int, review: ReviewRecord) -> list[ReviewRecord]:
+        with self._db.lock:
+            rs = self._rule_set(name)
+            if version not in rs.versions:
+                raise NotFound(f"rule set {shown(name)} has no version {version}", NotFound.VERSION)
+            stored = replace(review, at=_stored_time(review.at))
+            rs.reviews.setdefault(version, []).append(stored)
+            action = "approve" if review.approved else "reject"
+            rs.audit.append(AuditRecord(action, name, version, review.reviewer, review.comment, stored.at))
+            return list(rs.reviews[version])
+
+    def reviews(self, name: str) -> dict[int, list[ReviewRecord]]:
+        with self._db.lock:
+            return {v: list(r) for v, r in self._db.rule_sets.get(name, _RuleSet()).reviews.items()}
 
     def audit(self, name: str, limit: int, before: str = "") -> list[AuditRecord]:
         with self._db.lock:

@@ -16,7 +16,7 @@ from typing import Protocol
 from experiments import Arm, ArmData, Experiment, Transition
 from experiments.running import Bounds
 from service.errors import Conflict, FailedPrecondition, InvalidArgument, shown
-from service.storage.records import ActiveRecord, AuditRecord, Claim, DecisionRecord, VersionRecord
+from service.storage.records import ActiveRecord, AuditRecord, Claim, DecisionRecord, ReviewRecord, VersionRecord
 
 
 class RuleSetHeld(FailedPrecondition):
@@ -86,8 +86,10 @@ class RuleSetStore(Protocol):
         for_experiment: str = "",
         expected_active: int = 0,
         request_id: str = "",
+        bypass: str = "",
     ) -> tuple[ActiveRecord, bool]:
         """Points the rule set at `version`; returns (the active record, whether this call changed it).
+        `bypass` (why the approvals required were skipped) goes into the audit entry.
 
         With a `request_id` seen within a day, nothing is written and the record that request answered
         comes back with False (InvalidArgument if it was another request).
@@ -104,6 +106,15 @@ class RuleSetStore(Protocol):
 
     def audit(self, name: str, limit: int, before: str = "") -> list[AuditRecord]:
         """Newest first, at most `limit`; with `before` (an entry_id), the entries older than that one."""
+        ...
+
+    def review(self, name: str, version: int, review: ReviewRecord) -> list[ReviewRecord]:
+        """Adds a review of an existing version (NotFound otherwise) and its audit entry; returns the
+        version's reviews, oldest first."""
+        ...
+
+    def reviews(self, name: str) -> dict[int, list[ReviewRecord]]:
+        """Version -> its reviews, oldest first (versions without any are left out)."""
         ...
 
 

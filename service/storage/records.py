@@ -43,6 +43,18 @@ class AuditRecord:
     content_hash: str = ""
     entry_id: str = ""
     """Where the entry is in its log (a Redis stream id): what `audit(before=...)` continues from."""
+    bypass: str = ""
+    """For an activation: why an admin activated a version without the approvals required."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRecord:
+    """One reviewer's approval or rejection of one version."""
+
+    reviewer: str
+    approved: bool
+    comment: str
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from service.storage.changes import announce
 from service.storage.codec import text, time_from_stored, time_to_ms
 from service.storage.connection import RedisClient, run
 from service.storage.ports import RuleSetHeld, active_moved, reused_request
-from service.storage.records import ActiveRecord, AuditRecord, VersionRecord
+from service.storage.records import ActiveRecord, AuditRecord, ReviewRecord, VersionRecord
 
 REQUEST_SECONDS = 86_400
 """How long a request id is remembered: a retry within a day gets the first answer."""
@@ -61,7 +61,7 @@ return {v, created}
 )
 
 # KEYS: meta, active, audit, claim, request. ARGV: version, actor, reason, at, for_experiment,
-# expected active version, request id.
+# expected active version, request id, why approvals were bypassed ("" when not).
 # Returns {1, previous}: activated; {0, 0}: the promotion completed before, or the version is active
 # already; {-1, 0}: no such version; {-2, holder}: an experiment holds the rule set; {-3, active}: not
 # the version the caller saw; {-4, 0}: the request id was used for another request; {2, first answer}:
@@ -94,13 +94,29 @@ if ARGV[6] ~= '0' and previous ~= ARGV[6] then return {-3, previous} end  -- not
 if ARGV[5] == '' and previous == ARGV[1] then remember() return {0, 0} end  -- active already: nothing to write
 redis.call('HSET', KEYS[2], 'version', ARGV[1], 'previous', previous, 'actor', ARGV[2], 'reason', ARGV[3],
            'at', ARGV[4])
-redis.call('XADD', KEYS[3], '*', 'action', 'activate', 'version', ARGV[1], 'actor', ARGV[2],
-           'reason', ARGV[3], 'at', ARGV[4], 'previous_version', previous)
+local entry = {'action', 'activate', 'version', ARGV[1], 'actor', ARGV[2], 'reason', ARGV[3], 'at', ARGV[4],
+               'previous_version', previous}
+if ARGV[8] ~= '' then table.insert(entry, 'bypass') table.insert(entry, ARGV[8]) end
+redis.call('XADD', KEYS[3], '*', unpack(entry))
 if holder then redis.call('DEL', KEYS[4]) end
 remember()
 return {1, tonumber(previous)}
 """
 )
+
+
+# KEYS: meta, reviews, audit. ARGV: version, the review as JSON, approve|reject, reviewer, comment, at.
+# Returns the version's reviews as JSON, or nil when there is no such version.
+_REVIEW = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return nil end
+local reviews = cjson.decode(redis.call('HGET', KEYS[2], ARGV[1]) or '[]')
+table.insert(reviews, cjson.decode(ARGV[2]))
+local stored = cjson.encode(reviews)
+redis.call('HSET', KEYS[2], ARGV[1], stored)
+redis.call('XADD', KEYS[3], '*', 'action', ARGV[3], 'version', ARGV[1], 'actor', ARGV[4], 'reason', ARGV[5],
+           'at', ARGV[6])
+return stored
+"""
 
 
 class RedisRuleSetStore:
@@ -109,6 +125,7 @@ class RedisRuleSetStore:
         self._redis = client
         self._publish: Callable[..., Any] = client.register_script(_PUBLISH)
         self._activate: Callable[..., Any] = client.register_script(_ACTIVATE)
+        self._review: Callable[..., Any] = client.register_script(_REVIEW)
 
     def publish(
         self,
@@ -174,10 +191,12 @@ class RedisRuleSetStore:
         for_experiment: str = "",
         expected_active: int = 0,
         request_id: str = "",
+        bypass: str = "",
     ) -> tuple[ActiveRecord, bool]:
         script_keys = [keys.rule_set(name, p) for p in ("meta", "active", "audit", "experiment")]
         script_keys.append(keys.rule_set_request(name, request_id))
-        args = [str(version), actor, reason, str(time_to_ms(now)), for_experiment, str(expected_active), request_id]
+        at = str(time_to_ms(now))
+        args = [str(version), actor, reason, at, for_experiment, str(expected_active), request_id, bypass]
         status, detail = run(self._redis, lambda: self._activate(keys=script_keys, args=args))
         status = int(status)
         if status == 2:
@@ -217,9 +236,31 @@ class RedisRuleSetStore:
                     previous_version=int(f.get("previous_version", 0)),
                     content_hash=f.get("content_hash", ""),
                     entry_id=text(entry_id),
+                    bypass=f.get("bypass", ""),
                 )
             )
         return out
+
+    def review(self, name: str, version: int, review: ReviewRecord) -> list[ReviewRecord]:
+        script_keys = [keys.rule_set(name, p) for p in ("meta", "reviews", "audit")]
+        # The time as text: cjson would write a number with 14 significant digits.
+        stored = json.dumps([review.reviewer, review.approved, review.comment, str(time_to_ms(review.at))])
+        args = [str(version), stored, "approve" if review.approved else "reject", review.reviewer, review.comment]
+        raw = run(self._redis, lambda: self._review(keys=script_keys, args=[*args, str(time_to_ms(review.at))]))
+        if raw is None:
+            raise NotFound(f"rule set {shown(name)} has no version {version}", NotFound.VERSION)
+        return _reviews(raw)
+
+    def reviews(self, name: str) -> dict[int, list[ReviewRecord]]:
+        raw: dict[Any, Any] = run(self._redis, lambda: self._redis.hgetall(keys.rule_set(name, "reviews")))
+        return {int(text(v)): _reviews(r) for v, r in raw.items()}
+
+
+def _reviews(raw: bytes | str) -> list[ReviewRecord]:
+    return [
+        ReviewRecord(reviewer, bool(approved), comment, time_from_stored(at))
+        for reviewer, approved, comment, at in json.loads(raw)
+    ]
 
 
 def _active_record(f: dict[str, str]) -> ActiveRecord:

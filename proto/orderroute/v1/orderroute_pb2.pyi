@@ -79,6 +79,14 @@ class Severity(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SEVERITY_ERROR: _ClassVar[Severity]
     SEVERITY_WARNING: _ClassVar[Severity]
 
+class ReviewState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REVIEW_STATE_UNSPECIFIED: _ClassVar[ReviewState]
+    REVIEW_STATE_PENDING: _ClassVar[ReviewState]
+    REVIEW_STATE_APPROVED: _ClassVar[ReviewState]
+    REVIEW_STATE_REJECTED: _ClassVar[ReviewState]
+    REVIEW_STATE_NOT_REQUIRED: _ClassVar[ReviewState]
+
 class ExperimentState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     EXPERIMENT_STATE_UNSPECIFIED: _ClassVar[ExperimentState]
@@ -149,6 +157,11 @@ ARM_CANDIDATE: Arm
 SEVERITY_UNSPECIFIED: Severity
 SEVERITY_ERROR: Severity
 SEVERITY_WARNING: Severity
+REVIEW_STATE_UNSPECIFIED: ReviewState
+REVIEW_STATE_PENDING: ReviewState
+REVIEW_STATE_APPROVED: ReviewState
+REVIEW_STATE_REJECTED: ReviewState
+REVIEW_STATE_NOT_REQUIRED: ReviewState
 EXPERIMENT_STATE_UNSPECIFIED: ExperimentState
 EXPERIMENT_STATE_RUNNING: ExperimentState
 EXPERIMENT_STATE_PAUSED: ExperimentState
@@ -474,8 +487,20 @@ class PublishRuleSetResponse(_message.Message):
     created: bool
     def __init__(self, version: _Optional[_Union[RuleSetVersion, _Mapping]] = ..., diagnostics: _Optional[_Iterable[_Union[Diagnostic, _Mapping]]] = ..., tests: _Optional[_Iterable[_Union[TestCaseResult, _Mapping]]] = ..., created: _Optional[bool] = ...) -> None: ...
 
+class VersionReview(_message.Message):
+    __slots__ = ("reviewer", "approved", "comment", "at")
+    REVIEWER_FIELD_NUMBER: _ClassVar[int]
+    APPROVED_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    reviewer: str
+    approved: bool
+    comment: str
+    at: _timestamp_pb2.Timestamp
+    def __init__(self, reviewer: _Optional[str] = ..., approved: _Optional[bool] = ..., comment: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class RuleSetVersion(_message.Message):
-    __slots__ = ("name", "version", "content_hash", "source", "author", "comment", "published_at", "active", "rule_count")
+    __slots__ = ("name", "version", "content_hash", "source", "author", "comment", "published_at", "active", "rule_count", "review_state", "reviews", "approvals_required")
     NAME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     CONTENT_HASH_FIELD_NUMBER: _ClassVar[int]
@@ -485,6 +510,9 @@ class RuleSetVersion(_message.Message):
     PUBLISHED_AT_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
     RULE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    REVIEW_STATE_FIELD_NUMBER: _ClassVar[int]
+    REVIEWS_FIELD_NUMBER: _ClassVar[int]
+    APPROVALS_REQUIRED_FIELD_NUMBER: _ClassVar[int]
     name: str
     version: int
     content_hash: str
@@ -494,7 +522,10 @@ class RuleSetVersion(_message.Message):
     published_at: _timestamp_pb2.Timestamp
     active: bool
     rule_count: int
-    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., content_hash: _Optional[str] = ..., source: _Optional[str] = ..., author: _Optional[str] = ..., comment: _Optional[str] = ..., published_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., active: _Optional[bool] = ..., rule_count: _Optional[int] = ...) -> None: ...
+    review_state: ReviewState
+    reviews: _containers.RepeatedCompositeFieldContainer[VersionReview]
+    approvals_required: int
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., content_hash: _Optional[str] = ..., source: _Optional[str] = ..., author: _Optional[str] = ..., comment: _Optional[str] = ..., published_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., active: _Optional[bool] = ..., rule_count: _Optional[int] = ..., review_state: _Optional[_Union[ReviewState, str]] = ..., reviews: _Optional[_Iterable[_Union[VersionReview, _Mapping]]] = ..., approvals_required: _Optional[int] = ...) -> None: ...
 
 class GetRuleSetRequest(_message.Message):
     __slots__ = ("name", "version")
@@ -557,20 +588,42 @@ class ListRuleSetVersionsResponse(_message.Message):
     def __init__(self, versions: _Optional[_Iterable[_Union[RuleSetVersion, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ActivateRuleSetRequest(_message.Message):
-    __slots__ = ("name", "version", "reason", "actor", "expected_active_version", "request_id")
+    __slots__ = ("name", "version", "reason", "actor", "expected_active_version", "request_id", "bypass_reason")
     NAME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_ACTIVE_VERSION_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    BYPASS_REASON_FIELD_NUMBER: _ClassVar[int]
     name: str
     version: int
     reason: str
     actor: str
     expected_active_version: int
     request_id: str
-    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ..., expected_active_version: _Optional[int] = ..., request_id: _Optional[str] = ...) -> None: ...
+    bypass_reason: str
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ..., expected_active_version: _Optional[int] = ..., request_id: _Optional[str] = ..., bypass_reason: _Optional[str] = ...) -> None: ...
+
+class ReviewRuleSetRequest(_message.Message):
+    __slots__ = ("name", "version", "approve", "comment", "actor")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    APPROVE_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    version: int
+    approve: bool
+    comment: str
+    actor: str
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., approve: _Optional[bool] = ..., comment: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class ReviewRuleSetResponse(_message.Message):
+    __slots__ = ("version",)
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    version: RuleSetVersion
+    def __init__(self, version: _Optional[_Union[RuleSetVersion, _Mapping]] = ...) -> None: ...
 
 class Activation(_message.Message):
     __slots__ = ("name", "version", "previous_version", "actor", "reason", "at")
@@ -627,7 +680,7 @@ class GetAuditLogRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class AuditEntry(_message.Message):
-    __slots__ = ("action", "name", "version", "actor", "reason", "at", "previous_version", "content_hash")
+    __slots__ = ("action", "name", "version", "actor", "reason", "at", "previous_version", "content_hash", "bypass_reason")
     ACTION_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -636,6 +689,7 @@ class AuditEntry(_message.Message):
     AT_FIELD_NUMBER: _ClassVar[int]
     PREVIOUS_VERSION_FIELD_NUMBER: _ClassVar[int]
     CONTENT_HASH_FIELD_NUMBER: _ClassVar[int]
+    BYPASS_REASON_FIELD_NUMBER: _ClassVar[int]
     action: str
     name: str
     version: int
@@ -644,7 +698,8 @@ class AuditEntry(_message.Message):
     at: _timestamp_pb2.Timestamp
     previous_version: int
     content_hash: str
-    def __init__(self, action: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[int] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., previous_version: _Optional[int] = ..., content_hash: _Optional[str] = ...) -> None: ...
+    bypass_reason: str
+    def __init__(self, action: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[int] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., previous_version: _Optional[int] = ..., content_hash: _Optional[str] = ..., bypass_reason: _Optional[str] = ...) -> None: ...
 
 class GetAuditLogResponse(_message.Message):
     __slots__ = ("entries", "next_page_token")
@@ -748,7 +803,7 @@ class ExperimentTransition(_message.Message):
     def __init__(self, action: _Optional[str] = ..., from_state: _Optional[_Union[ExperimentState, str]] = ..., to_state: _Optional[_Union[ExperimentState, str]] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., traffic_bp: _Optional[int] = ..., results_json: _Optional[str] = ...) -> None: ...
 
 class StartExperimentRequest(_message.Message):
-    __slots__ = ("rule_set", "candidate_version", "traffic_bp", "unit", "primary_metric", "guardrails", "min_samples", "min_duration_seconds", "actor", "reason", "salt", "request_id", "maturity_seconds", "metrics")
+    __slots__ = ("rule_set", "candidate_version", "traffic_bp", "unit", "primary_metric", "guardrails", "min_samples", "min_duration_seconds", "actor", "reason", "salt", "request_id", "maturity_seconds", "metrics", "bypass_reason")
     class MaturitySecondsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -770,6 +825,7 @@ class StartExperimentRequest(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     MATURITY_SECONDS_FIELD_NUMBER: _ClassVar[int]
     METRICS_FIELD_NUMBER: _ClassVar[int]
+    BYPASS_REASON_FIELD_NUMBER: _ClassVar[int]
     rule_set: str
     candidate_version: int
     traffic_bp: int
@@ -784,7 +840,8 @@ class StartExperimentRequest(_message.Message):
     request_id: str
     maturity_seconds: _containers.ScalarMap[str, int]
     metrics: _containers.RepeatedCompositeFieldContainer[MetricDefinition]
-    def __init__(self, rule_set: _Optional[str] = ..., candidate_version: _Optional[int] = ..., traffic_bp: _Optional[int] = ..., unit: _Optional[_Union[AssignmentUnit, str]] = ..., primary_metric: _Optional[str] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailSpec, _Mapping]]] = ..., min_samples: _Optional[int] = ..., min_duration_seconds: _Optional[int] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., salt: _Optional[str] = ..., request_id: _Optional[str] = ..., maturity_seconds: _Optional[_Mapping[str, int]] = ..., metrics: _Optional[_Iterable[_Union[MetricDefinition, _Mapping]]] = ...) -> None: ...
+    bypass_reason: str
+    def __init__(self, rule_set: _Optional[str] = ..., candidate_version: _Optional[int] = ..., traffic_bp: _Optional[int] = ..., unit: _Optional[_Union[AssignmentUnit, str]] = ..., primary_metric: _Optional[str] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailSpec, _Mapping]]] = ..., min_samples: _Optional[int] = ..., min_duration_seconds: _Optional[int] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., salt: _Optional[str] = ..., request_id: _Optional[str] = ..., maturity_seconds: _Optional[_Mapping[str, int]] = ..., metrics: _Optional[_Iterable[_Union[MetricDefinition, _Mapping]]] = ..., bypass_reason: _Optional[str] = ...) -> None: ...
 
 class StartExperimentResponse(_message.Message):
     __slots__ = ("experiment",)

@@ -278,6 +278,11 @@ class RuleSetServiceStub:
                 request_serializer=orderroute_dot_v1_dot_orderroute__pb2.ActivateRuleSetRequest.SerializeToString,
                 response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ActivateRuleSetResponse.FromString,
                 _registered_method=True)
+        self.ReviewRuleSet = channel.unary_unary(
+                '/orderroute.v1.RuleSetService/ReviewRuleSet',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.ReviewRuleSetRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ReviewRuleSetResponse.FromString,
+                _registered_method=True)
         self.DiffRuleSets = channel.unary_unary(
                 '/orderroute.v1.RuleSetService/DiffRuleSets',
                 request_serializer=orderroute_dot_v1_dot_orderroute__pb2.DiffRuleSetsRequest.SerializeToString,
@@ -338,6 +343,14 @@ class RuleSetServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReviewRuleSet(self, request, context):
+        """Approves or rejects a version (role reviewer or admin; never the version's author). When the server
+        requires approvals, only an approved version can be activated or put in an experiment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DiffRuleSets(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -383,6 +396,11 @@ def add_RuleSetServiceServicer_to_server(servicer, server):
                     servicer.ActivateRuleSet,
                     request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ActivateRuleSetRequest.FromString,
                     response_serializer=orderroute_dot_v1_dot_orderroute__pb2.ActivateRuleSetResponse.SerializeToString,
+            ),
+            'ReviewRuleSet': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReviewRuleSet,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ReviewRuleSetRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.ReviewRuleSetResponse.SerializeToString,
             ),
             'DiffRuleSets': grpc.unary_unary_rpc_method_handler(
                     servicer.DiffRuleSets,
@@ -560,6 +578,33 @@ class RuleSetService:
             '/orderroute.v1.RuleSetService/ActivateRuleSet',
             orderroute_dot_v1_dot_orderroute__pb2.ActivateRuleSetRequest.SerializeToString,
             orderroute_dot_v1_dot_orderroute__pb2.ActivateRuleSetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReviewRuleSet(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.RuleSetService/ReviewRuleSet',
+            orderroute_dot_v1_dot_orderroute__pb2.ReviewRuleSetRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.ReviewRuleSetResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -162,6 +162,10 @@ class RuleSetServiceStub:
     """Makes a version the one every order gets; activating an older version is
     a rollback.
     """
+    ReviewRuleSet: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.ReviewRuleSetRequest, _orderroute_pb2.ReviewRuleSetResponse]
+    """Approves or rejects a version (role reviewer or admin; never the version's author). When the server
+    requires approvals, only an approved version can be activated or put in an experiment.
+    """
     DiffRuleSets: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.DiffRuleSetsRequest, _orderroute_pb2.DiffRuleSetsResponse]
     GetAuditLog: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.GetAuditLogRequest, _orderroute_pb2.GetAuditLogResponse]
     """Publish and activation history, newest first."""
@@ -186,6 +190,10 @@ class RuleSetServiceAsyncStub(RuleSetServiceStub):
     ActivateRuleSet: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.ActivateRuleSetRequest, _orderroute_pb2.ActivateRuleSetResponse]  # type: ignore[assignment]
     """Makes a version the one every order gets; activating an older version is
     a rollback.
+    """
+    ReviewRuleSet: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.ReviewRuleSetRequest, _orderroute_pb2.ReviewRuleSetResponse]  # type: ignore[assignment]
+    """Approves or rejects a version (role reviewer or admin; never the version's author). When the server
+    requires approvals, only an approved version can be activated or put in an experiment.
     """
     DiffRuleSets: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.DiffRuleSetsRequest, _orderroute_pb2.DiffRuleSetsResponse]  # type: ignore[assignment]
     GetAuditLog: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.GetAuditLogRequest, _orderroute_pb2.GetAuditLogResponse]  # type: ignore[assignment]
@@ -244,6 +252,16 @@ class RuleSetServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_orderroute_pb2.ActivateRuleSetResponse, _abc.Awaitable[_orderroute_pb2.ActivateRuleSetResponse]]:
         """Makes a version the one every order gets; activating an older version is
         a rollback.
+        """
+
+    @_abc_1.abstractmethod
+    def ReviewRuleSet(
+        self,
+        request: _orderroute_pb2.ReviewRuleSetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.ReviewRuleSetResponse, _abc.Awaitable[_orderroute_pb2.ReviewRuleSetResponse]]:
+        """Approves or rejects a version (role reviewer or admin; never the version's author). When the server
+        requires approvals, only an approved version can be activated or put in an experiment.
         """
 
     @_abc_1.abstractmethod

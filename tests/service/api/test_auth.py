@@ -51,7 +51,9 @@ def serve(app: App, settings: Settings) -> tuple[grpc.Server, str]:
 
 @pytest.fixture
 def connect(app: App, redis_url: str) -> Iterator[Connect]:
-    server, target = serve(app, Settings(redis_url=redis_url, tokens=TOKENS))
+    settings = Settings(redis_url=redis_url, tokens=TOKENS)
+    app.catalog.required_approvals = settings.approvals  # as build_app would from these settings
+    server, target = serve(app, settings)
     channels: list[grpc.Channel] = []
 
     def open_one(token: str | None = None) -> grpc.Channel:
@@ -117,6 +119,8 @@ def test_roles_split_authoring_from_reviewing(connect: Connect) -> None:
     route = pb_grpc.RoutingServiceStub(author).Route
     assert code_of(lambda: route(pb.RouteRequest(order=ORDER))) is grpc.StatusCode.PERMISSION_DENIED
     assert publish(author).version.version == 2
+    approve = pb.ReviewRuleSetRequest(name="fulfilment", version=2, approve=True)
+    pb_grpc.RuleSetServiceStub(reviewer).ReviewRuleSet(approve)
     assert activate(reviewer, 2).activation.version == 2
     # Reading needs any valid token.
     assert pb_grpc.RuleSetServiceStub(author).ListRuleSets(pb.ListRuleSetsRequest()).rule_sets
@@ -125,13 +129,16 @@ def test_roles_split_authoring_from_reviewing(connect: Connect) -> None:
 def test_every_audit_entry_names_the_authenticated_caller(connect: Connect) -> None:
     published = publish(connect(AUTHOR), author="mallory")
     assert published.version.author == "alice (for mallory)"
+    approve = pb.ReviewRuleSetRequest(name="fulfilment", version=2, approve=True)
+    pb_grpc.RuleSetServiceStub(connect(REVIEWER)).ReviewRuleSet(approve)
     assert activate(connect(REVIEWER), 2).activation.actor == "rita"
     admin = connect(ADMIN)
     assert activate(admin, 1, actor="root").activation.actor == "root"
     entries = pb_grpc.RuleSetServiceStub(admin).GetAuditLog(pb.GetAuditLogRequest(name="fulfilment")).entries
-    assert [(e.action, e.actor) for e in entries[:3]] == [
+    assert [(e.action, e.actor) for e in entries[:4]] == [
         ("activate", "root"),
         ("activate", "rita"),
+        ("approve", "rita"),
         ("publish", "alice (for mallory)"),
     ]
 

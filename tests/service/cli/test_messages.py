@@ -294,3 +294,20 @@ def test_a_declaration_that_cannot_be_read_says_how_to_write_it(
     assert cli.main([*args, "--server", "127.0.0.1:1"]) == 1
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_reviews_from_the_cli(target: str, capsys: pytest.CaptureFixture[str]) -> None:
+    candidate = (EXAMPLES / "fulfilment-candidate.yaml").read_text()
+    with grpc.insecure_channel(target) as channel:
+        pb_grpc.RuleSetServiceStub(channel).PublishRuleSet(pb.PublishRuleSetRequest(source=candidate, author="ana"))
+    review = ["rules", "review", "fulfilment", "v2", "--server", target]
+    assert cli.main([*review, "--approve", "--actor", "ana"]) == 1
+    assert "ana published version 2 of 'fulfilment'; another reviewer must review it" in capsys.readouterr().err
+    assert cli.main([*review, "--reject", "--actor", "rita"]) == 1
+    assert capsys.readouterr().err == (
+        "error: INVALID_ARGUMENT: comment: is required when rejecting: say what the author should change\n"
+    )
+    assert cli.main([*review, "--reject", "--comment", "threshold too low", "--actor", "rita"]) == 0
+    assert capsys.readouterr().out == "fulfilment version 2: rejected by rita: threshold too low\n"
+    assert cli.main(["rules", "list", "--server", target]) == 0
+    assert "rejected by rita: threshold too low" in capsys.readouterr().out

@@ -76,7 +76,9 @@ def open_console(target: str) -> Iterator[RunningConsole]:
 @pytest.fixture
 def guarded_console(app: App, redis_url: str) -> Iterator[RunningConsole]:
     """The console of a service with tokens (tests.service.api.test_auth.TOKENS)."""
-    server, address = serve(app, Settings(redis_url=redis_url, tokens=TOKENS))
+    settings = Settings(redis_url=redis_url, tokens=TOKENS)
+    app.catalog.required_approvals = settings.approvals  # as build_app would from these settings
+    server, address = serve(app, settings)
     with grpc.insecure_channel(address) as channel:
         console = start_console(channel, "127.0.0.1", 0, ConsoleSettings(auth_enabled=True))
         yield console

@@ -23,6 +23,7 @@ def test_a_version_is_a_decision_table_with_its_rules_in_plain_words(open_consol
     browser = Browser(open_console.port)
     versions = browser.get("/rule-sets/fulfilment")
     assert '<a href="/rule-sets/fulfilment/versions/1">v1</a>' in versions.body and "active" in versions.body
+    assert "<td>no review required</td>" in versions.body  # no tokens: no approvals required
     page = browser.get("/rule-sets/fulfilment/versions/1")
     assert page.status == 200
     assert 'id="rule-repeat-customer-express"' in page.body and "at least 3" in page.body
@@ -58,6 +59,7 @@ def test_with_tokens_people_sign_in_and_see_who_they_are(guarded_console) -> Non
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie
     page = browser.get("/rule-sets")
     assert "alice <small>(author)</small>" in page.body
+    assert "<td>approved by" not in browser.get("/rule-sets/fulfilment").body  # the seeded example: no review
     assert "anyone who can open this page" not in page.body
 
 
