@@ -147,6 +147,14 @@ class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
             removed_rules=diff.removed_rules,
             changed_rules=diff.changed_rules,
             source_diff=diff.source_diff,
+            changes=[
+                pb.RuleChange(
+                    rule_id=c.rule_id,
+                    kind=str(c.kind),
+                    cells=[pb.CellChange(column=x.column, before=x.before, after=x.after) for x in c.cells],
+                )
+                for c in diff.changes
+            ],
         )
 
     @handled

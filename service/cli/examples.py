@@ -40,7 +40,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     ),
     "rules list": ("orderroute rules list", "orderroute rules list --json"),
     "rules show": ("orderroute rules show fulfilment", "orderroute rules show fulfilment --version v2 --source"),
-    "rules diff": ("orderroute rules diff fulfilment v2 v3",),
+    "rules diff": ("orderroute rules diff fulfilment v2 v3", "orderroute rules diff fulfilment v2 v3 --source"),
     "rules audit": ("orderroute rules audit fulfilment", "orderroute rules audit fulfilment --limit 200 --json"),
     "experiments start": (
         "orderroute experiments start --rule-set fulfilment --candidate v3 --reason 'express from 2 repeats'",

@@ -12,6 +12,7 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 import rules
 from rules._yaml import YamlError, load_yaml
+from rules.diff import column_name
 from service.cli._common import (
     CliError,
     call,
@@ -71,6 +72,7 @@ def register(sub: Any) -> None:
     c.add_argument("name")
     c.add_argument("from_version", type=version_number)
     c.add_argument("to_version", type=version_number)
+    c.add_argument("--source", action="store_true", help="also the unified diff of the two YAML sources")
     c.set_defaults(run=_diff)
 
     c = remote(r.add_parser("audit", help="publish and activation history"))
@@ -278,13 +280,14 @@ def _diff(args: argparse.Namespace) -> int:
     )
     if args.json:
         return print_message(reply)
-    for label, ids in (
-        ("added", reply.added_rules),
-        ("removed", reply.removed_rules),
-        ("changed", reply.changed_rules),
-    ):
-        print(f"{label:8} {', '.join(ids) if ids else '-'}")
-    print(reply.source_diff, end="")
+    for change in reply.changes:
+        print(f"{change.kind:9} {change.rule_id}")
+        for cell in change.cells:
+            print(f"          {column_name(cell.column)}: {cell.before or '-'} -> {cell.after or '-'}")
+    if not reply.changes:
+        print("no rule changed")
+    if args.source:
+        print(reply.source_diff, end="")
     return 0
 
 

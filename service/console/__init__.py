@@ -6,8 +6,7 @@ gRPC API like the CLI, so every action passes the same validation, roles and aud
     server    start_console: uvicorn on its own thread (orderroute serve, orderroute console)
     app       create_app: routes, sessions, language, CSRF
     pages     view models of the pages, from API messages
-    tables    a rule set version as a decision table
-    wording   conditions and rules in plain words
+    tables    a rule set version as a decision table (cells in rules.wording's plain words)
     i18n      English and Simplified Chinese (the catalog in locale/), locale formats
     sessions  signed session cookies, CSRF tokens
     api       the gRPC calls the console makes, with the signed-in person's token

@@ -13,7 +13,7 @@ from rules.facts import LINE_FACTS, ORDER_FACTS
 HERE = Path(__file__).parent
 TEMPLATE_CALL = re.compile(r"""_\(\s*(['"])(.+?)\1""")
 MESSAGE_TABLES = ("_OPS", "_SCOPES", "OUTPUT_LABELS")
-"""Module-level dicts whose values are messages (service.console.wording)."""
+"""Module-level dicts whose values are messages (rules.wording)."""
 
 
 def template_messages() -> set[str]:
@@ -23,9 +23,13 @@ def template_messages() -> set[str]:
     return found
 
 
+WORDING = Path(__file__).resolve().parents[2] / "rules" / "wording.py"
+"""Plain words for rules, shared with the CLI and the API (English there)."""
+
+
 def python_messages() -> set[str]:
     found: set[str] = set()
-    for path in HERE.glob("*.py"):
+    for path in (*HERE.glob("*.py"), WORDING):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if (

@@ -76,7 +76,8 @@ def test_tour_publish_activate_rollback_across_restarts(tmp_path: Path) -> None:
         audit = cli("rules", "audit", "fulfilment", "--server", server.address).stdout
         assert audit.count("activate") == 3 and "rollback" in audit and "pilot" in audit
         diff = cli("rules", "diff", "fulfilment", "1", "2", "--server", server.address).stdout
-        assert "changed  repeat-customer-express" in diff
+        assert "modified  repeat-customer-express" in diff
+        assert "customer.repeat_purchases: at least 3 -> at least 2" in diff
     finally:
         assert server.stop() == 0
 

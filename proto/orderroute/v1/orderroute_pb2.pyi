@@ -658,16 +658,38 @@ class DiffRuleSetsRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ..., from_version: _Optional[int] = ..., to_version: _Optional[int] = ...) -> None: ...
 
 class DiffRuleSetsResponse(_message.Message):
-    __slots__ = ("added_rules", "removed_rules", "changed_rules", "source_diff")
+    __slots__ = ("added_rules", "removed_rules", "changed_rules", "source_diff", "changes")
     ADDED_RULES_FIELD_NUMBER: _ClassVar[int]
     REMOVED_RULES_FIELD_NUMBER: _ClassVar[int]
     CHANGED_RULES_FIELD_NUMBER: _ClassVar[int]
     SOURCE_DIFF_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
     added_rules: _containers.RepeatedScalarFieldContainer[str]
     removed_rules: _containers.RepeatedScalarFieldContainer[str]
     changed_rules: _containers.RepeatedScalarFieldContainer[str]
     source_diff: str
-    def __init__(self, added_rules: _Optional[_Iterable[str]] = ..., removed_rules: _Optional[_Iterable[str]] = ..., changed_rules: _Optional[_Iterable[str]] = ..., source_diff: _Optional[str] = ...) -> None: ...
+    changes: _containers.RepeatedCompositeFieldContainer[RuleChange]
+    def __init__(self, added_rules: _Optional[_Iterable[str]] = ..., removed_rules: _Optional[_Iterable[str]] = ..., changed_rules: _Optional[_Iterable[str]] = ..., source_diff: _Optional[str] = ..., changes: _Optional[_Iterable[_Union[RuleChange, _Mapping]]] = ...) -> None: ...
+
+class RuleChange(_message.Message):
+    __slots__ = ("rule_id", "kind", "cells")
+    RULE_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CELLS_FIELD_NUMBER: _ClassVar[int]
+    rule_id: str
+    kind: str
+    cells: _containers.RepeatedCompositeFieldContainer[CellChange]
+    def __init__(self, rule_id: _Optional[str] = ..., kind: _Optional[str] = ..., cells: _Optional[_Iterable[_Union[CellChange, _Mapping]]] = ...) -> None: ...
+
+class CellChange(_message.Message):
+    __slots__ = ("column", "before", "after")
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    column: str
+    before: str
+    after: str
+    def __init__(self, column: _Optional[str] = ..., before: _Optional[str] = ..., after: _Optional[str] = ...) -> None: ...
 
 class GetAuditLogRequest(_message.Message):
     __slots__ = ("name", "page_size", "page_token")

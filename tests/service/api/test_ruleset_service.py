@@ -135,6 +135,10 @@ def test_diff_names_changed_rules(rulesets) -> None:
     assert not diff.added_rules and not diff.removed_rules
     assert "-      customer.repeat_purchases: {at_least: 3}" in diff.source_diff
     assert "+      customer.repeat_purchases: {at_least: 2}" in diff.source_diff
+    (change,) = diff.changes
+    assert (change.rule_id, change.kind) == ("repeat-customer-express", "modified")
+    cell = change.cells[0]
+    assert (cell.column, cell.before, cell.after) == ("customer.repeat_purchases", "at least 3", "at least 2")
 
 
 def test_get_unknown_rule_set_is_not_found(rulesets) -> None:

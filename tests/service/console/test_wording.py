@@ -6,9 +6,9 @@ import pytest
 
 from rules.model import AllOf, AnyOf, Compare, LineScope, Not, Op, Scope
 from rules.parse import parse_rule_set
+from rules.wording import comparison_words, condition_words
 from service.console.i18n import Language
 from service.console.tables import decision_table
-from service.console.wording import comparison_words, condition_words
 from tests.conftest import EXAMPLES
 
 EN, ZH = Language("en"), Language("zh_CN")

@@ -1,12 +1,37 @@
 """Rules in plain words: a condition as a table cell ("at least 3", "one of apparel, shoes"), a rule as
 a sentence. Fact names and rule keywords stay as the rule language writes them; the words around them
-are translated (service.console.i18n)."""
+come from a `Words` (English here; the console passes its translated language, service.console.i18n,
+whose catalog holds every message of this module)."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from rules.facts import LINE_FACTS, ORDER_FACTS
 from rules.model import AllOf, AnyOf, Compare, Condition, LineScope, Not, Op, Outputs, Rule, Scalar, Scope
-from service.console.i18n import Language
+
+
+class Words(Protocol):
+    """A language: its messages and its number format."""
+
+    def gettext(self, message: str, **values: object) -> str: ...
+
+    def number(self, value: float, digits: int = 2) -> str: ...
+
+
+class English:
+    """The messages as written, numbers with thousands separators."""
+
+    def gettext(self, message: str, **values: object) -> str:
+        return message % values if values else message
+
+    def number(self, value: float, digits: int = 2) -> str:
+        if float(value).is_integer():
+            return f"{int(value):,}"
+        return f"{round(value, digits):,.{digits}f}".rstrip("0").rstrip(".")
+
+
+ENGLISH = English()
 
 _OPS = {
     Op.EQUALS: "is %(value)s",
@@ -44,7 +69,7 @@ OUTPUT_LABELS = {
 }
 
 
-def fact_label(fact: str, lang: Language) -> str:
+def fact_label(fact: str, lang: Words) -> str:
     """The fact's description in the page's language (attributes.KEY: the key)."""
     spec = ORDER_FACTS.get(fact) or LINE_FACTS.get(fact)
     if spec is None:
@@ -52,7 +77,7 @@ def fact_label(fact: str, lang: Language) -> str:
     return lang.gettext(spec.description)
 
 
-def value_words(value: Scalar | tuple[Scalar, ...] | None, lang: Language) -> str:
+def value_words(value: Scalar | tuple[Scalar, ...] | None, lang: Words) -> str:
     if isinstance(value, tuple):
         return ", ".join(value_words(v, lang) for v in value)
     if isinstance(value, bool):
@@ -62,7 +87,7 @@ def value_words(value: Scalar | tuple[Scalar, ...] | None, lang: Language) -> st
     return str(value)
 
 
-def comparison_words(c: Compare, lang: Language) -> str:
+def comparison_words(c: Compare, lang: Words) -> str:
     """The cell of a fact's column: the test without the fact ("at least 3")."""
     if c.op is Op.BETWEEN and isinstance(c.value, tuple):
         low, high = c.value
@@ -74,7 +99,7 @@ def comparison_words(c: Compare, lang: Language) -> str:
     return lang.gettext(_OPS[c.op], value=value_words(c.value, lang))
 
 
-def condition_words(condition: Condition, lang: Language) -> str:
+def condition_words(condition: Condition, lang: Words) -> str:
     """A whole condition as a phrase, facts named ("customer.tier is VIP and ...")."""
     match condition:
         case Compare():
@@ -95,12 +120,12 @@ def condition_words(condition: Condition, lang: Language) -> str:
     raise TypeError(condition)
 
 
-def _nested(condition: Condition, lang: Language) -> str:
+def _nested(condition: Condition, lang: Words) -> str:
     words = condition_words(condition, lang)
     return f"({words})" if isinstance(condition, AllOf | AnyOf) else words
 
 
-def output_words(field: str, outputs: Outputs, lang: Language) -> str:
+def output_words(field: str, outputs: Outputs, lang: Words) -> str:
     """One decision field a rule sets, as its cell ("" when the rule leaves it)."""
     value = getattr(outputs, field)
     if value is None or value == ():
@@ -112,7 +137,7 @@ def output_words(field: str, outputs: Outputs, lang: Language) -> str:
     return str(value)
 
 
-def rule_sentence(rule: Rule, lang: Language) -> str:
+def rule_sentence(rule: Rule, lang: Words) -> str:
     """ "When customer.tier is PLUS: risk review SKIP, warehouse FORWARD." (the default rule: "Otherwise")."""
     outputs = lang.gettext("; ").join(
         f"{lang.gettext(OUTPUT_LABELS[f])} {output_words(f, rule.then, lang)}" for f in rule.then.set_fields()
@@ -122,3 +147,41 @@ def rule_sentence(rule: Rule, lang: Language) -> str:
     return lang.gettext(
         "When %(conditions)s: %(outputs)s.", conditions=condition_words(rule.when, lang), outputs=outputs
     )
+
+
+PRIORITY = "priority"
+OTHER = "other conditions"
+DESCRIPTION = "description"
+THEN = "then."
+"""Prefixes a decision field's cell key: `tags` is a fact and a decision field."""
+
+
+def condition_cells(when: Condition | None, words: Words) -> tuple[dict[str, str], str]:
+    """A rule's condition split for a table: the tests of its top-level "all" by fact ("at least 3"),
+    and the rest (any, not, line scopes) as one phrase."""
+    if when is None:
+        return {}, ""
+    parts = list(when.items) if isinstance(when, AllOf) else [when]
+    by_fact: dict[str, list[Compare]] = {}
+    rest: list[Condition] = []
+    for part in parts:
+        if isinstance(part, Compare):
+            by_fact.setdefault(part.fact, []).append(part)
+        else:
+            rest.append(part)
+    joined = words.gettext(" and ")
+    cells = {fact: joined.join(comparison_words(c, words) for c in tests) for fact, tests in by_fact.items()}
+    return cells, joined.join(condition_words(c, words) for c in rest)
+
+
+def rule_cells(rule: Rule, words: Words) -> dict[str, str]:
+    """Everything a rule says, cell by cell: its priority, a cell per fact it tests, its other conditions,
+    a cell per decision field it sets (keyed THEN + field), its description (empty cells left out)."""
+    facts, other = condition_cells(rule.when, words)
+    cells = {PRIORITY: words.gettext("default") if rule.is_default else str(rule.priority), **facts}
+    if other:
+        cells[OTHER] = other
+    cells.update({THEN + f: output_words(f, rule.then, words) for f in rule.then.set_fields()})
+    if rule.description:
+        cells[DESCRIPTION] = rule.description
+    return cells
