@@ -90,6 +90,29 @@ class ServiceApi:
         reply = _call(self._rule_sets.GetRuleSet, pb.GetRuleSetRequest(name=name, version=version), token)
         return reply.version
 
+    def review(self, name: str, version: int, approve: bool, comment: str, actor: str, token: str) -> pb.RuleSetVersion:
+        request = pb.ReviewRuleSetRequest(name=name, version=version, approve=approve, comment=comment, actor=actor)
+        return _call(self._rule_sets.ReviewRuleSet, request, token).version
+
+    def activate(self, name: str, version: int, reason: str, bypass: str, actor: str, token: str) -> pb.Activation:
+        request = pb.ActivateRuleSetRequest(
+            name=name, version=version, reason=reason, bypass_reason=bypass, actor=actor
+        )
+        return _call(self._rule_sets.ActivateRuleSet, request, token).activation
+
+    def audit(self, name: str, token: str, most: int = 10_000) -> list[pb.AuditEntry]:
+        """Newest first, up to `most` entries."""
+        out: list[pb.AuditEntry] = []
+        page_token = ""
+        while len(out) < most:
+            request = pb.GetAuditLogRequest(name=name, page_size=min(1_000, most - len(out)), page_token=page_token)
+            reply = _call(self._rule_sets.GetAuditLog, request, token)
+            out += reply.entries
+            if not reply.next_page_token:
+                break
+            page_token = reply.next_page_token
+        return out
+
 
 def _call(method: grpc.UnaryUnaryMultiCallable[Any, Reply], request: object, token: str) -> Reply:
     metadata = (("authorization", f"Bearer {token}"),) if token else ()

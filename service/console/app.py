@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import grpc
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from orderroute.v1 import orderroute_pb2 as pb
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -19,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from service.console.api import ApiError, Caller, ServiceApi
 from service.console.i18n import LANGUAGE_NAMES, LOCALES, Language, negotiate
-from service.console.pages import rule_set_row, version_page, version_row
+from service.console.pages import change_lines, history_lines, rule_set_row, version_page, version_row
 from service.console.sessions import COOKIE, Session, Sessions
 
 HERE = Path(__file__).parent
@@ -27,6 +32,18 @@ PRODUCT = "orderroute"
 """A name, the same in every language."""
 HTMX = "htmx-2.0.11.min.js"
 """Vendored and pinned (0BSD); its SHA-256 is checked by tests/service/console/test_assets.py."""
+ERROR_STATUS = {
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.FAILED_PRECONDITION: 409,
+}
+NOTICES = {
+    "approved": "You approved this version.",
+    "rejected": "You rejected this version.",
+    "activated": "This version is active now.",
+}
+"""What a finished action shows on the page it returns to (?done=...)."""
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -77,29 +94,33 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
         response = HTMLResponse(page, status_code=status, headers=SECURITY_HEADERS)
         return response
 
-    def signed_in(handler: Callable[[Request, Session], Response]) -> Callable[[Request], Response]:
-        """The handler with the request's session: without authentication everyone has one; with it,
-        whoever has none (or whose token the service no longer takes) signs in first."""
+    def signed_in(
+        handler: Callable[[Request, Session, Mapping[str, str]], Response], form: bool = False
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """The handler with the request's session (and, for a form, its fields once its CSRF token is
+        checked): without authentication everyone has a session; with it, whoever has none (or whose
+        token the service no longer takes) signs in first. The handler runs on a worker thread: it
+        waits on gRPC calls."""
 
-        def run(request: Request) -> Response:
+        async def run(request: Request) -> Response:
             session = session_of(request)
             fresh = None
             if session is None and not settings.auth_enabled:
                 fresh, session = sessions.create("", Caller(False, "", frozenset()))
             if session is None:
                 return RedirectResponse(f"/sign-in?next={quote(request.url.path)}", status_code=303)
+            fields: dict[str, str] = {}
+            if form:
+                posted = await request.form()
+                fields = {k: str(v) for k, v in posted.items()}
+                if not session.csrf_ok(fields.get("csrf", "")):
+                    return render(request, "error.html", session, 403, error="CSRF", code="PERMISSION_DENIED")
             try:
-                response = handler(request, session)
+                response = await run_in_threadpool(handler, request, session, fields)
             except ApiError as exc:
                 if exc.code is grpc.StatusCode.UNAUTHENTICATED:
                     return RedirectResponse(f"/sign-in?next={quote(request.url.path)}", status_code=303)
-                status = (
-                    404
-                    if exc.code is grpc.StatusCode.NOT_FOUND
-                    else 503
-                    if exc.code is grpc.StatusCode.UNAVAILABLE
-                    else 400
-                )
+                status = ERROR_STATUS.get(exc.code, 400)
                 response = render(request, "error.html", session, status, error=exc.message, code=exc.code.name)
             if fresh is not None:
                 _set_session(response, fresh, settings)
@@ -150,7 +171,7 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
             response.set_cookie("lang", code, max_age=365 * 86400, samesite="strict", httponly=True)
         return response
 
-    def rule_sets(request: Request, session: Session) -> Response:
+    def rule_sets(request: Request, session: Session, _: Mapping[str, str]) -> Response:
         lang = language(request)
         experiments = api.unfinished_experiments(session.token)
         rows = [
@@ -159,17 +180,78 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
         ]
         return render(request, "rule_sets.html", session, rows=rows)
 
-    def rule_set(request: Request, session: Session) -> Response:
+    def rule_set(request: Request, session: Session, _: Mapping[str, str]) -> Response:
         name = request.path_params["name"]
         versions = api.versions(name, session.token)
         active = next((v.version for v in versions if v.active), 0)
         rows = [version_row(v, active, language(request)) for v in versions]
         return render(request, "rule_set.html", session, name=name, rows=rows, active=active)
 
-    def version(request: Request, session: Session) -> Response:
+    def version(
+        request: Request, session: Session, _: Mapping[str, str], notice: str = "", error: str = ""
+    ) -> Response:
         name, number = request.path_params["name"], request.path_params["version"]
-        page = version_page(api.version(name, number, session.token), language(request))
-        return render(request, "version.html", session, page=page)
+        lang = language(request)
+        shown = api.version(name, number, session.token)
+        active = shown.version if shown.active else api.version(name, 0, session.token).version
+        page = version_page(shown, session.caller, active, lang)
+        notice = notice or lang.gettext(NOTICES.get(request.query_params.get("done", ""), "")) if not error else ""
+        return render(request, "version.html", session, 409 if error else 200, page=page, notice=notice, error=error)
+
+    def review(request: Request, session: Session, form: Mapping[str, str]) -> Response:
+        name, number = request.path_params["name"], request.path_params["version"]
+        approve = form.get("decision") == "approve"
+        try:
+            api.review(name, number, approve, form.get("comment", ""), actor(session, form), session.token)
+        except ApiError as exc:
+            if exc.code not in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.INVALID_ARGUMENT):
+                raise
+            return version(request, session, form, error=exc.message)
+        done = "approved" if approve else "rejected"
+        return RedirectResponse(f"/rule-sets/{quote(name)}/versions/{number}?done={done}", status_code=303)
+
+    def activate(request: Request, session: Session, form: Mapping[str, str]) -> Response:
+        name, number = request.path_params["name"], request.path_params["version"]
+        reason, bypass = form.get("reason", "").strip(), form.get("bypass", "").strip()
+        try:
+            api.activate(name, number, reason, bypass, actor(session, form), session.token)
+        except ApiError as exc:
+            if exc.code not in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.INVALID_ARGUMENT):
+                raise
+            return version(request, session, form, error=exc.message)
+        return RedirectResponse(f"/rule-sets/{quote(name)}/versions/{number}?done=activated", status_code=303)
+
+    def changes(request: Request, session: Session, _: Mapping[str, str]) -> Response:
+        name, lang = request.path_params["name"], language(request)
+        old, new = (_version_param(request, key) for key in ("from", "to"))
+        before, after = api.version(name, old, session.token), api.version(name, new, session.token)
+        lines = change_lines(before, after, lang)
+        return render(request, "changes.html", session, name=name, old=before.version, new=after.version, lines=lines)
+
+    def history(request: Request, session: Session, _: Mapping[str, str]) -> Response:
+        name, lang = request.path_params["name"], language(request)
+        entries, active = history_entries(name, session, request)
+        lines = history_lines(entries, active, session.caller, lang)
+        filters = {k: request.query_params.get(k, "") for k in ("actor", "action")}
+        return render(request, "history.html", session, name=name, lines=lines, filters=filters)
+
+    def history_csv(request: Request, session: Session, _: Mapping[str, str]) -> Response:
+        name = request.path_params["name"]
+        entries, _active = history_entries(name, session, request)
+        return Response(
+            audit_csv(entries),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}-history.csv"', **SECURITY_HEADERS},
+        )
+
+    def history_entries(name: str, session: Session, request: Request) -> tuple[list[pb.AuditEntry], int]:
+        actor_filter, action = request.query_params.get("actor", ""), request.query_params.get("action", "")
+        entries = [
+            e
+            for e in api.audit(name, session.token)
+            if (not actor_filter or actor_filter.lower() in e.actor.lower()) and (not action or e.action == action)
+        ]
+        return entries, api.version(name, 0, session.token).version if entries else 0
 
     return Starlette(
         routes=[
@@ -181,6 +263,13 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
             Route("/rule-sets", signed_in(rule_sets)),
             Route("/rule-sets/{name}", signed_in(rule_set)),
             Route("/rule-sets/{name}/versions/{version:int}", signed_in(version)),
+            Route("/rule-sets/{name}/versions/{version:int}/review", signed_in(review, form=True), methods=["POST"]),
+            Route(
+                "/rule-sets/{name}/versions/{version:int}/activate", signed_in(activate, form=True), methods=["POST"]
+            ),
+            Route("/rule-sets/{name}/changes", signed_in(changes)),
+            Route("/rule-sets/{name}/history", signed_in(history)),
+            Route("/rule-sets/{name}/history.csv", signed_in(history_csv)),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
     )
@@ -188,6 +277,30 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
 
 def _set_session(response: Response, cookie: str, settings: ConsoleSettings) -> None:
     response.set_cookie(COOKIE, cookie, httponly=True, samesite="strict", secure=settings.secure_cookies)
+
+
+def actor(session: Session, form: Mapping[str, str]) -> str:
+    """Who the audit names: the token's name (the service takes it from the token), or without
+    authentication the name the person gave on the form."""
+    return session.caller.name or form.get("actor", "").strip()
+
+
+def _version_param(request: Request, key: str) -> int:
+    try:
+        return max(int(request.query_params.get(key, "0")), 0)
+    except ValueError:
+        return 0
+
+
+def audit_csv(entries: list[pb.AuditEntry]) -> str:
+    """The history as CSV: one row per entry, newest first, times in UTC (ISO 8601)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["at_utc", "action", "version", "actor", "reason", "bypass_reason", "previous_version"])
+    for e in entries:
+        at = e.at.ToDatetime(tzinfo=UTC).isoformat()
+        writer.writerow([at, e.action, e.version, e.actor, e.reason, e.bypass_reason, e.previous_version or ""])
+    return out.getvalue()
 
 
 def _local(target: str) -> str:

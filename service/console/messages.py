@@ -12,8 +12,8 @@ from rules.facts import LINE_FACTS, ORDER_FACTS
 
 HERE = Path(__file__).parent
 TEMPLATE_CALL = re.compile(r"""_\(\s*(['"])(.+?)\1""")
-MESSAGE_TABLES = ("_OPS", "_SCOPES", "OUTPUT_LABELS")
-"""Module-level dicts whose values are messages (rules.wording)."""
+MESSAGE_TABLES = ("_OPS", "_SCOPES", "OUTPUT_LABELS", "KIND_WORDS", "ACTION_WORDS", "NOTICES")
+"""Module-level dicts whose values are messages (rules.wording, service.console.pages)."""
 
 
 def template_messages() -> set[str]:

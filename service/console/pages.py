@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from google.protobuf.timestamp_pb2 import Timestamp
 from orderroute.v1 import orderroute_pb2 as pb
 
+from rules.diff import ChangeKind, column_name, rule_changes
 from rules.parse import parse_rule_set
+from service.console.api import Caller
 from service.console.i18n import Language
 from service.console.tables import DecisionTable, decision_table
 
@@ -50,6 +52,42 @@ class VersionPage:
     table: DecisionTable | None
     problems: tuple[str, ...]
     """Why the table cannot be shown (a stored source that no longer parses)."""
+    review: str
+    reviews: tuple[ReviewLine, ...]
+    may_review: bool
+    """The caller's roles allow a review, and the caller is not the version's author."""
+    may_activate: bool
+    may_bypass: bool
+    active_version: int
+    """The version active now (0: none), for "changes from the active version"."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewLine:
+    reviewer: str
+    verdict: str
+    comment: str
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeLine:
+    rule_id: str
+    kind: str
+    cells: tuple[tuple[str, str, str], ...]
+    """(column, before, after) in plain words."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    at: str
+    action: str
+    version: int
+    actor: str
+    reason: str
+    bypass: str
+    rollback_to: int
+    """A version this line lets the caller go back to (0: none)."""
 
 
 def when(ts: Timestamp, lang: Language) -> str:
@@ -69,7 +107,7 @@ def rule_set_row(
         )
     change = ""
     if audit is not None:
-        action = lang.gettext("published") if audit.action == "publish" else lang.gettext("activated")
+        action = lang.gettext(ACTION_WORDS.get(audit.action, audit.action))
         change = lang.gettext(
             "%(action)s v%(version)s, %(at)s, by %(actor)s",
             action=action,
@@ -108,10 +146,20 @@ def review(v: pb.RuleSetVersion, lang: Language) -> str:
     return lang.gettext("no review required")
 
 
-def version_page(v: pb.RuleSetVersion, lang: Language) -> VersionPage:
+def version_page(v: pb.RuleSetVersion, caller: Caller, active_version: int, lang: Language) -> VersionPage:
     rule_set, diagnostics = parse_rule_set(v.source, f"{v.name} v{v.version}")
     problems = tuple(f"{d.line}: {d.message}" for d in diagnostics if d.is_error)
     table = decision_table(rule_set, lang) if rule_set is not None and not problems else None
+    reviews = tuple(
+        ReviewLine(
+            r.reviewer,
+            lang.gettext("approved") if r.approved else lang.gettext("rejected"),
+            r.comment,
+            when(r.at, lang),
+        )
+        for r in v.reviews
+    )
+    is_author = caller.auth_enabled and caller.name == v.author
     return VersionPage(
         v.name,
         v.version,
@@ -122,4 +170,52 @@ def version_page(v: pb.RuleSetVersion, lang: Language) -> VersionPage:
         rule_set.description if rule_set is not None else "",
         table,
         problems,
+        review(v, lang),
+        reviews,
+        caller.may("reviewer") and not is_author,
+        caller.may("reviewer") and not v.active,
+        caller.may("admin") and v.review_state in (pb.REVIEW_STATE_PENDING, pb.REVIEW_STATE_REJECTED),
+        active_version,
+    )
+
+
+def change_lines(old: pb.RuleSetVersion, new: pb.RuleSetVersion, lang: Language) -> tuple[ChangeLine, ...]:
+    """The rules that changed from `old` to `new`, in plain words (rules.diff)."""
+    before, _ = parse_rule_set(old.source, f"v{old.version}")
+    after, _ = parse_rule_set(new.source, f"v{new.version}")
+    if before is None or after is None:
+        return ()
+    return tuple(
+        ChangeLine(
+            c.rule_id,
+            lang.gettext(KIND_WORDS[c.kind]),
+            tuple((column_name(x.column), x.before, x.after) for x in c.cells),
+        )
+        for c in rule_changes(before, after, lang)
+    )
+
+
+KIND_WORDS = {
+    ChangeKind.ADDED: "added",
+    ChangeKind.REMOVED: "removed",
+    ChangeKind.MODIFIED: "modified",
+    ChangeKind.MOVED: "moved",
+}
+ACTION_WORDS = {"publish": "published", "activate": "activated", "approve": "approved", "reject": "rejected"}
+
+
+def history_lines(
+    entries: list[pb.AuditEntry], active_version: int, caller: Caller, lang: Language
+) -> tuple[HistoryLine, ...]:
+    return tuple(
+        HistoryLine(
+            when(e.at, lang),
+            lang.gettext(ACTION_WORDS.get(e.action, e.action)),
+            e.version,
+            e.actor,
+            e.reason,
+            e.bypass_reason,
+            e.version if e.action == "activate" and e.version != active_version and caller.may("reviewer") else 0,
+        )
+        for e in entries
     )

@@ -11,10 +11,14 @@ from urllib.parse import urlencode
 
 import grpc
 import pytest
+from orderroute.v1 import orderroute_pb2 as pb
+from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from service.api.settings import Settings
 from service.api.wiring import App
+from service.client.channel import ClientOptions, open_channel
 from service.console import ConsoleSettings, RunningConsole, start_console
+from tests.conftest import EXAMPLES
 from tests.service.api.test_auth import TOKENS, serve
 
 
@@ -73,14 +77,32 @@ def open_console(target: str) -> Iterator[RunningConsole]:
         console.stop()
 
 
+@dataclass
+class Guarded:
+    """A console of a service with tokens (tests.service.api.test_auth.TOKENS), and the service's address."""
+
+    console: RunningConsole
+    address: str
+
+    def publish_candidate(self, token: str) -> None:
+        """The example candidate as version 2, published with `token` (the console does not edit yet)."""
+        source = (EXAMPLES / "fulfilment-candidate.yaml").read_text()
+        with open_channel(self.address, ClientOptions(token=token)) as channel:
+            pb_grpc.RuleSetServiceStub(channel).PublishRuleSet(pb.PublishRuleSetRequest(source=source))
+
+
 @pytest.fixture
-def guarded_console(app: App, redis_url: str) -> Iterator[RunningConsole]:
-    """The console of a service with tokens (tests.service.api.test_auth.TOKENS)."""
+def guarded(app: App, redis_url: str) -> Iterator[Guarded]:
     settings = Settings(redis_url=redis_url, tokens=TOKENS)
     app.catalog.required_approvals = settings.approvals  # as build_app would from these settings
     server, address = serve(app, settings)
     with grpc.insecure_channel(address) as channel:
         console = start_console(channel, "127.0.0.1", 0, ConsoleSettings(auth_enabled=True))
-        yield console
+        yield Guarded(console, address)
         console.stop()
     server.stop(0).wait()
+
+
+@pytest.fixture
+def guarded_console(guarded: Guarded) -> RunningConsole:
+    return guarded.console

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.service.api.test_auth import AUTHOR
+from tests.service.api.test_auth import AUTHOR, REVIEWER, ROUTER
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".screenshots"
@@ -79,4 +79,72 @@ def test_without_tokens_everyone_sees_the_warning_in_their_language(chromium, op
     page.get_by_role("heading", name="规则集").wait_for()
     assert "任何能打开此页面的人都可以修改路由" in page.get_by_role("alert").inner_text()
     shot(page, "rule-sets-open-zh")
+    context.close()
+
+
+def sign_in(chromium, base: str, token: str, locale: str = "en-US"):
+    context = chromium.new_context(
+        locale=locale, viewport={"width": 1400, "height": 900}, extra_http_headers={"Accept-Language": locale}
+    )
+    page = context.new_page()
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("Token" if locale.startswith("en") else "令牌").fill(token)
+    page.get_by_role("button", name="Sign in" if locale.startswith("en") else "登录").click()
+    page.wait_for_url(f"{base}/rule-sets")
+    return context, page
+
+
+def test_the_author_cannot_approve_a_reviewer_approves_activates_and_rolls_back(chromium, guarded) -> None:
+    base = f"http://127.0.0.1:{guarded.console.port}"
+    guarded.publish_candidate(AUTHOR)
+    # (b) The author sees the version but no control to approve or activate it.
+    context, page = sign_in(chromium, base, AUTHOR)
+    page.goto(f"{base}/rule-sets/fulfilment/versions/2")
+    assert page.get_by_role("heading", name="Review: 0 of 1 approvals").is_visible()
+    assert page.get_by_role("button", name="Approve").count() == 0
+    assert page.get_by_role("button", name="Activate this version").count() == 0
+    shot(page, "version-author")
+    context.close()
+    # A reviewer tries to activate first: refused, and the page says why.
+    context, page = sign_in(chromium, base, REVIEWER)
+    page.goto(f"{base}/rule-sets/fulfilment/versions/2")
+    page.get_by_label("Reason").fill("express from 2 repeats")
+    page.get_by_role("button", name="Activate this version").click()
+    assert "0 of the 1 approvals required" in page.get_by_role("alert").inner_text()
+    shot(page, "version-not-approved")
+    # The reviewer reads the changes, approves, then (c) activates with a reason.
+    page.get_by_role("link", name="Changes from the active version").click()
+    changed = page.get_by_role("row", name="repeat-customer-express")
+    assert "at least 3" in changed.inner_text() and "at least 2" in changed.inner_text()
+    shot(page, "changes")
+    page.go_back()
+    page.get_by_label("Comment (required to reject)").fill("checked the threshold")
+    page.get_by_role("button", name="Approve").click()
+    assert page.get_by_role("status").inner_text() == "You approved this version."
+    page.get_by_label("Reason").fill("express from 2 repeats")
+    page.get_by_role("button", name="Activate this version").click()
+    assert page.get_by_role("status").inner_text() == "This version is active now."
+    # Then rolls back from the history.
+    page.get_by_role("link", name="History").click()
+    rollback = page.get_by_role("row").filter(has=page.get_by_role("button", name="Roll back to v1"))
+    rollback.get_by_label("Reason").fill("exceptions up at the DC")
+    shot(page, "history")
+    rollback.get_by_role("button", name="Roll back to v1").click()
+    assert page.get_by_role("status").inner_text() == "This version is active now."
+    assert "v1" in page.get_by_role("heading", level=1).inner_text()
+    context.close()
+
+
+def test_a_router_sees_no_control_that_changes_routing_in_chinese(chromium, guarded) -> None:
+    # (d), in Simplified Chinese.
+    base = f"http://127.0.0.1:{guarded.console.port}"
+    guarded.publish_candidate(AUTHOR)
+    context, page = sign_in(chromium, base, ROUTER, locale="zh-CN")
+    page.goto(f"{base}/rule-sets/fulfilment/versions/2")
+    page.get_by_role("heading", name="评审：已批准 0 / 需要 1").wait_for()
+    assert page.get_by_role("button").filter(has_text="批准").count() == 0
+    assert page.get_by_role("button", name="启用此版本").count() == 0
+    page.goto(f"{base}/rule-sets/fulfilment/history")
+    assert page.get_by_role("button").filter(has_text="回滚").count() == 0
+    shot(page, "history-router-zh")
     context.close()

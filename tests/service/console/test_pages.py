@@ -6,7 +6,7 @@ import grpc
 import pytest
 
 from service.console import ConsoleError, ConsoleSettings, start_console
-from tests.service.api.test_auth import AUTHOR, ROUTER
+from tests.service.api.test_auth import AUTHOR, REVIEWER, ROUTER
 from tests.service.console.conftest import Browser
 
 
@@ -82,3 +82,32 @@ def test_sign_in_goes_back_only_to_a_page_of_this_console(guarded_console) -> No
 def test_without_tokens_the_console_listens_on_loopback_only() -> None:
     with grpc.insecure_channel("127.0.0.1:1") as channel, pytest.raises(ConsoleError, match=r"127\.0\.0\.1 only"):
         start_console(channel, "0.0.0.0", 0, ConsoleSettings(auth_enabled=False))
+
+
+def test_reviews_and_activation_go_through_the_api_with_the_sessions_csrf_token(guarded) -> None:
+    guarded.publish_candidate(AUTHOR)
+    browser = Browser(guarded.console.port)
+    browser.post("/sign-in", {"token": REVIEWER})
+    version = "/rule-sets/fulfilment/versions/2"
+    assert browser.post(f"{version}/review", {"decision": "approve", "csrf": "forged"}).status == 403
+    refused = browser.post(f"{version}/activate", {"reason": "go", "csrf": browser.csrf(version)})
+    assert refused.status == 409 and "0 of the 1 approvals required" in refused.body
+    approved = browser.post(f"{version}/review", {"decision": "approve", "csrf": browser.csrf(version)})
+    assert (approved.status, approved.headers["location"]) == (303, f"{version}?done=approved")
+    assert "You approved this version." in browser.get(approved.headers["location"]).body
+    done = browser.post(f"{version}/activate", {"reason": "express from 2", "csrf": browser.csrf(version)})
+    assert done.headers["location"] == f"{version}?done=activated"
+    history = browser.get("/rule-sets/fulfilment/history.csv?action=activate")
+    assert history.headers["content-type"].startswith("text/csv")
+    rows = history.body.splitlines()
+    assert rows[0] == "at_utc,action,version,actor,reason,bypass_reason,previous_version"
+    assert rows[1].split(",")[1:5] == ["activate", "2", "rita", "express from 2"] and len(rows) == 3
+
+
+def test_a_rejection_without_a_comment_is_explained_on_the_page(guarded) -> None:
+    guarded.publish_candidate(AUTHOR)
+    browser = Browser(guarded.console.port)
+    browser.post("/sign-in", {"token": REVIEWER})
+    version = "/rule-sets/fulfilment/versions/2"
+    page = browser.post(f"{version}/review", {"decision": "reject", "csrf": browser.csrf(version)})
+    assert page.status == 409 and "comment: is required when rejecting" in page.body
