@@ -56,6 +56,7 @@ METHOD_ROLES: Mapping[str, frozenset[Role]] = {
     "RecordOutcome": _ROUTE,
     "RecordOutcomes": _ROUTE,
     "ValidateRuleSet": _AUTHOR,
+    "TryRuleSet": _ANY,
     "PublishRuleSet": _AUTHOR,
     "ActivateRuleSet": _REVIEW,
     "ReviewRuleSet": _REVIEW,

@@ -21,6 +21,7 @@ from service.api.messages import (
     version_to_proto,
     warnings_of,
 )
+from service.api.orders import decision_to_proto, order_to_facts
 from service.api.paging import page
 from service.app import RuleSetCatalog
 from service.errors import InvalidArgument
@@ -75,6 +76,32 @@ class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
         )
         answer.version.CopyFrom(version_to_proto(published.record, False, (), self._catalog.required_approvals))
         answer.created = published.created
+        return answer
+
+    @handled
+    def TryRuleSet(self, request: pb.TryRuleSetRequest, context: grpc.ServicerContext) -> Any:
+        if not request.HasField("order"):
+            raise InvalidArgument("order", "is required")
+        facts = order_to_facts(request.order, "order")
+        answer = pb.TryRuleSetResponse()
+        if request.source:
+            check, trial = self._catalog.try_draft(request.source, request.file_name, facts)
+            answer.diagnostics.extend(diagnostic_to_proto(d) for d in check.diagnostics)
+            answer.tests.extend(test_to_proto(t) for t in check.tests)
+        else:
+            trial = self._catalog.try_version(require(request.name, "name"), request.version, facts)
+        if trial is not None:
+            answer.decision.CopyFrom(decision_to_proto(trial.decision))
+            answer.rules.extend(
+                pb.RuleTrace(
+                    rule_id=t.rule_id,
+                    matched=t.truth is True,
+                    unknown=t.truth is None,
+                    decided=t.decided,
+                    is_default=i == len(trial.rules) - 1,
+                )
+                for i, t in enumerate(trial.rules)
+            )
         return answer
 
     @handled

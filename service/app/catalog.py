@@ -19,6 +19,7 @@ from importlib import resources
 
 import rules
 from rules import CheckResult, CompiledRuleSet, RulesError, RuleSetDiff, RuleSetInvalid
+from rules.trial import Trial, try_order
 from service.app.clock import Clock
 from service.app.reviews import ReviewState, require_approved, review_state
 from service.errors import FailedPrecondition, InvalidArgument, NotFound, StorageUnavailable, shown
@@ -171,6 +172,18 @@ class RuleSetCatalog:
 
     def validate(self, source: str, file: str) -> CheckResult:
         return self._check(source, file or "<source>")
+
+    def try_draft(self, source: str, file: str, facts: rules.OrderFacts) -> tuple[CheckResult, Trial | None]:
+        """A draft checked as a publish would check it, and the order tried on it (None: it has errors)."""
+        check = self.validate(source, file)
+        if check.rule_set is None or check.errors:
+            return check, None
+        return check, try_order(check.rule_set, facts, 0, check.content_hash)
+
+    def try_version(self, name: str, version: int, facts: rules.OrderFacts) -> Trial:
+        """The order tried on a published version (0: the active one)."""
+        record, _ = self.get(name, version)
+        return try_order(self._parse(record), facts, record.version, record.content_hash)
 
     def publish(
         self,

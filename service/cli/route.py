@@ -1,8 +1,9 @@
 """`orderroute route` (an order file through the server, the decision explained) and `orderroute health`.
 
 With --rules FILE the order is routed offline against a draft rule set; with --version N, locally
-against a published version's source. Both evaluate with the server's own engine (rules.CompiledRuleSet,
-which also resolves the warehouse node) and print the table the online route prints.
+against a published version's source. Both try the order as the server's TryRuleSet does (rules.trial,
+which also resolves the warehouse node; the differential test holds it equal to the engine) and print
+the table the online route prints.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 import rules
+from rules.trial import try_order
 from service.cli._common import CliError, call, print_json, print_message, remote, rule_set_names, version_number
 from service.cli.orders import OrderFile, order_facts, order_message, read_order
 from service.cli.rules import check_file, valid_rule_set
@@ -87,12 +89,9 @@ def _only_rule_set(args: argparse.Namespace) -> str:
 def _route_locally(
     args: argparse.Namespace, facts: rules.OrderFacts, result: rules.CheckResult, version: int, against: str
 ) -> int:
-    """Evaluates as the server does: compiled once, the order's decision, the engine freed."""
-    compiled = rules.CompiledRuleSet(valid_rule_set(result, f"{against}: not routed"), version, result.content_hash)
-    try:
-        decision = compiled.evaluate(facts)
-    finally:
-        compiled.close()
+    """Tries the order as the server's TryRuleSet does."""
+    rule_set = valid_rule_set(result, f"{against}: not routed")
+    decision = try_order(rule_set, facts, version, result.content_hash).decision
     if args.json:
         print_json({"evaluated_locally_against": against, "decision": dataclasses.asdict(decision)})
     else:

@@ -2,7 +2,8 @@
 
 Random rule sets (any mix of comparisons, all/any/not and line scopes) and
 random orders (facts missing, lines empty or partial): the rules the engine
-fires must be exactly the rules the reference says match.
+fires must be exactly the rules the reference says match, and a trial
+(rules.trial, the reference's whole decision) must decide as the engine does.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from rules import CompiledRuleSet, EngineRejected, check_order, reference
 from rules.engine import DocumentPlan
 from rules.model import RuleSet
+from rules.trial import try_order
 from tests.rules.strategies import orders, rule_sets
 
 
@@ -38,6 +40,7 @@ def test_engine_matches_reference(rule_set: RuleSet, batch: list[dict]) -> None:
             got = [r.id for r in compiled.match(facts)]
             assert got == want, f"order {facts}"
             decision = compiled.evaluate(facts)
+            assert try_order(rule_set, facts).decision == decision  # a trial decides as the engine does
             assert decision.tags == tuple(f"t{r.split('-')[1]}" for r in want) or (not want and decision.tags == ())
         # One engine call for the whole batch decides each order exactly as alone.
         checked = [check_order(order) for order in batch]

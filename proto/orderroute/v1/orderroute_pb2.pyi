@@ -461,6 +461,46 @@ class ValidateRuleSetResponse(_message.Message):
     content_hash: str
     def __init__(self, valid: _Optional[bool] = ..., diagnostics: _Optional[_Iterable[_Union[Diagnostic, _Mapping]]] = ..., tests: _Optional[_Iterable[_Union[TestCaseResult, _Mapping]]] = ..., name: _Optional[str] = ..., content_hash: _Optional[str] = ...) -> None: ...
 
+class TryRuleSetRequest(_message.Message):
+    __slots__ = ("source", "file_name", "name", "version", "order")
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    source: str
+    file_name: str
+    name: str
+    version: int
+    order: Order
+    def __init__(self, source: _Optional[str] = ..., file_name: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[int] = ..., order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
+
+class RuleTrace(_message.Message):
+    __slots__ = ("rule_id", "matched", "unknown", "decided", "is_default")
+    RULE_ID_FIELD_NUMBER: _ClassVar[int]
+    MATCHED_FIELD_NUMBER: _ClassVar[int]
+    UNKNOWN_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_FIELD_NUMBER: _ClassVar[int]
+    IS_DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    rule_id: str
+    matched: bool
+    unknown: bool
+    decided: _containers.RepeatedScalarFieldContainer[str]
+    is_default: bool
+    def __init__(self, rule_id: _Optional[str] = ..., matched: _Optional[bool] = ..., unknown: _Optional[bool] = ..., decided: _Optional[_Iterable[str]] = ..., is_default: _Optional[bool] = ...) -> None: ...
+
+class TryRuleSetResponse(_message.Message):
+    __slots__ = ("decision", "rules", "diagnostics", "tests")
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    DIAGNOSTICS_FIELD_NUMBER: _ClassVar[int]
+    TESTS_FIELD_NUMBER: _ClassVar[int]
+    decision: Decision
+    rules: _containers.RepeatedCompositeFieldContainer[RuleTrace]
+    diagnostics: _containers.RepeatedCompositeFieldContainer[Diagnostic]
+    tests: _containers.RepeatedCompositeFieldContainer[TestCaseResult]
+    def __init__(self, decision: _Optional[_Union[Decision, _Mapping]] = ..., rules: _Optional[_Iterable[_Union[RuleTrace, _Mapping]]] = ..., diagnostics: _Optional[_Iterable[_Union[Diagnostic, _Mapping]]] = ..., tests: _Optional[_Iterable[_Union[TestCaseResult, _Mapping]]] = ...) -> None: ...
+
 class PublishRuleSetRequest(_message.Message):
     __slots__ = ("source", "file_name", "author", "comment", "request_id")
     SOURCE_FIELD_NUMBER: _ClassVar[int]

@@ -253,6 +253,11 @@ class RuleSetServiceStub:
                 request_serializer=orderroute_dot_v1_dot_orderroute__pb2.ValidateRuleSetRequest.SerializeToString,
                 response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ValidateRuleSetResponse.FromString,
                 _registered_method=True)
+        self.TryRuleSet = channel.unary_unary(
+                '/orderroute.v1.RuleSetService/TryRuleSet',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.TryRuleSetRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.TryRuleSetResponse.FromString,
+                _registered_method=True)
         self.PublishRuleSet = channel.unary_unary(
                 '/orderroute.v1.RuleSetService/PublishRuleSet',
                 request_serializer=orderroute_dot_v1_dot_orderroute__pb2.PublishRuleSetRequest.SerializeToString,
@@ -303,6 +308,14 @@ class RuleSetServiceServicer:
 
     def ValidateRuleSet(self, request, context):
         """Validates a rule set source and runs its test cases; stores nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TryRuleSet(self, request, context):
+        """Tries an order against a draft source or a published version, storing nothing: the decision and,
+        per rule, whether it matched and what it decided.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -371,6 +384,11 @@ def add_RuleSetServiceServicer_to_server(servicer, server):
                     servicer.ValidateRuleSet,
                     request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ValidateRuleSetRequest.FromString,
                     response_serializer=orderroute_dot_v1_dot_orderroute__pb2.ValidateRuleSetResponse.SerializeToString,
+            ),
+            'TryRuleSet': grpc.unary_unary_rpc_method_handler(
+                    servicer.TryRuleSet,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.TryRuleSetRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.TryRuleSetResponse.SerializeToString,
             ),
             'PublishRuleSet': grpc.unary_unary_rpc_method_handler(
                     servicer.PublishRuleSet,
@@ -443,6 +461,33 @@ class RuleSetService:
             '/orderroute.v1.RuleSetService/ValidateRuleSet',
             orderroute_dot_v1_dot_orderroute__pb2.ValidateRuleSetRequest.SerializeToString,
             orderroute_dot_v1_dot_orderroute__pb2.ValidateRuleSetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TryRuleSet(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.RuleSetService/TryRuleSet',
+            orderroute_dot_v1_dot_orderroute__pb2.TryRuleSetRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.TryRuleSetResponse.FromString,
             options,
             channel_credentials,
             insecure,

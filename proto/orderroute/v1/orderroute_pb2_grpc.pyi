@@ -151,6 +151,10 @@ class RuleSetServiceStub:
     def __new__(cls, channel: _aio.Channel) -> RuleSetServiceAsyncStub: ...
     ValidateRuleSet: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.ValidateRuleSetRequest, _orderroute_pb2.ValidateRuleSetResponse]
     """Validates a rule set source and runs its test cases; stores nothing."""
+    TryRuleSet: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.TryRuleSetRequest, _orderroute_pb2.TryRuleSetResponse]
+    """Tries an order against a draft source or a published version, storing nothing: the decision and,
+    per rule, whether it matched and what it decided.
+    """
     PublishRuleSet: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.PublishRuleSetRequest, _orderroute_pb2.PublishRuleSetResponse]
     """Validates, tests and stores a new immutable version."""
     GetRuleSet: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.GetRuleSetRequest, _orderroute_pb2.GetRuleSetResponse]
@@ -180,6 +184,10 @@ class RuleSetServiceAsyncStub(RuleSetServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     ValidateRuleSet: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.ValidateRuleSetRequest, _orderroute_pb2.ValidateRuleSetResponse]  # type: ignore[assignment]
     """Validates a rule set source and runs its test cases; stores nothing."""
+    TryRuleSet: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.TryRuleSetRequest, _orderroute_pb2.TryRuleSetResponse]  # type: ignore[assignment]
+    """Tries an order against a draft source or a published version, storing nothing: the decision and,
+    per rule, whether it matched and what it decided.
+    """
     PublishRuleSet: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.PublishRuleSetRequest, _orderroute_pb2.PublishRuleSetResponse]  # type: ignore[assignment]
     """Validates, tests and stores a new immutable version."""
     GetRuleSet: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.GetRuleSetRequest, _orderroute_pb2.GetRuleSetResponse]  # type: ignore[assignment]
@@ -212,6 +220,16 @@ class RuleSetServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_orderroute_pb2.ValidateRuleSetResponse, _abc.Awaitable[_orderroute_pb2.ValidateRuleSetResponse]]:
         """Validates a rule set source and runs its test cases; stores nothing."""
+
+    @_abc_1.abstractmethod
+    def TryRuleSet(
+        self,
+        request: _orderroute_pb2.TryRuleSetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.TryRuleSetResponse, _abc.Awaitable[_orderroute_pb2.TryRuleSetResponse]]:
+        """Tries an order against a draft source or a published version, storing nothing: the decision and,
+        per rule, whether it matched and what it decided.
+        """
 
     @_abc_1.abstractmethod
     def PublishRuleSet(

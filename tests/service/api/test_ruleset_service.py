@@ -234,3 +234,24 @@ def test_the_contract_names_its_packages_for_other_languages() -> None:
     assert options.go_package.endswith("/orderroute/v1;orderroutev1")
     assert (options.java_package, options.java_multiple_files) == ("dev.orderroute.v1", True)
     assert options.csharp_namespace == "OrderRoute.V1"
+
+
+def test_an_order_is_tried_on_a_draft_and_on_a_published_version_storing_nothing(rulesets) -> None:
+    order = pb.Order(order_id="try-1", customer=pb.Customer(customer_id="c-1", repeat_purchases=2, tier=pb.CUSTOMER_TIER_PLUS))
+    draft = rulesets.TryRuleSet(pb.TryRuleSetRequest(source=CANDIDATE, file_name="draft.yaml", order=order))
+    assert (draft.decision.path, draft.decision.version) == ("EXPRESS", 0)
+    traces = {t.rule_id: t for t in draft.rules}
+    assert traces["repeat-customer-express"].matched and "path" in traces["repeat-customer-express"].decided
+    assert traces["fraud-manual-review"].unknown and not traces["fraud-manual-review"].matched
+    assert draft.rules[-1].rule_id == "standard" and draft.rules[-1].is_default
+    assert all(t.passed for t in draft.tests)
+    active = rulesets.TryRuleSet(pb.TryRuleSetRequest(name="fulfilment", order=order))
+    assert (active.decision.path, active.decision.version) == ("STANDARD", 1)
+    assert [
+        v.version for v in rulesets.ListRuleSetVersions(pb.ListRuleSetVersionsRequest(name="fulfilment")).versions
+    ] == [1]
+    broken = rulesets.TryRuleSet(pb.TryRuleSetRequest(source="name: x\nrules: []\n", order=order))
+    assert not broken.HasField("decision") and broken.diagnostics
+    with pytest.raises(grpc.RpcError) as info:
+        rulesets.TryRuleSet(pb.TryRuleSetRequest(source=CANDIDATE))
+    assert info.value.details().startswith("order:")
