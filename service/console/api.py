@@ -90,6 +90,10 @@ class ServiceApi:
         reply = _call(self._rule_sets.GetRuleSet, pb.GetRuleSetRequest(name=name, version=version), token)
         return reply.version
 
+    def try_version(self, name: str, version: int, order: pb.Order, token: str) -> pb.TryRuleSetResponse:
+        request = pb.TryRuleSetRequest(name=name, version=version, order=order)
+        return _call(self._rule_sets.TryRuleSet, request, token)
+
     def review(self, name: str, version: int, approve: bool, comment: str, actor: str, token: str) -> pb.RuleSetVersion:
         request = pb.ReviewRuleSetRequest(name=name, version=version, approve=approve, comment=comment, actor=actor)
         return _call(self._rule_sets.ReviewRuleSet, request, token).version

@@ -26,6 +26,7 @@ from service.console.api import ApiError, Caller, ServiceApi
 from service.console.i18n import LANGUAGE_NAMES, LOCALES, Language, negotiate
 from service.console.pages import change_lines, history_lines, rule_set_row, version_page, version_row
 from service.console.sessions import COOKIE, Session, Sessions
+from service.console.trials import order_of, samples, trial_view
 
 HERE = Path(__file__).parent
 PRODUCT = "orderroute"
@@ -188,7 +189,7 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
         return render(request, "rule_set.html", session, name=name, rows=rows, active=active)
 
     def version(
-        request: Request, session: Session, _: Mapping[str, str], notice: str = "", error: str = ""
+        request: Request, session: Session, _: Mapping[str, str], notice: str = "", error: str = "", **trial: Any
     ) -> Response:
         name, number = request.path_params["name"], request.path_params["version"]
         lang = language(request)
@@ -196,7 +197,25 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
         active = shown.version if shown.active else api.version(name, 0, session.token).version
         page = version_page(shown, session.caller, active, lang)
         notice = notice or lang.gettext(NOTICES.get(request.query_params.get("done", ""), "")) if not error else ""
-        return render(request, "version.html", session, 409 if error else 200, page=page, notice=notice, error=error)
+        values = {"trial": None, "problem": "", "order_text": "", "samples": samples(), **trial}
+        status = 409 if error else 200
+        return render(request, "version.html", session, status, page=page, notice=notice, error=error, **values)
+
+    def try_order(request: Request, session: Session, form: Mapping[str, str]) -> Response:
+        name, number, lang = request.path_params["name"], request.path_params["version"], language(request)
+        text = form.get("order", "").strip() or samples().get(form.get("sample", ""), "")
+        trial, problem = None, ""
+        try:
+            trial = trial_view(api.try_version(name, number, order_of(text), session.token), lang)
+        except ValueError as exc:
+            problem = str(exc)
+        except ApiError as exc:
+            if exc.code is not grpc.StatusCode.INVALID_ARGUMENT:
+                raise
+            problem = exc.message
+        if request.headers.get("HX-Request"):  # htmx swaps the result in; without JavaScript, the whole page
+            return render(request, "_trial.html", session, trial=trial, problem=problem)
+        return version(request, session, form, trial=trial, problem=problem, order_text=text)
 
     def review(request: Request, session: Session, form: Mapping[str, str]) -> Response:
         name, number = request.path_params["name"], request.path_params["version"]
@@ -264,6 +283,7 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
             Route("/rule-sets/{name}", signed_in(rule_set)),
             Route("/rule-sets/{name}/versions/{version:int}", signed_in(version)),
             Route("/rule-sets/{name}/versions/{version:int}/review", signed_in(review, form=True), methods=["POST"]),
+            Route("/rule-sets/{name}/versions/{version:int}/try", signed_in(try_order, form=True), methods=["POST"]),
             Route(
                 "/rule-sets/{name}/versions/{version:int}/activate", signed_in(activate, form=True), methods=["POST"]
             ),

@@ -12,7 +12,7 @@ from rules.facts import LINE_FACTS, ORDER_FACTS
 
 HERE = Path(__file__).parent
 TEMPLATE_CALL = re.compile(r"""_\(\s*(['"])(.+?)\1""")
-MESSAGE_TABLES = ("_OPS", "_SCOPES", "OUTPUT_LABELS", "KIND_WORDS", "ACTION_WORDS", "NOTICES")
+MESSAGE_TABLES = ("_OPS", "_SCOPES", "OUTPUT_LABELS", "KIND_WORDS", "ACTION_WORDS", "NOTICES", "STATE_WORDS")
 """Module-level dicts whose values are messages (rules.wording, service.console.pages)."""
 
 

@@ -40,17 +40,17 @@ class Browser:
     def get(self, path: str) -> Reply:
         return self._send("GET", path, None)
 
-    def post(self, path: str, form: dict[str, str]) -> Reply:
-        return self._send("POST", path, urlencode(form))
+    def post(self, path: str, form: dict[str, str], headers: dict[str, str] | None = None) -> Reply:
+        return self._send("POST", path, urlencode(form), headers)
 
     def csrf(self, path: str = "/rule-sets") -> str:
         match = re.search(r'name="csrf" value="([^"]+)"', self.get(path).body)
         assert match, "the page has no CSRF token"
         return match.group(1)
 
-    def _send(self, method: str, path: str, body: str | None) -> Reply:
+    def _send(self, method: str, path: str, body: str | None, extra: dict[str, str] | None = None) -> Reply:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        headers = {"Accept-Language": self.language}
+        headers = {"Accept-Language": self.language, **(extra or {})}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if body is not None:

@@ -148,3 +148,19 @@ def test_a_router_sees_no_control_that_changes_routing_in_chinese(chromium, guar
     assert page.get_by_role("button").filter(has_text="回滚").count() == 0
     shot(page, "history-router-zh")
     context.close()
+
+
+def test_an_author_tries_a_sample_order_and_sees_which_rule_decided_what(chromium, open_console) -> None:
+    context = chromium.new_context(locale="en-US", viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(f"http://127.0.0.1:{open_console.port}/rule-sets/fulfilment/versions/1")
+    page.get_by_label("A sample order").select_option("01-plus-member.yaml")
+    page.get_by_role("button", name="Try", exact=True).click()
+    tried = page.get_by_role("table").filter(has_text="Every rule on this order")
+    tried.wait_for()
+    assert "decided" in tried.get_by_role("row", name="plus-forward-warehouse").inner_text()
+    assert "did not match" in tried.get_by_role("row", name="fraud-manual-review").inner_text()
+    assert page.url.endswith("/versions/1")  # htmx swapped the result in: no page load
+    page.get_by_role("heading", name="Try an order").scroll_into_view_if_needed()
+    shot(page, "try-an-order")
+    context.close()

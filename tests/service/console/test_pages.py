@@ -111,3 +111,26 @@ def test_a_rejection_without_a_comment_is_explained_on_the_page(guarded) -> None
     version = "/rule-sets/fulfilment/versions/2"
     page = browser.post(f"{version}/review", {"decision": "reject", "csrf": browser.csrf(version)})
     assert page.status == 409 and "comment: is required when rejecting" in page.body
+
+
+def test_an_order_is_tried_on_a_version_whole_page_or_as_a_fragment(open_console) -> None:
+    browser = Browser(open_console.port)
+    version = "/rule-sets/fulfilment/versions/1"
+    page = browser.post(f"{version}/try", {"sample": "03-repeat-customer.yaml", "csrf": browser.csrf(version)})
+    assert page.status == 200 and "<h1>fulfilment v1" in page.body
+    assert '<tr class="decided"><th scope="row"><code>repeat-customer-express</code>' in page.body
+    fragment = browser._send(
+        "POST", f"{version}/try", "order=order_id%3A+SO-1%0Acustomer%3A+%7Btier%3A+VPI%7D&csrf=" + browser.csrf(version)
+    )
+    assert fragment.status == 200  # without HX-Request: the whole page, with the problem on it
+    assert "customer.tier: unknown value &#39;VPI&#39;" in fragment.body
+
+
+def test_htmx_gets_only_the_result(open_console) -> None:
+    browser = Browser(open_console.port)
+    version = "/rule-sets/fulfilment/versions/1"
+    connection_headers = {"HX-Request": "true"}
+    reply = browser.post(
+        f"{version}/try", {"order": "order_id: SO-9\n", "csrf": browser.csrf(version)}, connection_headers
+    )
+    assert "<html" not in reply.body and '<tr class="decided"><th scope="row"><code>standard</code>' in reply.body
