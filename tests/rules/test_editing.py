@@ -1,0 +1,84 @@
+"""Editing a rule set one cell at a time changes only the edited rule's lines: comments and layout
+everywhere else stay byte for byte."""
+
+from __future__ import annotations
+
+import difflib
+
+import pytest
+
+from rules import check
+from rules.editing import EditError, add_rule, remove_rule, set_condition, set_output, set_priority
+from tests.conftest import EXAMPLES
+
+SOURCE = (
+    (EXAMPLES / "fulfilment.yaml")
+    .read_text()
+    .replace(
+        "  - id: plus-forward-warehouse\n",
+        "  # Agreed with the warehouse team in May.\n  - id: plus-forward-warehouse\n",
+        1,
+    )
+)
+
+
+def changed_lines(old: str, new: str) -> list[str]:
+    return [
+        line
+        for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+
+
+def test_a_threshold_changes_one_line_and_keeps_its_flow_style() -> None:
+    new = set_condition(SOURCE, "repeat-customer-express", "customer.repeat_purchases", "at_least", "2")
+    assert changed_lines(SOURCE, new) == [
+        "-      customer.repeat_purchases: {at_least: 3}",
+        "+      customer.repeat_purchases: {at_least: 2}",
+    ]
+    assert "  # Agreed with the warehouse team in May.\n" in new
+    assert check(new).rule_set is not None
+
+
+def test_a_second_test_makes_an_all_and_removing_it_makes_a_lone_test_again() -> None:
+    added = set_condition(SOURCE, "plus-forward-warehouse", "channel", "in", "WEB, APP")
+    assert changed_lines(SOURCE, added) == [
+        "-      customer.tier: {equals: PLUS}",
+        "+      all:",
+        "+        - customer.tier: {equals: PLUS}",
+        "+        - channel: {in: [WEB, APP]}",
+    ]
+    assert set_condition(added, "plus-forward-warehouse", "channel", "", "") == SOURCE
+    assert not check(added).errors or all(d.code == "test-failed" for d in check(added).errors)
+
+
+def test_outputs_priority_and_rules_come_and_go_leaving_the_rest_alone() -> None:
+    edited = set_output(SOURCE, "presale-hold-balance", "holds", "AWAIT_BALANCE, CALL_CUSTOMER")
+    assert changed_lines(SOURCE, edited) == [
+        "-      holds: [AWAIT_BALANCE]",
+        "+      holds: [AWAIT_BALANCE, CALL_CUSTOMER]",
+    ]
+    assert changed_lines(SOURCE, set_priority(SOURCE, "high-return-category-qc", 45)) == [
+        "-    priority: 50",
+        "+    priority: 45",
+    ]
+    removed = remove_rule(SOURCE, "hazmat-no-store")
+    assert all(line.startswith("-") for line in changed_lines(SOURCE, removed))
+    assert "hazmat-no-store" not in removed.split("tests:")[0]
+    added = add_rule(SOURCE, "weekend-express", 60)
+    assert changed_lines(SOURCE, added) == [
+        "+",
+        "+  - id: weekend-express",
+        "+    priority: 60",
+        "+    when: {}",
+        "+    then: {}",
+    ]
+
+
+def test_what_cannot_be_edited_says_why() -> None:
+    with pytest.raises(EditError, match="no rule 'nope'"):
+        set_priority(SOURCE, "nope", 1)
+    with pytest.raises(EditError, match="not valid YAML"):
+        set_priority("rules: [", "x", 1)
+    with pytest.raises(EditError, match="exists already"):
+        add_rule(SOURCE, "repeat-customer-express", 1)
