@@ -383,8 +383,13 @@ _OPS_BY_TYPE: Mapping[F.FactType, tuple[Op, ...]] = {
 }
 
 
+def operators_for(spec: F.FactSpec) -> tuple[Op, ...]:
+    """The operators a fact of this type can be tested with (numbers take the integers')."""
+    return _OPS_BY_TYPE.get(spec.type, _OPS_BY_TYPE[F.FactType.INTEGER])
+
+
 def _check_operand(ctx: _Context, spec: F.FactSpec, op: Op, value: object, line: int) -> Any:
-    allowed = _OPS_BY_TYPE.get(spec.type, _OPS_BY_TYPE[F.FactType.INTEGER])
+    allowed = operators_for(spec)
     if op not in allowed:
         ctx.error(
             "operator-type",

@@ -33,7 +33,7 @@ from rules import CheckResult, Diagnostic, Severity, TestResult
 from service.app import Activated, OutcomeReport, Recorded
 from service.app.reviews import ReviewState, review_state
 from service.errors import InvalidArgument
-from service.storage import AuditRecord, ReviewRecord, VersionRecord
+from service.storage import AuditRecord, DraftRecord, ReviewRecord, VersionRecord
 
 
 def timestamp(at: datetime) -> Timestamp:
@@ -258,6 +258,12 @@ def version_to_proto(
         published_at=timestamp(record.published_at),
         active=active,
         rule_count=record.rule_count,
+    )
+
+
+def draft_to_proto(d: DraftRecord) -> pb.Draft:
+    return pb.Draft(
+        name=d.name, owner=d.owner, source=d.source, base_version=d.base_version, updated_at=timestamp(d.updated_at)
     )
 
 

@@ -17,6 +17,7 @@ from service.api.messages import (
     activation_to_proto,
     audit_to_proto,
     diagnostic_to_proto,
+    draft_to_proto,
     test_to_proto,
     version_to_proto,
     warnings_of,
@@ -103,6 +104,22 @@ class RuleSetServicer(pb_grpc.RuleSetServiceServicer):
                 for i, t in enumerate(trial.rules)
             )
         return answer
+
+    @handled
+    def SaveDraft(self, request: pb.SaveDraftRequest, context: grpc.ServicerContext) -> Any:
+        owner = actor(request.actor)
+        draft = self._catalog.save_draft(require(request.name, "name"), owner, request.source, request.base_version)
+        return pb.SaveDraftResponse(draft=draft_to_proto(draft))
+
+    @handled
+    def GetDraft(self, request: pb.GetDraftRequest, context: grpc.ServicerContext) -> Any:
+        draft = self._catalog.draft(require(request.name, "name"), actor(request.actor))
+        return pb.GetDraftResponse(draft=draft_to_proto(draft))
+
+    @handled
+    def DeleteDraft(self, request: pb.DeleteDraftRequest, context: grpc.ServicerContext) -> Any:
+        self._catalog.delete_draft(require(request.name, "name"), actor(request.actor))
+        return pb.DeleteDraftResponse()
 
     @handled
     def GetRuleSet(self, request: pb.GetRuleSetRequest, context: grpc.ServicerContext) -> Any:

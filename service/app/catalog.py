@@ -19,11 +19,12 @@ from importlib import resources
 
 import rules
 from rules import CheckResult, CompiledRuleSet, RulesError, RuleSetDiff, RuleSetInvalid
+from rules.parse import MAX_SOURCE_BYTES, NAME
 from rules.trial import Trial, try_order
 from service.app.clock import Clock
 from service.app.reviews import ReviewState, require_approved, review_state
 from service.errors import FailedPrecondition, InvalidArgument, NotFound, StorageUnavailable, shown
-from service.storage import AuditRecord, ReviewRecord, RuleSetStore, VersionRecord
+from service.storage import AuditRecord, DraftRecord, ReviewRecord, RuleSetStore, VersionRecord
 
 log = logging.getLogger(__name__)
 
@@ -251,6 +252,26 @@ class RuleSetCatalog:
                 reason,
             )
         return Activated(name, record.version, record.previous_version, record.actor, record.reason, record.at, changed)
+
+    # ------------------------------------------------------------ drafts
+
+    def save_draft(self, name: str, owner: str, source: str, base_version: int) -> DraftRecord:
+        if len(source.encode()) > MAX_SOURCE_BYTES:
+            raise InvalidArgument("source", f"a draft is at most {MAX_SOURCE_BYTES:,} bytes")
+        if not NAME.fullmatch(name):
+            raise InvalidArgument("name", "lower-case letters, digits, '_' and '-', at most 64 characters")
+        draft = DraftRecord(name, owner, source, base_version, self._clock())
+        self._store.save_draft(draft)
+        return draft
+
+    def draft(self, name: str, owner: str) -> DraftRecord:
+        found = self._store.draft(name, owner)
+        if found is None:
+            raise NotFound(f"{owner} has no draft of rule set {shown(name)}", "DRAFT_NOT_FOUND")
+        return found
+
+    def delete_draft(self, name: str, owner: str) -> None:
+        self._store.delete_draft(name, owner)
 
     # ------------------------------------------------------------ reviews
 

@@ -90,6 +90,34 @@ class ServiceApi:
         reply = _call(self._rule_sets.GetRuleSet, pb.GetRuleSetRequest(name=name, version=version), token)
         return reply.version
 
+    def draft(self, name: str, actor: str, token: str) -> pb.Draft | None:
+        try:
+            return _call(self._rule_sets.GetDraft, pb.GetDraftRequest(name=name, actor=actor), token).draft
+        except ApiError as exc:
+            if exc.code is grpc.StatusCode.NOT_FOUND:
+                return None
+            raise
+
+    def save_draft(self, name: str, source: str, base_version: int, actor: str, token: str) -> pb.Draft:
+        request = pb.SaveDraftRequest(name=name, source=source, base_version=base_version, actor=actor)
+        return _call(self._rule_sets.SaveDraft, request, token).draft
+
+    def delete_draft(self, name: str, actor: str, token: str) -> None:
+        _call(self._rule_sets.DeleteDraft, pb.DeleteDraftRequest(name=name, actor=actor), token)
+
+    def validate(self, source: str, file_name: str, token: str) -> pb.ValidateRuleSetResponse:
+        return _call(
+            self._rule_sets.ValidateRuleSet, pb.ValidateRuleSetRequest(source=source, file_name=file_name), token
+        )
+
+    def try_source(self, source: str, order: pb.Order, token: str) -> pb.TryRuleSetResponse:
+        request = pb.TryRuleSetRequest(source=source, file_name="draft", order=order)
+        return _call(self._rule_sets.TryRuleSet, request, token)
+
+    def publish(self, source: str, comment: str, actor: str, token: str) -> pb.PublishRuleSetResponse:
+        request = pb.PublishRuleSetRequest(source=source, file_name="draft", author=actor, comment=comment)
+        return _call(self._rule_sets.PublishRuleSet, request, token)
+
     def try_version(self, name: str, version: int, order: pb.Order, token: str) -> pb.TryRuleSetResponse:
         request = pb.TryRuleSetRequest(name=name, version=version, order=order)
         return _call(self._rule_sets.TryRuleSet, request, token)

@@ -22,7 +22,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from rules.editing import EditError
 from service.console.api import ApiError, Caller, ServiceApi
+from service.console.drafts import draft_page, operator_choices
+from service.console.edits import edited
 from service.console.i18n import LANGUAGE_NAMES, LOCALES, Language, negotiate
 from service.console.pages import change_lines, history_lines, rule_set_row, version_page, version_row
 from service.console.sessions import COOKIE, Session, Sessions
@@ -43,6 +46,7 @@ NOTICES = {
     "approved": "You approved this version.",
     "rejected": "You rejected this version.",
     "activated": "This version is active now.",
+    "published": "Published: a reviewer can approve it now.",
 }
 """What a finished action shows on the page it returns to (?done=...)."""
 SECURITY_HEADERS = {
@@ -186,7 +190,8 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
         versions = api.versions(name, session.token)
         active = next((v.version for v in versions if v.active), 0)
         rows = [version_row(v, active, language(request)) for v in versions]
-        return render(request, "rule_set.html", session, name=name, rows=rows, active=active)
+        may_author = session.caller.may("author")
+        return render(request, "rule_set.html", session, name=name, rows=rows, active=active, may_author=may_author)
 
     def version(
         request: Request, session: Session, _: Mapping[str, str], notice: str = "", error: str = "", **trial: Any
@@ -216,6 +221,88 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
         if request.headers.get("HX-Request"):  # htmx swaps the result in; without JavaScript, the whole page
             return render(request, "_trial.html", session, trial=trial, problem=problem)
         return version(request, session, form, trial=trial, problem=problem, order_text=text)
+
+    # ------------------------------------------------------------ drafts
+
+    def draft(request: Request, session: Session, _: Mapping[str, str], error: str = "", **trial: Any) -> Response:
+        name, owner = request.path_params["name"], actor(session, {})
+        if not owner:
+            return render(request, "draft_name.html", session, name=name)
+        found = api.draft(name, owner, session.token)
+        if found is None:  # a new draft starts from the active version
+            active = api.version(name, 0, session.token)
+            found = api.save_draft(name, active.source, active.version, owner, session.token)
+        check = api.validate(found.source, f"{name} (draft)", session.token)
+        page = draft_page(found, check, request.query_params.get("fact", ""), language(request))
+        values = {"trial": None, "problem": "", "order_text": "", "samples": samples(), **trial}
+        return render(request, "draft.html", session, 409 if error else 200, page=page, error=error, **values)
+
+    def draft_name(request: Request, session: Session, form: Mapping[str, str]) -> Response:
+        actor(session, form)
+        return RedirectResponse(f"/rule-sets/{quote(request.path_params['name'])}/draft", status_code=303)
+
+    def draft_operators(request: Request, session: Session, _: Mapping[str, str]) -> Response:
+        choices = operator_choices(request.query_params.get("fact", ""))
+        return render(request, "_operators.html", session, operators=choices)
+
+    def draft_edit(request: Request, session: Session, form: Mapping[str, str]) -> Response:
+        name, owner = request.path_params["name"], actor(session, form)
+        found = api.draft(name, owner, session.token)
+        if found is None:
+            return RedirectResponse(f"/rule-sets/{quote(name)}/draft", status_code=303)
+        try:
+            source = edited(found.source, form)
+        except (EditError, ValueError) as exc:
+            return draft(request, session, form, error=str(exc))
+        api.save_draft(name, source, found.base_version, owner, session.token)
+        return RedirectResponse(f"/rule-sets/{quote(name)}/draft", status_code=303)
+
+    def draft_yaml(request: Request, session: Session, form: Mapping[str, str]) -> Response:
+        """Saves the YAML as typed; htmx (as the person types) gets the checks back, a plain form the page."""
+        name, owner = request.path_params["name"], actor(session, form)
+        found = api.draft(name, owner, session.token)
+        base = found.base_version if found is not None else 0
+        saved = api.save_draft(name, form.get("source", ""), base, owner, session.token)
+        if request.headers.get("HX-Request"):
+            check = api.validate(saved.source, f"{name} (draft)", session.token)
+            page = draft_page(saved, check, "", language(request))
+            return render(request, "_draft_checks.html", session, page=page)
+        return RedirectResponse(f"/rule-sets/{quote(name)}/draft", status_code=303)
+
+    def draft_try(request: Request, session: Session, form: Mapping[str, str]) -> Response:
+        name, owner, lang = request.path_params["name"], actor(session, form), language(request)
+        found = api.draft(name, owner, session.token)
+        text = form.get("order", "").strip() or samples().get(form.get("sample", ""), "")
+        trial, problem = None, ""
+        try:
+            reply = api.try_source(found.source if found else "", order_of(text), session.token)
+            trial = trial_view(reply, lang) if reply.HasField("decision") else None
+            problem = "" if trial else lang.gettext("The draft has errors: fix them to try an order.")
+        except ValueError as exc:
+            problem = str(exc)
+        if request.headers.get("HX-Request"):
+            return render(request, "_trial.html", session, trial=trial, problem=problem)
+        return draft(request, session, form, trial=trial, problem=problem, order_text=text)
+
+    def draft_publish(request: Request, session: Session, form: Mapping[str, str]) -> Response:
+        name, owner = request.path_params["name"], actor(session, form)
+        found = api.draft(name, owner, session.token)
+        if found is None:
+            return RedirectResponse(f"/rule-sets/{quote(name)}/draft", status_code=303)
+        try:
+            published = api.publish(found.source, form.get("comment", ""), owner, session.token)
+        except ApiError as exc:
+            if exc.code is not grpc.StatusCode.INVALID_ARGUMENT:
+                raise
+            return draft(request, session, form, error=exc.message)
+        api.delete_draft(name, owner, session.token)
+        number = published.version.version
+        return RedirectResponse(f"/rule-sets/{quote(name)}/versions/{number}?done=published", status_code=303)
+
+    def draft_discard(request: Request, session: Session, form: Mapping[str, str]) -> Response:
+        name = request.path_params["name"]
+        api.delete_draft(name, actor(session, form), session.token)
+        return RedirectResponse(f"/rule-sets/{quote(name)}", status_code=303)
 
     def review(request: Request, session: Session, form: Mapping[str, str]) -> Response:
         name, number = request.path_params["name"], request.path_params["version"]
@@ -288,6 +375,14 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
                 "/rule-sets/{name}/versions/{version:int}/activate", signed_in(activate, form=True), methods=["POST"]
             ),
             Route("/rule-sets/{name}/changes", signed_in(changes)),
+            Route("/rule-sets/{name}/draft", signed_in(draft)),
+            Route("/rule-sets/{name}/draft/name", signed_in(draft_name, form=True), methods=["POST"]),
+            Route("/rule-sets/{name}/draft/operators", signed_in(draft_operators)),
+            Route("/rule-sets/{name}/draft/edit", signed_in(draft_edit, form=True), methods=["POST"]),
+            Route("/rule-sets/{name}/draft/yaml", signed_in(draft_yaml, form=True), methods=["POST"]),
+            Route("/rule-sets/{name}/draft/try", signed_in(draft_try, form=True), methods=["POST"]),
+            Route("/rule-sets/{name}/draft/publish", signed_in(draft_publish, form=True), methods=["POST"]),
+            Route("/rule-sets/{name}/draft/discard", signed_in(draft_discard, form=True), methods=["POST"]),
             Route("/rule-sets/{name}/history", signed_in(history)),
             Route("/rule-sets/{name}/history.csv", signed_in(history_csv)),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
@@ -301,8 +396,11 @@ def _set_session(response: Response, cookie: str, settings: ConsoleSettings) -> 
 
 def actor(session: Session, form: Mapping[str, str]) -> str:
     """Who the audit names: the token's name (the service takes it from the token), or without
-    authentication the name the person gave on the form."""
-    return session.caller.name or form.get("actor", "").strip()
+    authentication the name the person gave (on this form, or earlier in the session)."""
+    given = form.get("actor", "").strip()
+    if given and not session.caller.name:
+        session.person = given
+    return session.caller.name or given or session.person
 
 
 def _version_param(request: Request, key: str) -> int:

@@ -28,6 +28,8 @@ class Session:
     """The bearer token the person signed in with ("" without authentication)."""
     caller: Caller
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    person: str = ""
+    """Without authentication: the name this person gave, recorded as the actor of what they do."""
     expires: float = field(default_factory=lambda: time.monotonic() + SESSION_SECONDS)
 
     def csrf_ok(self, presented: str) -> bool:

@@ -24,11 +24,13 @@ from service.storage.records import (
     AuditRecord,
     Claim,
     DecisionRecord,
+    DraftRecord,
     ReviewRecord,
     VersionRecord,
 )
 
 __all__ = [
+    "DraftRecord",
     "ReviewRecord",
     "ActiveRecord",
     "AuditRecord",

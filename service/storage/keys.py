@@ -16,6 +16,7 @@ spread over every node.
     orderroute:{rs:NAME}:active                 HASH version, previous, actor, reason, at
     orderroute:{rs:NAME}:audit                  STREAM of publish / activate / approve / reject entries
     orderroute:{rs:NAME}:reviews                HASH version -> JSON list of reviews, oldest first
+    orderroute:{rs:NAME}:drafts                 HASH owner -> JSON {source, base, at}: unpublished drafts
     orderroute:{rs:NAME}:experiment             STRING id of the experiment holding the rule set (the claim)
     orderroute:{rs:NAME}:start:REQUEST_ID       STRING experiment a start request created (expires)
     orderroute:{rs:NAME}:change:REQUEST_ID      STRING JSON {id, action, after}: what a change request did (expires)

@@ -32,7 +32,15 @@ from service.storage.codec import (
     time_to_ms,
 )
 from service.storage.ports import RuleSetHeld, active_moved, reused_request
-from service.storage.records import ActiveRecord, AuditRecord, Claim, DecisionRecord, ReviewRecord, VersionRecord
+from service.storage.records import (
+    ActiveRecord,
+    AuditRecord,
+    Claim,
+    DecisionRecord,
+    DraftRecord,
+    ReviewRecord,
+    VersionRecord,
+)
 
 _HOLDS = frozenset({State.RUNNING, State.PAUSED, State.PROMOTED})
 """States in which an experiment keeps its rule set (promoted: until its candidate is active)."""
@@ -52,6 +60,7 @@ class _RuleSet:
     change_requests: dict[str, str] = field(default_factory=dict)
     """request id -> codec.change_record of what it did."""
     reviews: dict[int, list[ReviewRecord]] = field(default_factory=dict)
+    drafts: dict[str, DraftRecord] = field(default_factory=dict)
     requests: dict[str, tuple[str, object]] = field(default_factory=dict)
     """Publish or activation request id -> (what it asked, what it answered); kept, not expired."""
 
@@ -236,6 +245,18 @@ class MemoryRuleSetStore:
             action = "approve" if review.approved else "reject"
             rs.audit.append(AuditRecord(action, name, version, review.reviewer, review.comment, stored.at))
             return list(rs.reviews[version])
+
+    def save_draft(self, draft: DraftRecord) -> None:
+        with self._db.lock:
+            self._rule_set(draft.name).drafts[draft.owner] = replace(draft, updated_at=_stored_time(draft.updated_at))
+
+    def draft(self, name: str, owner: str) -> DraftRecord | None:
+        with self._db.lock:
+            return self._db.rule_sets.get(name, _RuleSet()).drafts.get(owner)
+
+    def delete_draft(self, name: str, owner: str) -> None:
+        with self._db.lock:
+            self._db.rule_sets.get(name, _RuleSet()).drafts.pop(owner, None)
 
     def reviews(self, name: str) -> dict[int, list[ReviewRecord]]:
         with self._db.lock:

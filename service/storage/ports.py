@@ -16,7 +16,15 @@ from typing import Protocol
 from experiments import Arm, ArmData, Experiment, Transition
 from experiments.running import Bounds
 from service.errors import Conflict, FailedPrecondition, InvalidArgument, shown
-from service.storage.records import ActiveRecord, AuditRecord, Claim, DecisionRecord, ReviewRecord, VersionRecord
+from service.storage.records import (
+    ActiveRecord,
+    AuditRecord,
+    Claim,
+    DecisionRecord,
+    DraftRecord,
+    ReviewRecord,
+    VersionRecord,
+)
 
 
 class RuleSetHeld(FailedPrecondition):
@@ -116,6 +124,14 @@ class RuleSetStore(Protocol):
     def reviews(self, name: str) -> dict[int, list[ReviewRecord]]:
         """Version -> its reviews, oldest first (versions without any are left out)."""
         ...
+
+    def save_draft(self, draft: DraftRecord) -> None:
+        """Keeps the draft, replacing the owner's earlier one of the same rule set."""
+        ...
+
+    def draft(self, name: str, owner: str) -> DraftRecord | None: ...
+
+    def delete_draft(self, name: str, owner: str) -> None: ...
 
 
 class ExperimentStore(Protocol):

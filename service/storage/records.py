@@ -48,6 +48,17 @@ class AuditRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class DraftRecord:
+    """One person's unpublished source of a rule set."""
+
+    name: str
+    owner: str
+    source: str
+    base_version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewRecord:
     """One reviewer's approval or rejection of one version."""
 

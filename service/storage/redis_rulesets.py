@@ -19,7 +19,7 @@ from service.storage.changes import announce
 from service.storage.codec import text, time_from_stored, time_to_ms
 from service.storage.connection import RedisClient, run
 from service.storage.ports import RuleSetHeld, active_moved, reused_request
-from service.storage.records import ActiveRecord, AuditRecord, ReviewRecord, VersionRecord
+from service.storage.records import ActiveRecord, AuditRecord, DraftRecord, ReviewRecord, VersionRecord
 
 REQUEST_SECONDS = 86_400
 """How long a request id is remembered: a retry within a day gets the first answer."""
@@ -250,6 +250,20 @@ class RedisRuleSetStore:
         if raw is None:
             raise NotFound(f"rule set {shown(name)} has no version {version}", NotFound.VERSION)
         return _reviews(raw)
+
+    def save_draft(self, draft: DraftRecord) -> None:
+        stored = json.dumps({"source": draft.source, "base": draft.base_version, "at": time_to_ms(draft.updated_at)})
+        run(self._redis, lambda: self._redis.hset(keys.rule_set(draft.name, "drafts"), draft.owner, stored))
+
+    def draft(self, name: str, owner: str) -> DraftRecord | None:
+        raw = run(self._redis, lambda: self._redis.hget(keys.rule_set(name, "drafts"), owner))
+        if raw is None:
+            return None
+        d = json.loads(raw)
+        return DraftRecord(name, owner, d["source"], int(d["base"]), time_from_stored(d["at"]))
+
+    def delete_draft(self, name: str, owner: str) -> None:
+        run(self._redis, lambda: self._redis.hdel(keys.rule_set(name, "drafts"), owner))
 
     def reviews(self, name: str) -> dict[int, list[ReviewRecord]]:
         raw: dict[Any, Any] = run(self._redis, lambda: self._redis.hgetall(keys.rule_set(name, "reviews")))

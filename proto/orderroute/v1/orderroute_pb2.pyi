@@ -501,6 +501,64 @@ class TryRuleSetResponse(_message.Message):
     tests: _containers.RepeatedCompositeFieldContainer[TestCaseResult]
     def __init__(self, decision: _Optional[_Union[Decision, _Mapping]] = ..., rules: _Optional[_Iterable[_Union[RuleTrace, _Mapping]]] = ..., diagnostics: _Optional[_Iterable[_Union[Diagnostic, _Mapping]]] = ..., tests: _Optional[_Iterable[_Union[TestCaseResult, _Mapping]]] = ...) -> None: ...
 
+class Draft(_message.Message):
+    __slots__ = ("name", "owner", "source", "base_version", "updated_at")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    BASE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    owner: str
+    source: str
+    base_version: int
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., owner: _Optional[str] = ..., source: _Optional[str] = ..., base_version: _Optional[int] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class SaveDraftRequest(_message.Message):
+    __slots__ = ("name", "source", "base_version", "actor")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    BASE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    source: str
+    base_version: int
+    actor: str
+    def __init__(self, name: _Optional[str] = ..., source: _Optional[str] = ..., base_version: _Optional[int] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class SaveDraftResponse(_message.Message):
+    __slots__ = ("draft",)
+    DRAFT_FIELD_NUMBER: _ClassVar[int]
+    draft: Draft
+    def __init__(self, draft: _Optional[_Union[Draft, _Mapping]] = ...) -> None: ...
+
+class GetDraftRequest(_message.Message):
+    __slots__ = ("name", "actor")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    actor: str
+    def __init__(self, name: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class GetDraftResponse(_message.Message):
+    __slots__ = ("draft",)
+    DRAFT_FIELD_NUMBER: _ClassVar[int]
+    draft: Draft
+    def __init__(self, draft: _Optional[_Union[Draft, _Mapping]] = ...) -> None: ...
+
+class DeleteDraftRequest(_message.Message):
+    __slots__ = ("name", "actor")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    actor: str
+    def __init__(self, name: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class DeleteDraftResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class PublishRuleSetRequest(_message.Message):
     __slots__ = ("source", "file_name", "author", "comment", "request_id")
     SOURCE_FIELD_NUMBER: _ClassVar[int]

@@ -258,6 +258,21 @@ class RuleSetServiceStub:
                 request_serializer=orderroute_dot_v1_dot_orderroute__pb2.TryRuleSetRequest.SerializeToString,
                 response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.TryRuleSetResponse.FromString,
                 _registered_method=True)
+        self.SaveDraft = channel.unary_unary(
+                '/orderroute.v1.RuleSetService/SaveDraft',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.SaveDraftRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.SaveDraftResponse.FromString,
+                _registered_method=True)
+        self.GetDraft = channel.unary_unary(
+                '/orderroute.v1.RuleSetService/GetDraft',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.GetDraftRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.GetDraftResponse.FromString,
+                _registered_method=True)
+        self.DeleteDraft = channel.unary_unary(
+                '/orderroute.v1.RuleSetService/DeleteDraft',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.DeleteDraftRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.DeleteDraftResponse.FromString,
+                _registered_method=True)
         self.PublishRuleSet = channel.unary_unary(
                 '/orderroute.v1.RuleSetService/PublishRuleSet',
                 request_serializer=orderroute_dot_v1_dot_orderroute__pb2.PublishRuleSetRequest.SerializeToString,
@@ -317,6 +332,27 @@ class RuleSetServiceServicer:
         """Tries an order against a draft source or a published version, storing nothing: the decision and,
         per rule, whether it matched and what it decided.
         """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SaveDraft(self, request, context):
+        """A person's unpublished draft of a rule set (one per person and rule set), kept on the server so
+        closing the browser loses nothing. Role author; the owner is the caller.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDraft(self, request, context):
+        """NOT_FOUND (DRAFT_NOT_FOUND) when the caller has none.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteDraft(self, request, context):
+        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -389,6 +425,21 @@ def add_RuleSetServiceServicer_to_server(servicer, server):
                     servicer.TryRuleSet,
                     request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.TryRuleSetRequest.FromString,
                     response_serializer=orderroute_dot_v1_dot_orderroute__pb2.TryRuleSetResponse.SerializeToString,
+            ),
+            'SaveDraft': grpc.unary_unary_rpc_method_handler(
+                    servicer.SaveDraft,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.SaveDraftRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.SaveDraftResponse.SerializeToString,
+            ),
+            'GetDraft': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDraft,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.GetDraftRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.GetDraftResponse.SerializeToString,
+            ),
+            'DeleteDraft': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteDraft,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.DeleteDraftRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.DeleteDraftResponse.SerializeToString,
             ),
             'PublishRuleSet': grpc.unary_unary_rpc_method_handler(
                     servicer.PublishRuleSet,
@@ -488,6 +539,87 @@ class RuleSetService:
             '/orderroute.v1.RuleSetService/TryRuleSet',
             orderroute_dot_v1_dot_orderroute__pb2.TryRuleSetRequest.SerializeToString,
             orderroute_dot_v1_dot_orderroute__pb2.TryRuleSetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SaveDraft(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.RuleSetService/SaveDraft',
+            orderroute_dot_v1_dot_orderroute__pb2.SaveDraftRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.SaveDraftResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDraft(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.RuleSetService/GetDraft',
+            orderroute_dot_v1_dot_orderroute__pb2.GetDraftRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.GetDraftResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteDraft(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.RuleSetService/DeleteDraft',
+            orderroute_dot_v1_dot_orderroute__pb2.DeleteDraftRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.DeleteDraftResponse.FromString,
             options,
             channel_credentials,
             insecure,

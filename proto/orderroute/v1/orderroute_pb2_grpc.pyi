@@ -155,6 +155,13 @@ class RuleSetServiceStub:
     """Tries an order against a draft source or a published version, storing nothing: the decision and,
     per rule, whether it matched and what it decided.
     """
+    SaveDraft: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.SaveDraftRequest, _orderroute_pb2.SaveDraftResponse]
+    """A person's unpublished draft of a rule set (one per person and rule set), kept on the server so
+    closing the browser loses nothing. Role author; the owner is the caller.
+    """
+    GetDraft: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.GetDraftRequest, _orderroute_pb2.GetDraftResponse]
+    """NOT_FOUND (DRAFT_NOT_FOUND) when the caller has none."""
+    DeleteDraft: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.DeleteDraftRequest, _orderroute_pb2.DeleteDraftResponse]
     PublishRuleSet: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.PublishRuleSetRequest, _orderroute_pb2.PublishRuleSetResponse]
     """Validates, tests and stores a new immutable version."""
     GetRuleSet: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.GetRuleSetRequest, _orderroute_pb2.GetRuleSetResponse]
@@ -188,6 +195,13 @@ class RuleSetServiceAsyncStub(RuleSetServiceStub):
     """Tries an order against a draft source or a published version, storing nothing: the decision and,
     per rule, whether it matched and what it decided.
     """
+    SaveDraft: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.SaveDraftRequest, _orderroute_pb2.SaveDraftResponse]  # type: ignore[assignment]
+    """A person's unpublished draft of a rule set (one per person and rule set), kept on the server so
+    closing the browser loses nothing. Role author; the owner is the caller.
+    """
+    GetDraft: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.GetDraftRequest, _orderroute_pb2.GetDraftResponse]  # type: ignore[assignment]
+    """NOT_FOUND (DRAFT_NOT_FOUND) when the caller has none."""
+    DeleteDraft: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.DeleteDraftRequest, _orderroute_pb2.DeleteDraftResponse]  # type: ignore[assignment]
     PublishRuleSet: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.PublishRuleSetRequest, _orderroute_pb2.PublishRuleSetResponse]  # type: ignore[assignment]
     """Validates, tests and stores a new immutable version."""
     GetRuleSet: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.GetRuleSetRequest, _orderroute_pb2.GetRuleSetResponse]  # type: ignore[assignment]
@@ -230,6 +244,31 @@ class RuleSetServiceServicer(metaclass=_abc_1.ABCMeta):
         """Tries an order against a draft source or a published version, storing nothing: the decision and,
         per rule, whether it matched and what it decided.
         """
+
+    @_abc_1.abstractmethod
+    def SaveDraft(
+        self,
+        request: _orderroute_pb2.SaveDraftRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.SaveDraftResponse, _abc.Awaitable[_orderroute_pb2.SaveDraftResponse]]:
+        """A person's unpublished draft of a rule set (one per person and rule set), kept on the server so
+        closing the browser loses nothing. Role author; the owner is the caller.
+        """
+
+    @_abc_1.abstractmethod
+    def GetDraft(
+        self,
+        request: _orderroute_pb2.GetDraftRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.GetDraftResponse, _abc.Awaitable[_orderroute_pb2.GetDraftResponse]]:
+        """NOT_FOUND (DRAFT_NOT_FOUND) when the caller has none."""
+
+    @_abc_1.abstractmethod
+    def DeleteDraft(
+        self,
+        request: _orderroute_pb2.DeleteDraftRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.DeleteDraftResponse, _abc.Awaitable[_orderroute_pb2.DeleteDraftResponse]]: ...
 
     @_abc_1.abstractmethod
     def PublishRuleSet(

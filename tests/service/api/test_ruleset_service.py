@@ -237,7 +237,9 @@ def test_the_contract_names_its_packages_for_other_languages() -> None:
 
 
 def test_an_order_is_tried_on_a_draft_and_on_a_published_version_storing_nothing(rulesets) -> None:
-    order = pb.Order(order_id="try-1", customer=pb.Customer(customer_id="c-1", repeat_purchases=2, tier=pb.CUSTOMER_TIER_PLUS))
+    order = pb.Order(
+        order_id="try-1", customer=pb.Customer(customer_id="c-1", repeat_purchases=2, tier=pb.CUSTOMER_TIER_PLUS)
+    )
     draft = rulesets.TryRuleSet(pb.TryRuleSetRequest(source=CANDIDATE, file_name="draft.yaml", order=order))
     assert (draft.decision.path, draft.decision.version) == ("EXPRESS", 0)
     traces = {t.rule_id: t for t in draft.rules}

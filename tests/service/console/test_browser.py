@@ -164,3 +164,43 @@ def test_an_author_tries_a_sample_order_and_sees_which_rule_decided_what(chromiu
     page.get_by_role("heading", name="Try an order").scroll_into_view_if_needed()
     shot(page, "try-an-order")
     context.close()
+
+
+def test_an_author_lowers_the_express_threshold_fixes_the_test_tries_an_order_and_publishes(chromium, guarded) -> None:
+    # (a): the table editor, the failing test on its row, the YAML side, a trial, publish.
+    base = f"http://127.0.0.1:{guarded.console.port}"
+    context, page = sign_in(chromium, base, AUTHOR)
+    page.goto(f"{base}/rule-sets/fulfilment")
+    page.get_by_role("link", name="Edit as a draft").click()
+    shot(page, "draft")
+    condition = page.get_by_role("form", name="Change a condition")
+    condition.get_by_label("Rule").select_option("repeat-customer-express")
+    condition.get_by_label("Fact").select_option("customer.repeat_purchases")
+    condition.get_by_label("Test").select_option("at_least")  # htmx reloaded the operators a number takes
+    condition.get_by_label("Value").fill("2")
+    condition.get_by_role("button", name="Apply").click()
+    express = page.get_by_role("table").first.get_by_role("row", name="repeat-customer-express")
+    assert "at least 2" in express.inner_text()
+    failed = page.get_by_role("row", name="two repeat purchases stay on the standard path")
+    assert "failed" in failed.inner_text() and "want 'STANDARD', got 'EXPRESS'" in failed.inner_text()
+    shot(page, "draft-test-fails")
+    source = page.get_by_label("The same draft as YAML").input_value()
+    fixed = source.replace(
+        "    expect:\n      path: STANDARD\n      default_rule_used: true\n",
+        "    expect:\n      path: EXPRESS\n      carrier: SF_EXPRESS\n",
+        1,
+    )
+    assert fixed != source
+    page.get_by_label("The same draft as YAML").fill(fixed)
+    page.get_by_role("button", name="Save the YAML").click()
+    assert page.get_by_role("status").first.inner_text() == "No errors, and every test passes: ready to publish."
+    page.get_by_label("A sample order").select_option("03-repeat-customer.yaml")
+    page.get_by_role("button", name="Try", exact=True).click()
+    tried = page.get_by_role("table").filter(has_text="Every rule on this order")
+    assert "decided" in tried.get_by_role("row", name="repeat-customer-express").inner_text()
+    page.get_by_label("What changed, for the reviewer").fill("express lane from 2 repeat purchases")
+    page.get_by_role("button", name="Publish as a new version").click()
+    assert page.get_by_role("status").inner_text() == "Published: a reviewer can approve it now."
+    assert "v2" in page.get_by_role("heading", level=1).inner_text()
+    shot(page, "published")
+    context.close()

@@ -134,3 +134,40 @@ def test_htmx_gets_only_the_result(open_console) -> None:
         f"{version}/try", {"order": "order_id: SO-9\n", "csrf": browser.csrf(version)}, connection_headers
     )
     assert "<html" not in reply.body and '<tr class="decided"><th scope="row"><code>standard</code>' in reply.body
+
+
+def test_a_draft_is_edited_cell_by_cell_kept_on_the_server_and_refused_while_a_test_fails(open_console) -> None:
+    browser = Browser(open_console.port)
+    draft = "/rule-sets/fulfilment/draft"
+    assert "Your name" in browser.get(draft).body  # without tokens: whose draft, first
+    browser.post(f"{draft}/name", {"actor": "ana", "csrf": browser.csrf(draft)})
+    page = browser.get(draft)
+    assert "Started from v1" in page.body and "at least 3" in page.body
+    edit = {"what": "condition", "rule": "repeat-customer-express", "fact": "customer.repeat_purchases"}
+    done = browser.post(f"{draft}/edit", {**edit, "op": "at_least", "value": "2", "csrf": browser.csrf(draft)})
+    assert (done.status, done.headers["location"]) == (303, draft)
+    page = browser.get(draft)
+    assert "at least 2" in page.body and '<tr class="failed">' in page.body
+    again = Browser(open_console.port, cookies=dict(browser.cookies))  # the draft is on the server
+    assert "at least 2" in again.get(draft).body
+    wrong = browser.post(
+        f"{draft}/edit", {"what": "priority", "rule": "nope", "priority": "3", "csrf": browser.csrf(draft)}
+    )
+    assert wrong.status == 409 and "no rule &#39;nope&#39;" in wrong.body
+    refused = browser.post(f"{draft}/publish", {"comment": "x", "csrf": browser.csrf(draft)})
+    assert refused.status == 409 and "two repeat purchases stay on the standard path" in refused.body
+    gone = browser.post(f"{draft}/discard", {"csrf": browser.csrf(draft)})
+    assert gone.headers["location"] == "/rule-sets/fulfilment"
+    assert "at least 3" in browser.get(draft).body  # a new draft starts from the active version again
+
+
+def test_yaml_typed_in_the_draft_is_saved_and_checked_as_a_fragment(open_console) -> None:
+    browser = Browser(open_console.port)
+    draft = "/rule-sets/fulfilment/draft"
+    browser.get(draft)
+    browser.post(f"{draft}/name", {"actor": "ana", "csrf": browser.csrf(draft)})
+    checks = browser.post(
+        f"{draft}/yaml", {"source": "name: fulfilment\nrules: [\n", "csrf": browser.csrf(draft)}, {"HX-Request": "true"}
+    )
+    assert '<div id="draft-checks">' in checks.body and "not valid YAML" in checks.body and "<html" not in checks.body
+    assert "cannot be shown as a table until its YAML parses" in browser.get(draft).body

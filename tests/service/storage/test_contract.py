@@ -15,7 +15,7 @@ from experiments import METRICS, Action, Arm, Experiment, State, new_experiment,
 from experiments.running import Bounds
 from experiments.statistics import HEAVY_UNITS, Accumulator, heaviest
 from service.errors import Conflict, InvalidArgument, NotFound
-from service.storage import DecisionRecord, RuleSetHeld
+from service.storage import DecisionRecord, DraftRecord, RuleSetHeld
 from service.storage.codec import pack_decision, unpack_decision
 from tests.service.conftest import Stores
 
@@ -76,6 +76,19 @@ def test_a_request_id_gets_its_first_answer_again_and_names_one_request(stores: 
     with pytest.raises(InvalidArgument, match="request_id"):
         stores.rule_sets.activate("rs", 2, "rev", "go", T0, request_id="a")
     assert len(stores.rule_sets.audit("rs", 10)) == 4
+
+
+def test_each_person_keeps_one_draft_per_rule_set(stores: Stores) -> None:
+    assert stores.rule_sets.draft("rs", "ana") is None
+    stores.rule_sets.save_draft(DraftRecord("rs", "ana", "name: rs\n", 2, T0))
+    stores.rule_sets.save_draft(DraftRecord("rs", "bo", "other", 0, T0))
+    stores.rule_sets.save_draft(DraftRecord("rs", "ana", "name: rs  # later\n", 3, T0 + timedelta(seconds=1)))
+    assert stores.rule_sets.draft("rs", "ana") == DraftRecord(
+        "rs", "ana", "name: rs  # later\n", 3, T0 + timedelta(seconds=1)
+    )
+    stores.rule_sets.delete_draft("rs", "ana")
+    assert stores.rule_sets.draft("rs", "ana") is None and stores.rule_sets.draft("rs", "bo") is not None
+    assert stores.rule_sets.list_names() == []  # a draft alone makes no rule set
 
 
 def test_activation_records_the_previous_version_and_the_audit_lists_newest_first(stores: Stores) -> None:

@@ -1,0 +1,96 @@
+"""A person's draft of a rule set, as the editor page shows it: the decision table of the draft with
+each diagnostic on its rule's row, the embedded tests, and what the cell editor offers (facts from the
+schema, only the operators a fact's type takes, the values of an enum)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from orderroute.v1 import orderroute_pb2 as pb
+
+from rules.facts import ORDER_FACTS
+from rules.model import OUTPUT_FIELDS
+from rules.parse import operators_for, parse_rule_set
+from rules.wording import OUTPUT_LABELS, fact_label
+from service.console.i18n import Language
+from service.console.tables import DecisionTable, decision_table
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    line: int
+    severity: str
+    """error or warning."""
+    text: str
+    hint: str
+
+
+@dataclass(frozen=True, slots=True)
+class TestLine:
+    name: str
+    passed: bool
+    failures: tuple[str, ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class DraftPage:
+    name: str
+    source: str
+    base_version: int
+    table: DecisionTable | None
+    by_rule: dict[str, list[Problem]]
+    """Diagnostics on a rule's row."""
+    general: tuple[Problem, ...]
+    """Diagnostics of no rule (shown above the table and at their YAML line)."""
+    problems: tuple[Problem, ...]
+    """Every diagnostic, by line (the list beside the YAML)."""
+    tests: tuple[TestLine, ...]
+    valid: bool
+    rule_ids: tuple[str, ...]
+    facts: tuple[Choice, ...]
+    operators: tuple[Choice, ...]
+    enum_values: dict[str, tuple[str, ...]]
+    outputs: tuple[Choice, ...]
+
+
+def draft_page(draft: pb.Draft, check: pb.ValidateRuleSetResponse, fact: str, lang: Language) -> DraftPage:
+    rule_set, _ = parse_rule_set(draft.source, "draft")
+    by_rule: defaultdict[str, list[Problem]] = defaultdict(list)
+    general: list[Problem] = []
+    for d in check.diagnostics:
+        if d.code == "test-failed":
+            continue  # shown with its test
+        problem = Problem(d.line, "error" if d.severity == pb.SEVERITY_ERROR else "warning", d.message, d.hint)
+        (by_rule[d.rule_id] if d.rule_id else general).append(problem)
+    spec = ORDER_FACTS.get(fact) or next(iter(ORDER_FACTS.values()))
+    return DraftPage(
+        draft.name,
+        draft.source,
+        draft.base_version,
+        decision_table(rule_set, lang) if rule_set is not None else None,
+        dict(by_rule),
+        tuple(general),
+        tuple(sorted((*general, *(p for ps in by_rule.values() for p in ps)), key=lambda p: p.line)),
+        tuple(TestLine(t.name, t.passed, tuple(t.failures), t.line) for t in check.tests),
+        check.valid,
+        tuple(r.id for r in rule_set.rules) if rule_set is not None else (),
+        tuple(Choice(name, f"{name}: {fact_label(name, lang)}") for name in ORDER_FACTS),
+        operator_choices(spec.name),
+        {name: s.values for name, s in ORDER_FACTS.items() if s.values},
+        tuple(Choice(f, lang.gettext(OUTPUT_LABELS[f])) for f in OUTPUT_FIELDS),
+    )
+
+
+def operator_choices(fact: str) -> tuple[Choice, ...]:
+    spec = ORDER_FACTS.get(fact)
+    if spec is None:
+        return ()
+    return tuple(Choice(op.value, op.value) for op in operators_for(spec))
