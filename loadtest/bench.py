@@ -12,7 +12,8 @@ that workload (Route at 16 in flight for the Route figures). Rounds
 alternate between the two so machine noise hits both alike. Reported: calls/s, orders/s, p50/p99 latency, server CPU per
 order (from /proc, worker processes included), and the ratios service/echo;
 then the cost of telemetry (the service with its metrics endpoint on against
-the same service with it off, in short alternating pairs), the engine alone
+the same service with it off, in short alternating pairs) and of the web
+console beside it (on against off, likewise), the engine alone
 (µs per order through durable_rules beside the reference interpreter and
 zen-engine), memory growth over many evaluations, and (full runs) the share
 of the echo's rate an echo reaches when it spends 50 / 100 / 150 µs of
@@ -193,11 +194,15 @@ def serve_command(port: int, redis_url: str, data_dir: Path, *extra: str) -> lis
     return [*command, "--data-dir", str(data_dir), "--console-port", "0", *extra]
 
 
-def start_service(redis_url: str, data_dir: Path, metrics: bool, workers: int = 1) -> tuple[Process, int]:
+def start_service(
+    redis_url: str, data_dir: Path, metrics: bool, workers: int = 1, console: bool = False
+) -> tuple[Process, int]:
     port = free_port()
     command = serve_command(port, redis_url, data_dir, "--threads", "2", "--workers", str(workers))
     if metrics:
         command += ["--metrics-port", str(free_port())]
+    if console:
+        command += ["--console-port", str(free_port())]
     return Process(command, f"127.0.0.1:{port}", workers), port
 
 
@@ -328,20 +333,21 @@ def arranged(
         echo.stop()
 
 
-def telemetry_overhead(service: Process, metered: Process, singles: list[Any], seconds: float, rounds: int) -> float:
-    """Route at 16 in flight on the service with its metrics endpoint on against the same service with
-    it off, in the same arrangement: short pairs, alternating which goes first; the median pair ratio
-    resists the machine's bursts of noise better than one long run each."""
-    metered.connections = service.connections
+def paired_overhead(off: Process, on: Process, singles: list[Any], seconds: float, rounds: int) -> float:
+    """Route at 16 in flight on the service as `off` against the same service with one thing turned on
+    (metrics, the console), in the same arrangement: short pairs, alternating which goes first; the
+    median pair ratio resists the machine's bursts of noise better than one long run each. The percent
+    of `off`'s rate that `on` loses."""
+    on.connections = off.connections
     try:
         ratios = []
         for index in range(3 * rounds):
-            pair = [(service, "off"), (metered, "on")][:: 1 if index % 2 else -1]
+            pair = [(off, "off"), (on, "on")][:: 1 if index % 2 else -1]
             rate = {label: drive(server, singles, "Route", 16, seconds / 2, 1).calls_per_s for server, label in pair}
             ratios.append(rate["on"] / rate["off"])
         return (1 - statistics.median(ratios)) * 100
     finally:
-        metered.stop()
+        on.stop()
 
 
 def memory_growth(evaluations: int) -> float:
@@ -402,13 +408,21 @@ def main(argv: list[str] | None = None) -> int:
                 compare_batch(figures, service, echo, batches, seconds, rounds)
             with arranged(figures, "route", start_mine, route_16, choices) as (service, echo):
                 compare_route(figures, service, echo, singles, seconds, rounds)
-                figures["telemetry_overhead_pct"] = telemetry_overhead(
+                figures["telemetry_overhead_pct"] = paired_overhead(
                     service,
                     start_service(redis_url, Path(tmp) / "b", True, service.workers)[0],
                     singles,
                     seconds,
                     rounds,
                 )
+                if service.workers == 1:  # the console runs beside a lone server only
+                    figures["console_overhead_pct"] = paired_overhead(
+                        service,
+                        start_service(redis_url, Path(tmp) / "c", False, 1, console=True)[0],
+                        singles,
+                        seconds,
+                        rounds,
+                    )
         finally:
             redis_process.terminate()
             redis_process.wait(10)
