@@ -1,7 +1,7 @@
 """Who may call what: bearer tokens that map to roles.
 
     router    Route, RouteBatch, RecordOutcome(s)
-    author    ValidateRuleSet, PublishRuleSet
+    author    ValidateRuleSet, PublishRuleSet, drafts
     reviewer  ActivateRuleSet, starting and changing experiments
     admin     everything
 
@@ -55,7 +55,7 @@ METHOD_ROLES: Mapping[str, frozenset[Role]] = {
     "RouteBatch": _ROUTE,
     "RecordOutcome": _ROUTE,
     "RecordOutcomes": _ROUTE,
-    "ValidateRuleSet": _AUTHOR,
+    "ValidateRuleSet": _AUTHOR | _REVIEW,  # a reviewer weighs the checks too
     "TryRuleSet": _ANY,
     "PublishRuleSet": _AUTHOR,
     "SaveDraft": _AUTHOR,

@@ -18,12 +18,14 @@ from service.client.channel import ClientOptions, open_channel
 from service.console import DEFAULT_PORT, ConsoleError, ConsoleSettings, RunningConsole, start_console
 
 LOOPBACK = "127.0.0.1"
+SECURE_HELP = "mark the session cookie Secure: people reach the console over HTTPS (a TLS-terminating proxy)"
 
 
 def register(sub: Any) -> None:
     c = remote(sub.add_parser("console", help="run the web console against a running server"))
     c.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"HTTP port (default {DEFAULT_PORT})")
     c.add_argument("--host", default=LOOPBACK, help=f"address to listen on (default {LOOPBACK})")
+    c.add_argument("--secure-cookies", action="store_true", help=SECURE_HELP)
     c.set_defaults(run=_console)
 
 
@@ -37,6 +39,7 @@ def add_console_flags(parser: argparse.ArgumentParser) -> None:
         help=f"serve the web console on this port too (default {DEFAULT_PORT}; 0 turns it off)",
     )
     parser.add_argument("--console-host", default=LOOPBACK, help=f"the console's address (default {LOOPBACK})")
+    parser.add_argument("--console-secure-cookies", action="store_true", help=SECURE_HELP)
 
 
 def _console(args: argparse.Namespace) -> int:
@@ -53,7 +56,7 @@ def _console(args: argparse.Namespace) -> int:
             f"no orderroute server answers at {args.server} ({exc.code().name}); start one with `orderroute serve`, "
             "or point at one with --server HOST:PORT"
         ) from None
-    console = _start(grpc_channel, args.host, args.port, ConsoleSettings(auth_enabled))
+    console = _start(grpc_channel, args.host, args.port, ConsoleSettings(auth_enabled, args.secure_cookies))
     print(f"console on http://{args.host}:{console.port} for the server at {args.server}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -63,7 +66,9 @@ def _console(args: argparse.Namespace) -> int:
     return 0
 
 
-def start_beside(settings: Settings, grpc_port: int, host: str, port: int) -> RunningConsole | None:
+def start_beside(
+    settings: Settings, grpc_port: int, host: str, port: int, secure_cookies: bool = False
+) -> RunningConsole | None:
     """The console of `orderroute serve`, calling its own gRPC server; None (with a line saying why) when
     it cannot start, which leaves routing serving."""
     if port == 0:
@@ -74,7 +79,8 @@ def start_beside(settings: Settings, grpc_port: int, host: str, port: int) -> Ru
     options = ClientOptions(tls_ca=settings.tls_cert) if settings.tls_cert else ClientOptions()
     auth_enabled = settings.auth_file is not None or bool(settings.tokens)
     try:
-        console = _start(open_channel(f"{LOOPBACK}:{grpc_port}", options), host, port, ConsoleSettings(auth_enabled))
+        console_settings = ConsoleSettings(auth_enabled, secure_cookies)
+        console = _start(open_channel(f"{LOOPBACK}:{grpc_port}", options), host, port, console_settings)
     except CliError as exc:
         print(f"console off: {exc}", flush=True)
         return None

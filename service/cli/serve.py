@@ -83,4 +83,4 @@ def _console_when(ready: threading.Event, settings: Settings, args: argparse.Nam
     if settings.port == 0:
         print("console off: the gRPC port is chosen at start (give --port N)", flush=True)
         return
-    start_beside(settings, settings.port, args.console_host, args.console_port)
+    start_beside(settings, settings.port, args.console_host, args.console_port, args.console_secure_cookies)

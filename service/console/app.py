@@ -7,7 +7,7 @@ import io
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from rules.editing import EditError
 from service.console.api import ApiError, Caller, ServiceApi
-from service.console.drafts import draft_page, operator_choices
+from service.console.drafts import Checks, checks_view, draft_page, operator_choices
 from service.console.edits import edited
 from service.console.i18n import LANGUAGE_NAMES, LOCALES, Language, negotiate
 from service.console.pages import change_lines, history_lines, rule_set_row, version_page, version_row
@@ -199,12 +199,23 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
         name, number = request.path_params["name"], request.path_params["version"]
         lang = language(request)
         shown = api.version(name, number, session.token)
-        active = shown.version if shown.active else api.version(name, 0, session.token).version
-        page = version_page(shown, session.caller, active, lang)
+        active_version = shown if shown.active else api.version(name, 0, session.token)
+        page = version_page(shown, session.caller, active_version.version, lang)
+        checks = checks_of(shown, session)
+        changes = () if shown.active else change_lines(active_version, shown, lang)
         notice = notice or lang.gettext(NOTICES.get(request.query_params.get("done", ""), "")) if not error else ""
         values = {"trial": None, "problem": "", "order_text": "", "samples": samples(), **trial}
         status = 409 if error else 200
-        return render(request, "version.html", session, status, page=page, notice=notice, error=error, **values)
+        extra = {"checks": checks, "lines": changes, "name": name, "new_version": number}
+        return render(
+            request, "version.html", session, status, page=page, notice=notice, error=error, **values, **extra
+        )
+
+    def checks_of(shown: pb.RuleSetVersion, session: Session) -> Checks | None:
+        """The version's checks, for those who may run them (authors and reviewers)."""
+        if not (session.caller.may("author") or session.caller.may("reviewer")):
+            return None
+        return checks_view(api.validate(shown.source, f"{shown.name} v{shown.version}", session.token))
 
     def try_order(request: Request, session: Session, form: Mapping[str, str]) -> Response:
         name, number, lang = request.path_params["name"], request.path_params["version"], language(request)
@@ -332,13 +343,15 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
         old, new = (_version_param(request, key) for key in ("from", "to"))
         before, after = api.version(name, old, session.token), api.version(name, new, session.token)
         lines = change_lines(before, after, lang)
-        return render(request, "changes.html", session, name=name, old=before.version, new=after.version, lines=lines)
+        return render(
+            request, "changes.html", session, name=name, old=before.version, new_version=after.version, lines=lines
+        )
 
     def history(request: Request, session: Session, _: Mapping[str, str]) -> Response:
         name, lang = request.path_params["name"], language(request)
         entries, active = history_entries(name, session, request)
         lines = history_lines(entries, active, session.caller, lang)
-        filters = {k: request.query_params.get(k, "") for k in ("actor", "action")}
+        filters = {k: request.query_params.get(k, "") for k in ("actor", "action", "since", "until")}
         return render(request, "history.html", session, name=name, lines=lines, filters=filters)
 
     def history_csv(request: Request, session: Session, _: Mapping[str, str]) -> Response:
@@ -351,12 +364,8 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
         )
 
     def history_entries(name: str, session: Session, request: Request) -> tuple[list[pb.AuditEntry], int]:
-        actor_filter, action = request.query_params.get("actor", ""), request.query_params.get("action", "")
-        entries = [
-            e
-            for e in api.audit(name, session.token)
-            if (not actor_filter or actor_filter.lower() in e.actor.lower()) and (not action or e.action == action)
-        ]
+        wanted = HistoryFilter.of(request.query_params)
+        entries = [e for e in api.audit(name, session.token) if wanted.keeps(e)]
         return entries, api.version(name, 0, session.token).version if entries else 0
 
     return Starlette(
@@ -401,6 +410,41 @@ def actor(session: Session, form: Mapping[str, str]) -> str:
     if given and not session.caller.name:
         session.person = given
     return session.caller.name or given or session.person
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryFilter:
+    """Which history entries a person asked for: by who (part of the name), what, and from / to a day."""
+
+    actor: str = ""
+    action: str = ""
+    since: date | None = None
+    until: date | None = None
+
+    @staticmethod
+    def of(params: Mapping[str, str]) -> HistoryFilter:
+        return HistoryFilter(
+            params.get("actor", "").strip().lower(),
+            params.get("action", ""),
+            _day(params, "since"),
+            _day(params, "until"),
+        )
+
+    def keeps(self, e: pb.AuditEntry) -> bool:
+        day = e.at.ToDatetime(tzinfo=UTC).date()
+        return (
+            (not self.actor or self.actor in e.actor.lower())
+            and (not self.action or e.action == self.action)
+            and (self.since is None or day >= self.since)
+            and (self.until is None or day <= self.until)
+        )
+
+
+def _day(params: Mapping[str, str], key: str) -> date | None:
+    try:
+        return date.fromisoformat(params.get(key, ""))
+    except ValueError:
+        return None  # the date input sends YYYY-MM-DD; anything else filters nothing
 
 
 def _version_param(request: Request, key: str) -> int:

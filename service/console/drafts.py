@@ -89,6 +89,27 @@ def draft_page(draft: pb.Draft, check: pb.ValidateRuleSetResponse, fact: str, la
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Checks:
+    """What a reviewer weighs beside the diff: the publish checks' warnings and the embedded tests."""
+
+    warnings: tuple[Problem, ...]
+    tests: tuple[TestLine, ...]
+
+    @property
+    def passed(self) -> int:
+        return sum(t.passed for t in self.tests)
+
+
+def checks_view(check: pb.ValidateRuleSetResponse) -> Checks:
+    warnings = tuple(
+        Problem(d.line, "warning", f"{d.rule_id}: {d.message}" if d.rule_id else d.message, d.hint)
+        for d in check.diagnostics
+        if d.severity == pb.SEVERITY_WARNING
+    )
+    return Checks(warnings, tuple(TestLine(t.name, t.passed, tuple(t.failures), t.line) for t in check.tests))
+
+
 def operator_choices(fact: str) -> tuple[Choice, ...]:
     spec = ORDER_FACTS.get(fact)
     if spec is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import grpc
 import pytest
 
@@ -171,3 +173,13 @@ def test_yaml_typed_in_the_draft_is_saved_and_checked_as_a_fragment(open_console
     )
     assert '<div id="draft-checks">' in checks.body and "not valid YAML" in checks.body and "<html" not in checks.body
     assert "cannot be shown as a table until its YAML parses" in browser.get(draft).body
+
+
+def test_the_history_filters_by_day_too(open_console) -> None:
+    browser = Browser(open_console.port)
+    today = datetime.now(UTC).date()
+    kept = browser.get(f"/rule-sets/fulfilment/history.csv?since={today}&until={today}")
+    assert len(kept.body.splitlines()) == 3  # the header, the seeded publish and activation
+    later = today + timedelta(days=1)
+    assert len(browser.get(f"/rule-sets/fulfilment/history.csv?since={later}").body.splitlines()) == 1
+    assert len(browser.get("/rule-sets/fulfilment/history.csv?since=yesterday").body.splitlines()) == 3
