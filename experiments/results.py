@@ -13,12 +13,12 @@ arm and the minimum duration, except a guardrail breach: harm is stopped as
 soon as it is proven, from MIN_GUARDRAIL_UNITS units per arm.
 
 One error budget, the experiment's alpha (5%), is shared: the primary metric
-spends PRIMARY_SHARE of it (4%), the guardrail family the rest (1%, Holm within
-it), so a candidate no different from the baseline gets any verdict at most
-alpha of the time, however often it is looked at.
+spends PRIMARY_SHARE of it (3.25%), the guardrail family the rest (1.75%, Holm
+within it), so a candidate no different from the baseline gets any verdict at
+most alpha of the time, however often it is looked at.
 
 Guardrails ask a one-sided question (is the candidate worse than the limit
-allows?) and are tested with the one-sided mixture of scale 8 times the limit
+allows?) and are tested with the one-sided mixture of scale 13 times the limit
 (tuned to harms well past it: 15 times a 1% exception rate is stopped within
 1,500 orders at 10% more often than not), still at most the family's share of
 false aborts for a candidate exactly at its limit.
@@ -50,8 +50,11 @@ from experiments.statistics import (
     samples_to_resolve,
 )
 
-PRIMARY_SHARE = 0.8
-"""The primary metric's part of the experiment's alpha; the guardrail family has the rest."""
+PRIMARY_SHARE = 0.65
+"""The primary metric's part of the experiment's alpha (3.25% of 5%); the guardrail family has the rest
+(1.75%). At 0.8 a 15x-exception candidate was stopped by the 1,500-order look in 38% of 1,000 runs;
+at 0.65, 52% [50.2, 53.8] of 3,000, while +4 points on time is still found in 82% [80.4, 83.7] of
+2,000 (replays of recorded runs through compute_results, checked against the calibration suite)."""
 MIN_UNITS = 20
 """Units per arm with a value before a metric's estimates and intervals are shown: below it the
 cluster variance has too few clusters to be trusted."""
@@ -61,9 +64,10 @@ MIXTURE_SCALE = 1.5
 """The metrics' mixture scale as a multiple of their smallest effect worth detecting: the sequence is
 tightest for effects about twice that size, where the power is wanted (calibration: +4 points on
 time found within 20,000 orders at 10% in 81% of 300 runs at 1.5, 78% at 1; 79.9% of 1,000 at 1.5)."""
-GUARDRAIL_SCALES = (8.0,)
+GUARDRAIL_SCALES = (13.0,)
 """The guardrail mixture's scales, as multiples of the limit (several are averaged: each costs some
-evidence; calibration found one at 8 the best trade between large and moderate harms)."""
+evidence). One at 13 times the limit is the tightest boundary for a 15x harm of a 1% rate (its excess is
+13 points), and leaves 3x and 5x harms no slower than at 8; scales of 3-6 made large harms slower."""
 
 
 class Verdict(StrEnum):
