@@ -1,5 +1,5 @@
 """Editing a rule set's YAML source one cell at a time, the way a table editor does: a fact's test, a
-decision field or the priority of one rule; adding or removing a rule.
+decision field or the priority of one rule; adding or removing a rule; adding a test case.
 
 Only the edited rule's lines change: the rule is loaded with a round-trip YAML parser (ruamel.yaml,
 which keeps flow style and comments inside the rule), changed, written back with the indentation it had,
@@ -101,6 +101,37 @@ def remove_rule(source: str, rule_id: str) -> str:
     return "".join([*lines[:start], *lines[end:]])
 
 
+def add_test(source: str, name: str, order: dict[str, Any], expect: dict[str, Any]) -> str:
+    """A test case appended to the rule set's tests (a `tests:` list is started if there is none)."""
+    doc = _load(source)
+    case = CommentedMap([("name", name), ("order", _flow_deep(order)), ("expect", _flow_deep(expect))])
+    tests = doc.get("tests")
+    lines = source.splitlines(keepends=True)
+    if isinstance(tests, CommentedSeq) and tests:
+        end = _item_end(doc, "tests", tests, len(tests) - 1, lines)
+        return "".join([*lines[:end], "\n", _dump_item(case, _dash_column(tests, len(tests) - 1)), *lines[end:]])
+    if "tests" in doc:
+        raise EditError("tests: is not a list of test cases; add the test in YAML")
+    tail = "" if source.endswith("\n") else "\n"
+    return source + tail + "\ntests:\n" + _dump_item(case, DUMPED_DASH_COLUMN)
+
+
+def _flow_deep(value: Any) -> Any:
+    """Order and expectation mappings as the examples write them: nested mappings on one line."""
+    if isinstance(value, dict):
+        out = CommentedMap((k, _flow_inner(v)) for k, v in value.items())
+        return out
+    return value
+
+
+def _flow_inner(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _flow_map({k: _flow_inner(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return _flow_list([_flow_inner(v) for v in value])
+    return value
+
+
 # ------------------------------------------------------------ the splice
 
 
@@ -134,17 +165,22 @@ def _rule_index(doc: Any, rule_id: str) -> int:
 
 def _rule_lines(doc: Any, lines: Sequence[str], index: int) -> tuple[int, int]:
     """[start, end) of the rule's lines, trailing blank lines and comments left to what follows."""
-    rules = doc["rules"]
-    start = rules[index].lc.line
-    if index + 1 < len(rules):
-        end = rules[index + 1].lc.line
+    return doc["rules"][index].lc.line, _item_end(doc, "rules", doc["rules"], index, lines)
+
+
+def _item_end(doc: Any, key: str, items: CommentedSeq, index: int, lines: Sequence[str]) -> int:
+    """Where item `index` of the top-level list `key` ends (exclusive), trailing blank lines and
+    comments left to what follows."""
+    start = items[index].lc.line
+    if index + 1 < len(items):
+        end = items[index + 1].lc.line
     else:
         keys = list(doc.keys())
-        after = keys.index("rules") + 1
+        after = keys.index(key) + 1
         end = doc.lc.key(keys[after])[0] if after < len(keys) else len(lines)
     while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
         end -= 1
-    return start, end
+    return int(end)
 
 
 def _dash_column(rules: CommentedSeq, index: int) -> int:

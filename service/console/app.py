@@ -22,14 +22,14 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from rules.editing import EditError
+from rules.editing import EditError, add_test
 from service.console.api import ApiError, Caller, ServiceApi
 from service.console.drafts import Checks, checks_view, draft_page, operator_choices
 from service.console.edits import edited
 from service.console.i18n import LANGUAGE_NAMES, LOCALES, Language, negotiate
 from service.console.pages import change_lines, history_lines, rule_set_row, version_page, version_row
 from service.console.sessions import COOKIE, Session, Sessions
-from service.console.trials import order_of, samples, trial_view
+from service.console.trials import expectation, order_document, order_of, samples, trial_view
 
 HERE = Path(__file__).parent
 PRODUCT = "orderroute"
@@ -291,9 +291,35 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
             problem = "" if trial else lang.gettext("The draft has errors: fix them to try an order.")
         except ValueError as exc:
             problem = str(exc)
+        saving: dict[str, Any] = {
+            "save_to": f"/rule-sets/{quote(name)}/draft/save-test" if trial else "",
+            "tried_order": text,
+        }
         if request.headers.get("HX-Request"):
-            return render(request, "_trial.html", session, trial=trial, problem=problem)
-        return draft(request, session, form, trial=trial, problem=problem, order_text=text)
+            return render(request, "_trial.html", session, trial=trial, problem=problem, **saving)
+        return draft(request, session, form, trial=trial, problem=problem, order_text=text, **saving)
+
+    def draft_save_test(request: Request, session: Session, form: Mapping[str, str]) -> Response:
+        """The tried order and what the draft decided for it, as a test case of the draft."""
+        name, owner = request.path_params["name"], actor(session, form)
+        found = api.draft(name, owner, session.token)
+        if found is None:
+            return RedirectResponse(f"/rule-sets/{quote(name)}/draft", status_code=303)
+        text = form.get("order", "")
+        try:
+            reply = api.try_source(found.source, order_of(text), session.token)
+            if not reply.HasField("decision"):
+                raise ValueError(language(request).gettext("The draft has errors: fix them to try an order."))
+            source = add_test(
+                found.source,
+                form.get("test_name", "").strip() or "tried order",
+                order_document(text),
+                expectation(reply),
+            )
+        except (EditError, ValueError) as exc:
+            return draft(request, session, form, error=str(exc))
+        api.save_draft(name, source, found.base_version, owner, session.token)
+        return RedirectResponse(f"/rule-sets/{quote(name)}/draft", status_code=303)
 
     def draft_publish(request: Request, session: Session, form: Mapping[str, str]) -> Response:
         name, owner = request.path_params["name"], actor(session, form)
@@ -390,6 +416,7 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
             Route("/rule-sets/{name}/draft/edit", signed_in(draft_edit, form=True), methods=["POST"]),
             Route("/rule-sets/{name}/draft/yaml", signed_in(draft_yaml, form=True), methods=["POST"]),
             Route("/rule-sets/{name}/draft/try", signed_in(draft_try, form=True), methods=["POST"]),
+            Route("/rule-sets/{name}/draft/save-test", signed_in(draft_save_test, form=True), methods=["POST"]),
             Route("/rule-sets/{name}/draft/publish", signed_in(draft_publish, form=True), methods=["POST"]),
             Route("/rule-sets/{name}/draft/discard", signed_in(draft_discard, form=True), methods=["POST"]),
             Route("/rule-sets/{name}/history", signed_in(history)),

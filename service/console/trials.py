@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 from orderroute.v1 import orderroute_pb2 as pb
 
@@ -61,6 +62,33 @@ def samples() -> dict[str, str]:
     """The example orders shipped with the rule language: file name -> its YAML."""
     folder = resources.files("rules").joinpath("examples", "orders")
     return {item.name: item.read_text() for item in sorted(folder.iterdir(), key=lambda i: i.name)}
+
+
+def order_document(text: str) -> dict[str, Any]:
+    """The pasted order as plain data (for a test case); raises ValueError with what is wrong."""
+    order_of(text)  # the same checks as a trial
+    document: dict[str, Any] = _plain(load_yaml(text))
+    return document
+
+
+def expectation(reply: pb.TryRuleSetResponse) -> dict[str, Any]:
+    """What a test case expects of an order: the decision the trial gave, its main fields."""
+    d = reply.decision
+    return {
+        "path": d.path,
+        "risk_review": pb.Review.Name(d.risk_review).removeprefix("REVIEW_"),
+        "credit_review": pb.Review.Name(d.credit_review).removeprefix("REVIEW_"),
+        "warehouse": d.warehouse,
+        "matched_rules": list(d.matched_rules),
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def order_of(text: str) -> pb.Order:

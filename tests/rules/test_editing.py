@@ -8,7 +8,7 @@ import difflib
 import pytest
 
 from rules import check
-from rules.editing import EditError, add_rule, remove_rule, set_condition, set_output, set_priority
+from rules.editing import EditError, add_rule, add_test, remove_rule, set_condition, set_output, set_priority
 from tests.conftest import EXAMPLES
 
 SOURCE = (
@@ -82,3 +82,25 @@ def test_what_cannot_be_edited_says_why() -> None:
         set_priority("rules: [", "x", 1)
     with pytest.raises(EditError, match="exists already"):
         add_rule(SOURCE, "repeat-customer-express", 1)
+
+
+def test_a_tried_order_becomes_a_test_case_at_the_end_of_the_tests() -> None:
+    order = {"order_id": "SO-1", "customer": {"customer_id": "c-9", "repeat_purchases": 4}}
+    expect = {"path": "EXPRESS", "matched_rules": ["repeat-customer-express"]}
+    new = add_test(SOURCE, "SO-1 keeps the express lane", order, expect)
+    assert all(line.startswith("+") for line in changed_lines(SOURCE, new))
+    assert new.endswith(
+        "  - name: SO-1 keeps the express lane\n"
+        "    order:\n"
+        "      order_id: SO-1\n"
+        "      customer: {customer_id: c-9, repeat_purchases: 4}\n"
+        "    expect:\n"
+        "      path: EXPRESS\n"
+        "      matched_rules: [repeat-customer-express]\n"
+    )
+    result = check(new)
+    assert result.valid and len(result.tests) == len(check(SOURCE).tests) + 1
+    started = add_test("name: x\nrules: []\n", "first", {"order_id": "o"}, {"path": "STANDARD"})
+    assert started.endswith(
+        "\ntests:\n  - name: first\n    order:\n      order_id: o\n    expect:\n      path: STANDARD\n"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime, timedelta
 
 import grpc
@@ -183,3 +184,20 @@ def test_the_history_filters_by_day_too(open_console) -> None:
     later = today + timedelta(days=1)
     assert len(browser.get(f"/rule-sets/fulfilment/history.csv?since={later}").body.splitlines()) == 1
     assert len(browser.get("/rule-sets/fulfilment/history.csv?since=yesterday").body.splitlines()) == 3
+
+
+def test_a_tried_order_is_saved_as_a_test_case_of_the_draft(open_console) -> None:
+    browser = Browser(open_console.port)
+    draft = "/rule-sets/fulfilment/draft"
+    browser.get(draft)
+    browser.post(f"{draft}/name", {"actor": "ana", "csrf": browser.csrf(draft)})
+    order = "order_id: SO-7\ncustomer: {customer_id: c-7, repeat_purchases: 5}\n"
+    tried = browser.post(f"{draft}/try", {"order": order, "csrf": browser.csrf(draft)})
+    assert 'action="/rule-sets/fulfilment/draft/save-test"' in tried.body
+    saved = browser.post(
+        f"{draft}/save-test", {"order": order, "test_name": "SO-7 express", "csrf": browser.csrf(draft)}
+    )
+    assert saved.headers["location"] == draft
+    page = browser.get(draft)
+    assert "SO-7 express" in page.body and "No errors, and every test passes" in page.body
+    assert "      path: EXPRESS\n      risk_review: STANDARD" in html.unescape(page.body)
