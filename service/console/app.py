@@ -29,7 +29,15 @@ from service.console.edits import edited
 from service.console.i18n import LANGUAGE_NAMES, LOCALES, Language, negotiate
 from service.console.pages import change_lines, history_lines, rule_set_row, version_page, version_row
 from service.console.sessions import COOKIE, Session, Sessions
-from service.console.trials import expectation, order_document, order_of, samples, trial_view
+from service.console.trials import (
+    CompareLine,
+    compare_view,
+    expectation,
+    order_document,
+    order_of,
+    samples,
+    trial_view,
+)
 
 HERE = Path(__file__).parent
 PRODUCT = "orderroute"
@@ -284,16 +292,23 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
         name, owner, lang = request.path_params["name"], actor(session, form), language(request)
         found = api.draft(name, owner, session.token)
         text = form.get("order", "").strip() or samples().get(form.get("sample", ""), "")
-        trial, problem = None, ""
+        trial, problem, active_version = None, "", 0
+        compare: tuple[CompareLine, ...] = ()
         try:
-            reply = api.try_source(found.source if found else "", order_of(text), session.token)
+            order = order_of(text)
+            reply = api.try_source(found.source if found else "", order, session.token)
             trial = trial_view(reply, lang) if reply.HasField("decision") else None
             problem = "" if trial else lang.gettext("The draft has errors: fix them to try an order.")
+            if trial is not None:  # beside what the active version decides for the same order
+                active = api.try_version(name, 0, order, session.token)
+                compare, active_version = compare_view(trial, trial_view(active, lang)), active.decision.version
         except ValueError as exc:
             problem = str(exc)
         saving: dict[str, Any] = {
             "save_to": f"/rule-sets/{quote(name)}/draft/save-test" if trial else "",
             "tried_order": text,
+            "compare": compare,
+            "active_version": active_version,
         }
         if request.headers.get("HX-Request"):
             return render(request, "_trial.html", session, trial=trial, problem=problem, **saving)

@@ -58,6 +58,24 @@ class TrialView:
     missing: str
 
 
+@dataclass(frozen=True, slots=True)
+class CompareLine:
+    label: str
+    draft: str
+    draft_by: str
+    active: str
+    active_by: str
+    differs: bool
+
+
+def compare_view(draft: TrialView, active: TrialView) -> tuple[CompareLine, ...]:
+    """The draft's decision beside the active version's, field by field (both list DECISION_FIELDS)."""
+    return tuple(
+        CompareLine(d.label, d.value, d.decided_by, a.value, a.decided_by, d.value != a.value)
+        for d, a in zip(draft.fields, active.fields, strict=True)
+    )
+
+
 def samples() -> dict[str, str]:
     """The example orders shipped with the rule language: file name -> its YAML."""
     folder = resources.files("rules").joinpath("examples", "orders")

@@ -198,6 +198,9 @@ def test_an_author_lowers_the_express_threshold_fixes_the_test_tries_an_order_an
     page.get_by_role("button", name="Try", exact=True).click()
     tried = page.get_by_role("table").filter(has_text="Every rule on this order")
     assert "decided" in tried.get_by_role("row", name="repeat-customer-express").inner_text()
+    beside = page.get_by_role("table").filter(has_text="beside the active version")
+    assert "EXPRESS" in beside.get_by_role("row", name="Path").inner_text()  # as the active version decides
+    shot(page, "draft-tried")
     page.get_by_label("What changed, for the reviewer").fill("express lane from 2 repeat purchases")
     page.get_by_role("button", name="Publish as a new version").click()
     assert page.get_by_role("status").inner_text() == "Published: a reviewer can approve it now."

@@ -194,6 +194,7 @@ def test_a_tried_order_is_saved_as_a_test_case_of_the_draft(open_console) -> Non
     order = "order_id: SO-7\ncustomer: {customer_id: c-7, repeat_purchases: 5}\n"
     tried = browser.post(f"{draft}/try", {"order": order, "csrf": browser.csrf(draft)})
     assert 'action="/rule-sets/fulfilment/draft/save-test"' in tried.body
+    assert "beside the active version (v1)" in tried.body
     saved = browser.post(
         f"{draft}/save-test", {"order": order, "test_name": "SO-7 express", "csrf": browser.csrf(draft)}
     )
