@@ -30,26 +30,41 @@ LIST_FIELDS = frozenset({"holds", "tags", "avoid_warehouse_types"})
 SCOPES = ("any_line", "all_lines", "no_line")
 
 
-def set_condition(source: str, rule_id: str, fact: str, op: str, value: str) -> str:
+def set_condition(source: str, rule_id: str, fact: str, op: str, value: str, scope: str = "") -> str:
     """The rule tests `fact` with `op` and `value` (typed as written: 3, 0.8, true, VIP; a list for in,
-    not_in and between, comma separated); an empty `op` removes the rule's test of `fact`."""
+    not_in and between, comma separated), on the order, or with `scope` (any_line, all_lines, no_line)
+    on its lines; an empty `op` removes that test."""
+    if scope and scope not in SCOPES:
+        raise EditError(f"unknown line scope {scope!r}; one of {', '.join(SCOPES)}")
 
     def edit(rule: CommentedMap) -> None:
         tests = _top_level_tests(rule)
         test = None if not op else _flow_map({op: True if op in ("exists", "not_exists") else _typed(op, value)})
-        for item in tests:
-            if fact in item:
-                if test is None:
-                    tests.remove(item)
-                else:
-                    item[fact] = test
-                break
-        else:
-            if test is not None:
-                tests.append(CommentedMap([(fact, test)]))
+        holder = next((item for item in tests if _holds(item, fact, scope)), None)
+        if holder is None and scope and test is not None:  # a new test of the same line: into its scope
+            holder = next((item for item in tests if isinstance(item, dict) and isinstance(item.get(scope), dict)), None)
+        target = holder[scope] if holder is not None and scope else holder
+        if target is not None and test is None:
+            del target[fact]
+            if not target or not scope:
+                tests.remove(holder)
+        elif target is not None:
+            target[fact] = test
+        elif test is not None:
+            inner = CommentedMap([(fact, test)])
+            tests.append(CommentedMap([(scope, inner)]) if scope else inner)
         _store_tests(rule, tests)
 
     return _edit_rule(source, rule_id, edit)
+
+
+def _holds(item: Any, fact: str, scope: str) -> bool:
+    """Whether a top-level test item is where `fact` is tested (on the order, or in that line scope)."""
+    if not isinstance(item, dict):
+        return False
+    if scope:
+        return isinstance(item.get(scope), dict) and fact in item[scope]
+    return fact in item
 
 
 def set_output(source: str, rule_id: str, field: str, value: str) -> str:
@@ -230,7 +245,9 @@ def _top_level_tests(rule: CommentedMap) -> list[Any]:
 
 def _store_tests(rule: CommentedMap, tests: list[Any]) -> None:
     """One test stays `when: {fact: {op: value}}` as the examples write it; several become `all:`."""
-    if len(tests) == 1:
+    if not tests:
+        rule["when"] = _flow_map({})  # no condition left: the checks will say the rule needs one
+    elif len(tests) == 1:
         rule["when"] = tests[0]
     else:
         rule["when"] = CommentedMap([("all", CommentedSeq(tests))])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from orderroute.v1 import orderroute_pb2 as pb
 
-from rules.facts import ORDER_FACTS
+from rules.facts import LINE_FACTS, ORDER_FACTS
 from rules.model import OUTPUT_FIELDS
 from rules.parse import operators_for, parse_rule_set
 from rules.wording import OUTPUT_LABELS, fact_label
@@ -59,6 +59,16 @@ class DraftPage:
     operators: tuple[Choice, ...]
     enum_values: dict[str, tuple[str, ...]]
     outputs: tuple[Choice, ...]
+    scopes: tuple[Choice, ...]
+    """Where a test applies: the order, or some / every / no line."""
+
+
+SCOPE_CHOICES = (
+    ("", "the order"),
+    ("any_line", "some line of it"),
+    ("all_lines", "every line of it"),
+    ("no_line", "no line of it"),
+)
 
 
 def draft_page(draft: pb.Draft, check: pb.ValidateRuleSetResponse, fact: str, lang: Language) -> DraftPage:
@@ -82,10 +92,17 @@ def draft_page(draft: pb.Draft, check: pb.ValidateRuleSetResponse, fact: str, la
         tuple(TestLine(t.name, t.passed, tuple(t.failures), t.line) for t in check.tests),
         check.valid,
         tuple(r.id for r in rule_set.rules) if rule_set is not None else (),
-        tuple(Choice(name, f"{name}: {fact_label(name, lang)}") for name in ORDER_FACTS),
+        (
+            *(Choice(name, f"{name}: {fact_label(name, lang)}") for name in ORDER_FACTS),
+            *(
+                Choice(name, lang.gettext("%(fact)s: %(label)s (a line)", fact=name, label=fact_label(name, lang)))
+                for name in LINE_FACTS
+            ),
+        ),
         operator_choices(spec.name),
-        {name: s.values for name, s in ORDER_FACTS.items() if s.values},
+        {name: s.values for name, s in (*ORDER_FACTS.items(), *LINE_FACTS.items()) if s.values},
         tuple(Choice(f, lang.gettext(OUTPUT_LABELS[f])) for f in OUTPUT_FIELDS),
+        tuple(Choice(value, lang.gettext(label)) for value, label in SCOPE_CHOICES),
     )
 
 
@@ -111,7 +128,7 @@ def checks_view(check: pb.ValidateRuleSetResponse) -> Checks:
 
 
 def operator_choices(fact: str) -> tuple[Choice, ...]:
-    spec = ORDER_FACTS.get(fact)
+    spec = ORDER_FACTS.get(fact) or LINE_FACTS.get(fact)
     if spec is None:
         return ()
     return tuple(Choice(op.value, op.value) for op in operators_for(spec))

@@ -11,7 +11,8 @@ def edited(source: str, form: Mapping[str, str]) -> str:
     """The source after the edit the form asks for; EditError or ValueError say why it cannot be made."""
     rule, what = form.get("rule", ""), form.get("what", "")
     if what == "condition":
-        return set_condition(source, rule, form.get("fact", ""), form.get("op", ""), form.get("value", ""))
+        fact, op, value = form.get("fact", ""), form.get("op", ""), form.get("value", "")
+        return set_condition(source, rule, fact, op, value, form.get("scope", ""))
     if what == "output":
         return set_output(source, rule, form.get("field", ""), form.get("value", ""))
     if what == "priority":

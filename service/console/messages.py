@@ -13,6 +13,8 @@ from rules.facts import LINE_FACTS, ORDER_FACTS
 HERE = Path(__file__).parent
 TEMPLATE_CALL = re.compile(r"""_\(\s*(['"])(.+?)\1""")
 MESSAGE_TABLES = ("_OPS", "_SCOPES", "OUTPUT_LABELS", "KIND_WORDS", "ACTION_WORDS", "NOTICES", "STATE_WORDS")
+MESSAGE_PAIRS = ("SCOPE_CHOICES",)
+"""Module-level tuples of (value, message) pairs."""
 """Module-level dicts whose values are messages (rules.wording, service.console.pages)."""
 
 
@@ -41,6 +43,18 @@ def python_messages() -> set[str]:
                 and isinstance(node.args[0].value, str)
             ):
                 found.add(node.args[0].value)
+            if (
+                isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id in MESSAGE_PAIRS for t in node.targets)
+                and isinstance(node.value, ast.Tuple)
+            ):
+                found |= {
+                    pair.elts[1].value
+                    for pair in node.value.elts
+                    if isinstance(pair, ast.Tuple)
+                    and isinstance(pair.elts[1], ast.Constant)
+                    and isinstance(pair.elts[1].value, str)
+                }
             if (
                 isinstance(node, ast.Assign)
                 and any(isinstance(t, ast.Name) and t.id in MESSAGE_TABLES for t in node.targets)

@@ -104,3 +104,19 @@ def test_a_tried_order_becomes_a_test_case_at_the_end_of_the_tests() -> None:
     assert started.endswith(
         "\ntests:\n  - name: first\n    order:\n      order_id: o\n    expect:\n      path: STANDARD\n"
     )
+
+
+def test_a_test_of_a_line_goes_into_its_scope_and_out_again() -> None:
+    added = set_condition(SOURCE, "hazmat-no-store", "oversize", "equals", "true", "any_line")
+    assert changed_lines(SOURCE, added) == ["+        oversize: {equals: true}"]  # the same line: hazmat and oversize
+    assert set_condition(added, "hazmat-no-store", "oversize", "", "", "any_line") == SOURCE
+    scoped = set_condition(SOURCE, "repeat-customer-express", "category", "in", "apparel, shoes", "no_line")
+    assert changed_lines(SOURCE, scoped)[1:] == [
+        "+      all:",
+        "+        - customer.repeat_purchases: {at_least: 3}",
+        "+        - no_line:",
+        "+            category: {in: [apparel, shoes]}",
+    ]
+    assert check(scoped).rule_set is not None
+    with pytest.raises(EditError, match="unknown line scope"):
+        set_condition(SOURCE, "hazmat-no-store", "hazmat", "equals", "true", "some_line")
