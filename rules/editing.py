@@ -42,7 +42,9 @@ def set_condition(source: str, rule_id: str, fact: str, op: str, value: str, sco
         test = None if not op else _flow_map({op: True if op in ("exists", "not_exists") else _typed(op, value)})
         holder = next((item for item in tests if _holds(item, fact, scope)), None)
         if holder is None and scope and test is not None:  # a new test of the same line: into its scope
-            holder = next((item for item in tests if isinstance(item, dict) and isinstance(item.get(scope), dict)), None)
+            holder = next(
+                (item for item in tests if isinstance(item, dict) and isinstance(item.get(scope), dict)), None
+            )
         target = holder[scope] if holder is not None and scope else holder
         if target is not None and test is None:
             del target[fact]
