@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from datetime import UTC, datetime, timedelta
 
 import grpc
@@ -202,3 +203,15 @@ def test_a_tried_order_is_saved_as_a_test_case_of_the_draft(open_console) -> Non
     page = browser.get(draft)
     assert "SO-7 express" in page.body and "No errors, and every test passes" in page.body
     assert "      path: EXPRESS\n      risk_review: STANDARD" in html.unescape(page.body)
+
+
+def test_every_page_title_is_text_only(open_console) -> None:
+    browser = Browser(open_console.port)
+    for path in (
+        "/rule-sets",
+        "/rule-sets/fulfilment",
+        "/rule-sets/fulfilment/versions/1",
+        "/rule-sets/fulfilment/history",
+    ):
+        title = re.search(r"<title>(.*?)</title>", browser.get(path).body, re.S)
+        assert title and "<" not in title.group(1) and len(title.group(1)) < 80, path
