@@ -111,7 +111,7 @@ CHECKS = [
     Check(
         Scenario("abort-at-limit", orders=40_000, base=HARM, effects={"exception": 0.01}),
         "abort",
-        "a candidate exactly at its exception limit (+1 point): false aborts, at most the guardrails' 1%",
+        "a candidate exactly at its exception limit (+1 point): false aborts, at most the guardrails' share (1.75%)",
     ),
     Check(
         Scenario("abort-3x-of-2pct", effects={"*exception": 3}),
