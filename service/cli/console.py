@@ -4,6 +4,7 @@ of UI; and the console `orderroute serve` starts beside the gRPC server."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import threading
 from typing import Any
@@ -44,9 +45,9 @@ def add_console_flags(parser: argparse.ArgumentParser) -> None:
 
 def _console(args: argparse.Namespace) -> int:
     # No token on the channel: each call carries the signed-in person's own.
-    options = ClientOptions.from_env(token="", tls_ca=args.tls_ca, tls_cert=args.tls_cert, tls_key=args.tls_key)
+    options = ClientOptions.from_env(tls_ca=args.tls_ca, tls_cert=args.tls_cert, tls_key=args.tls_key)
     try:
-        grpc_channel = open_channel(args.server, ClientOptions(None, options.tls_ca, options.tls_cert, options.tls_key))
+        grpc_channel = open_channel(args.server, dataclasses.replace(options, token=None))
     except OSError as exc:
         raise CliError(f"{exc.filename}: cannot read: {exc.strerror}") from None
     try:
