@@ -20,6 +20,9 @@ class Diagnostic:
     line: int = 0
     rule_id: str = ""
     hint: str = ""
+    field: str = ""
+    """The cell of the rule's row it concerns, as a decision table keys it: a fact's path, `then.FIELD`,
+    or `priority`; empty when it concerns the rule (or the rule set) as a whole."""
 
     @property
     def is_error(self) -> bool:

@@ -8,8 +8,8 @@ import difflib
 from dataclasses import dataclass
 from enum import StrEnum
 
-from rules.model import Rule, RuleSet
-from rules.wording import ENGLISH, PRIORITY, THEN, Words, rule_cells
+from rules.model import PRIORITY, THEN, Rule, RuleSet
+from rules.wording import ENGLISH, Words, rule_cells
 
 
 class ChangeKind(StrEnum):

@@ -30,38 +30,74 @@ LIST_FIELDS = frozenset({"holds", "tags", "avoid_warehouse_types"})
 SCOPES = ("any_line", "all_lines", "no_line")
 
 
-def set_condition(source: str, rule_id: str, fact: str, op: str, value: str, scope: str = "") -> str:
+def set_condition(source: str, rule_id: str, fact: str, op: str, value: str, scope: str = "", group: str = "") -> str:
     """The rule tests `fact` with `op` and `value` (typed as written: 3, 0.8, true, VIP; a list for in,
     not_in and between, comma separated), on the order, or with `scope` (any_line, all_lines, no_line)
-    on its lines; an empty `op` removes that test."""
+    on its lines; an empty `op` removes that test. `group` says how the test combines with the rule's
+    others: "" (all must hold), "any" (one of the rule's any-group is enough) or "not" (must not hold)."""
     if scope and scope not in SCOPES:
         raise EditError(f"unknown line scope {scope!r}; one of {', '.join(SCOPES)}")
+    if group not in GROUPS:
+        raise EditError(f"unknown group {group!r}; one of all, {', '.join(g for g in GROUPS if g)}")
 
     def edit(rule: CommentedMap) -> None:
         tests = _top_level_tests(rule)
+        any_holder = next((t for t in tests if _is_group(t, "any")), None)
+        items: list[Any] = list(any_holder["any"]) if group == "any" and any_holder is not None else []
+        if group != "any":
+            items = tests
+        unwrap = _negated if group == "not" else _itself
         test = None if not op else _flow_map({op: True if op in ("exists", "not_exists") else _typed(op, value)})
-        holder = next((item for item in tests if _holds(item, fact, scope)), None)
+        holder = next((item for item in items if _holds(unwrap(item), fact, scope)), None)
         if holder is None and scope and test is not None:  # a new test of the same line: into its scope
-            holder = next(
-                (item for item in tests if isinstance(item, dict) and isinstance(item.get(scope), dict)), None
-            )
-        target = holder[scope] if holder is not None and scope else holder
+            holder = next((item for item in items if isinstance(unwrap(item).get(scope), dict)), None)
+        inner = unwrap(holder) if holder is not None else None
+        target = inner[scope] if inner is not None and scope else inner
         if target is not None and test is None:
             del target[fact]
-            if not target or not scope:
-                tests.remove(holder)
+            if not target:
+                items.remove(holder)
         elif target is not None:
             target[fact] = test
         elif test is not None:
-            inner = CommentedMap([(fact, test)])
-            tests.append(CommentedMap([(scope, inner)]) if scope else inner)
+            new = CommentedMap([(fact, test)])
+            new = CommentedMap([(scope, new)]) if scope else new
+            items.append(CommentedMap([("not", new)]) if group == "not" else new)
+        if group == "any":
+            _store_any_group(tests, any_holder, items)
         _store_tests(rule, tests)
 
     return _edit_rule(source, rule_id, edit)
 
 
+GROUPS = ("", "any", "not")
+
+
+def _is_group(item: Any, key: str) -> bool:
+    return isinstance(item, dict) and list(item.keys()) == [key]
+
+
+def _itself(item: Any) -> Any:
+    return item if isinstance(item, dict) else {}
+
+
+def _negated(item: Any) -> Any:
+    """What a `not:` item negates (a mapping), or nothing to match for any other item."""
+    return item["not"] if _is_group(item, "not") and isinstance(item["not"], dict) else {}
+
+
+def _store_any_group(tests: list[Any], holder: CommentedMap | None, items: list[Any]) -> None:
+    """The rule's any-group holds `items` (one is made at the end of the tests; none left, it goes)."""
+    if holder is None and items:
+        tests.append(CommentedMap([("any", CommentedSeq(items))]))
+    elif holder is not None and items:
+        holder["any"] = CommentedSeq(items)
+    elif holder is not None:
+        tests.remove(holder)
+
+
 def _holds(item: Any, fact: str, scope: str) -> bool:
-    """Whether a top-level test item is where `fact` is tested (on the order, or in that line scope)."""
+    """Whether a test item is where `fact` is tested (on the order, or in that line scope)."""
     if not isinstance(item, dict):
         return False
     if scope:
@@ -116,6 +152,38 @@ def remove_rule(source: str, rule_id: str) -> str:
     while end < len(lines) and not lines[end].strip():  # the blank lines after it go with it
         end += 1
     return "".join([*lines[:start], *lines[end:]])
+
+
+def move_rule(source: str, rule_id: str, direction: str) -> str:
+    """The rule swaps places with the nearest rule of the same priority above ("up") or below ("down"):
+    among rules of one priority, the one written first decides a field first."""
+    if direction not in ("up", "down"):
+        raise EditError(f"unknown direction {direction!r}; up or down")
+    doc = _load(source)
+    index = _rule_index(doc, rule_id)
+    rules = doc["rules"]
+    priority = rules[index].get("priority")
+    others = range(index - 1, -1, -1) if direction == "up" else range(index + 1, len(rules))
+    other = next((i for i in others if isinstance(rules[i], dict) and rules[i].get("priority") == priority), None)
+    if other is None:
+        where = "above" if direction == "up" else "below"
+        raise EditError(
+            f"no rule of priority {priority} {where} {rule_id!r}; change its priority to move it past other rules"
+        )
+    lines = source.splitlines(keepends=True)
+    first, second = sorted((index, other))
+    a_start, a_end = _rule_lines(doc, lines, first)
+    b_start, b_end = _rule_lines(doc, lines, second)
+    a_start, b_start = _with_comments_above(lines, a_start), _with_comments_above(lines, b_start)
+    a, b = lines[a_start:a_end], lines[b_start:b_end]
+    return "".join([*lines[:a_start], *b, *lines[a_end:b_start], *a, *lines[b_end:]])
+
+
+def _with_comments_above(lines: Sequence[str], start: int) -> int:
+    """The rule's first line, counting the comment lines right above it (they are about it)."""
+    while start > 0 and lines[start - 1].lstrip().startswith("#"):
+        start -= 1
+    return start
 
 
 def add_test(source: str, name: str, order: dict[str, Any], expect: dict[str, Any]) -> str:

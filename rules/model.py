@@ -94,6 +94,12 @@ OUTPUT_FIELDS = SINGLE_FIELDS + REVIEW_FIELDS + SET_FIELDS
 REQUIRED_DEFAULT_FIELDS = ("path", "risk_review", "credit_review", "warehouse")
 
 
+PRIORITY = "priority"
+"""A rule's priority cell, as a decision table (and a diagnostic's field) keys it."""
+THEN = "then."
+"""Prefixes a decision field's cell key: `tags` is a fact and a decision field."""
+
+
 @dataclass(frozen=True, slots=True)
 class Outputs:
     """Decision fields a rule sets; None / empty means 'not set by this rule'."""

@@ -16,7 +16,9 @@ from rules.model import (
     CREDIT_REVIEWS,
     OP_ALIASES,
     OUTPUT_FIELDS,
+    PRIORITY,
     REQUIRED_DEFAULT_FIELDS,
+    THEN,
     AllOf,
     AnyOf,
     Compare,
@@ -60,9 +62,12 @@ class _Context:
         self.file = file
         self.diagnostics: list[Diagnostic] = []
         self.rule_id = ""
+        self.field = ""
+        """The cell being read (Diagnostic.field)."""
 
     def error(self, code: str, message: str, line: int, hint: str = "") -> None:
-        d = dataclasses.replace(error(code, message, line=line, rule_id=self.rule_id, hint=hint), file=self.file)
+        d = error(code, message, line=line, rule_id=self.rule_id, hint=hint)
+        d = dataclasses.replace(d, file=self.file, field=self.field)
         if d not in self.diagnostics:  # e.g. two branches too deep on one line: said once
             self.diagnostics.append(d)
 
@@ -198,12 +203,14 @@ def _parse_rule(ctx: _Context, node: LinedMap) -> Rule | None:
     _unknown_keys(ctx, node, RULE_KEYS, "rule")
     priority = node.get("priority")
     if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 1_000_000:
+        ctx.field = PRIORITY
         ctx.error(
             "priority",
             f"priority {priority!r} is missing or not a whole number from 0 to 1000000",
             node.key_lines.get("priority", node.line),
             "1 is the highest priority; higher numbers come later",
         )
+        ctx.field = ""
         priority = None
     if "when" not in node:
         ctx.error("no-condition", "rule has no 'when'", node.line, "only the default rule may go without a condition")
@@ -265,31 +272,32 @@ def _parse_condition(ctx: _Context, node: object, line: int, scope: Scope | None
             "combine conditions with all:, any: or not:",
         )
         return None
-    parts: list[Condition | None] = []
-    for key, value in node.items():
-        key_line = node.key_lines[key]
-        if key in ("all", "any"):
-            if not isinstance(value, LinedList) or not value:
-                ctx.error("condition", f"{key}: needs a non-empty list of conditions", key_line)
-                parts.append(None)
-                continue
-            parts.append(_group(ctx, AllOf if key == "all" else AnyOf, value, scope, depth))
-        elif key == "not":
-            inner = _parse_condition(ctx, value, key_line, scope, depth + 1)
-            parts.append(None if inner is None else Not(inner))
-        elif key in Scope._value2member_map_:
-            if scope is not None:
-                ctx.error("scope", f"{key}: cannot be used inside {scope.value}:", key_line, "line scopes do not nest")
-                parts.append(None)
-                continue
-            inner = _parse_condition(ctx, value, key_line, Scope(key), depth + 1)
-            parts.append(None if inner is None else LineScope(Scope(key), inner))
-        else:
-            parts.append(_parse_compare(ctx, key, value, key_line, scope))
+    parts = [_parse_condition_key(ctx, key, value, node.key_lines[key], scope, depth) for key, value in node.items()]
     if any(p is None for p in parts):
         return None
     done = [p for p in parts if p is not None]
     return done[0] if len(done) == 1 else AllOf(tuple(done))
+
+
+def _parse_condition_key(
+    ctx: _Context, key: str, value: object, key_line: int, scope: Scope | None, depth: int
+) -> Condition | None:
+    """One key of a condition mapping: a group (all, any, not), a line scope, or a fact's test."""
+    if key in ("all", "any"):
+        if not isinstance(value, LinedList) or not value:
+            ctx.error("condition", f"{key}: needs a non-empty list of conditions", key_line)
+            return None
+        return _group(ctx, AllOf if key == "all" else AnyOf, value, scope, depth)
+    if key == "not":
+        inner = _parse_condition(ctx, value, key_line, scope, depth + 1)
+        return None if inner is None else Not(inner)
+    if key in Scope._value2member_map_:
+        if scope is not None:
+            ctx.error("scope", f"{key}: cannot be used inside {scope.value}:", key_line, "line scopes do not nest")
+            return None
+        inner = _parse_condition(ctx, value, key_line, Scope(key), depth + 1)
+        return None if inner is None else LineScope(Scope(key), inner)
+    return _parse_compare(ctx, key, value, key_line, scope)
 
 
 def _group(
@@ -322,6 +330,14 @@ def _fact_spec(ctx: _Context, fact: str, scope: Scope | None, line: int) -> F.Fa
 
 
 def _parse_compare(ctx: _Context, fact: str, node: object, line: int, scope: Scope | None) -> Compare | None:
+    ctx.field = fact if scope is None else ""  # a line's fact has no column of its own
+    try:
+        return _parse_test(ctx, fact, node, line, scope)
+    finally:
+        ctx.field = ""
+
+
+def _parse_test(ctx: _Context, fact: str, node: object, line: int, scope: Scope | None) -> Compare | None:
     spec = _fact_spec(ctx, fact, scope, line)
     if not isinstance(node, Mapping) or len(node) != 1:
         ctx.error(
@@ -461,7 +477,9 @@ def _parse_outputs(ctx: _Context, node: LinedMap, required: Sequence[str]) -> Ou
             ctx.error("unknown-output", f"unknown decision field {key!r}", key_line, _did_you_mean(key, OUTPUT_FIELDS))
             ok = False
             continue
+        ctx.field = THEN + key
         parsed = _parse_output(ctx, key, value, key_line)
+        ctx.field = ""
         ok = ok and parsed is not _BAD
         values[key] = parsed
     missing = [f for f in required if f not in values]

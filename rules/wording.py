@@ -8,7 +8,21 @@ from __future__ import annotations
 from typing import Protocol
 
 from rules.facts import LINE_FACTS, ORDER_FACTS
-from rules.model import AllOf, AnyOf, Compare, Condition, LineScope, Not, Op, Outputs, Rule, Scalar, Scope
+from rules.model import (
+    PRIORITY,
+    THEN,
+    AllOf,
+    AnyOf,
+    Compare,
+    Condition,
+    LineScope,
+    Not,
+    Op,
+    Outputs,
+    Rule,
+    Scalar,
+    Scope,
+)
 
 
 class Words(Protocol):
@@ -149,11 +163,8 @@ def rule_sentence(rule: Rule, lang: Words) -> str:
     )
 
 
-PRIORITY = "priority"
 OTHER = "other conditions"
 DESCRIPTION = "description"
-THEN = "then."
-"""Prefixes a decision field's cell key: `tags` is a fact and a decision field."""
 
 
 def condition_cells(when: Condition | None, words: Words) -> tuple[dict[str, str], str]:

@@ -304,6 +304,7 @@ def diagnostic_to_proto(d: Diagnostic) -> pb.Diagnostic:
         code=d.code,
         message=d.message,
         hint=d.hint,
+        field=d.field,
     )
 
 

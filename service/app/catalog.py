@@ -175,9 +175,10 @@ class RuleSetCatalog:
         return self._check(source, file or "<source>")
 
     def try_draft(self, source: str, file: str, facts: rules.OrderFacts) -> tuple[CheckResult, Trial | None]:
-        """A draft checked as a publish would check it, and the order tried on it (None: it has errors)."""
+        """A draft checked as a publish would check it, and the order tried on it (None: it has errors;
+        a failing embedded test does not stop a trial, it is often what the author is looking into)."""
         check = self.validate(source, file)
-        if check.rule_set is None or check.errors:
+        if check.rule_set is None or any(d.code != "test-failed" for d in check.errors):
             return check, None
         return check, try_order(check.rule_set, facts, 0, check.content_hash)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import grpc
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -35,11 +35,14 @@ from service.console.trials import (
     expectation,
     order_document,
     order_of,
-    samples,
     trial_view,
+    tried_text,
+    try_panel,
 )
 
 HERE = Path(__file__).parent
+KEPT_CHOICES = ("rule", "fact", "scope", "group", "field", "op")
+"""What the draft's editing forms had chosen, chosen again on the page after an edit."""
 PRODUCT = "orderroute"
 """A name, the same in every language."""
 HTMX = "htmx-2.0.11.min.js"
@@ -212,7 +215,7 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
         checks = checks_of(shown, session)
         changes = () if shown.active else change_lines(active_version, shown, lang)
         notice = notice or lang.gettext(NOTICES.get(request.query_params.get("done", ""), "")) if not error else ""
-        values = {"trial": None, "problem": "", "order_text": "", "samples": samples(), **trial}
+        values = {**try_panel(lang), **trial}
         status = 409 if error else 200
         extra = {"checks": checks, "lines": changes, "name": name, "new_version": number}
         return render(
@@ -227,9 +230,9 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
 
     def try_order(request: Request, session: Session, form: Mapping[str, str]) -> Response:
         name, number, lang = request.path_params["name"], request.path_params["version"], language(request)
-        text = form.get("order", "").strip() or samples().get(form.get("sample", ""), "")
-        trial, problem = None, ""
+        text, trial, problem = "", None, ""
         try:
+            text = tried_text(form)
             trial = trial_view(api.try_version(name, number, order_of(text), session.token), lang)
         except ValueError as exc:
             problem = str(exc)
@@ -239,11 +242,11 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
             problem = exc.message
         if request.headers.get("HX-Request"):  # htmx swaps the result in; without JavaScript, the whole page
             return render(request, "_trial.html", session, trial=trial, problem=problem)
-        return version(request, session, form, trial=trial, problem=problem, order_text=text)
+        return version(request, session, form, trial=trial, problem=problem, order_text=text, filled=form)
 
     # ------------------------------------------------------------ drafts
 
-    def draft(request: Request, session: Session, _: Mapping[str, str], error: str = "", **trial: Any) -> Response:
+    def draft(request: Request, session: Session, form: Mapping[str, str], error: str = "", **trial: Any) -> Response:
         name, owner = request.path_params["name"], actor(session, {})
         if not owner:
             return render(request, "draft_name.html", session, name=name)
@@ -252,9 +255,11 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
             active = api.version(name, 0, session.token)
             found = api.save_draft(name, active.source, active.version, owner, session.token)
         check = api.validate(found.source, f"{name} (draft)", session.token)
-        page = draft_page(found, check, request.query_params.get("fact", ""), language(request))
-        values = {"trial": None, "problem": "", "order_text": "", "samples": samples(), **trial}
-        return render(request, "draft.html", session, 409 if error else 200, page=page, error=error, **values)
+        page = draft_page(found, check, (form or request.query_params).get("fact", ""), language(request))
+        values = {**try_panel(language(request)), **trial}
+        chosen = {key: (form or request.query_params).get(key, "") for key in KEPT_CHOICES}
+        status = 409 if error else 200
+        return render(request, "draft.html", session, status, page=page, error=error, chosen=chosen, **values)
 
     def draft_name(request: Request, session: Session, form: Mapping[str, str]) -> Response:
         actor(session, form)
@@ -274,7 +279,8 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
         except (EditError, ValueError) as exc:
             return draft(request, session, form, error=str(exc))
         api.save_draft(name, source, found.base_version, owner, session.token)
-        return RedirectResponse(f"/rule-sets/{quote(name)}/draft", status_code=303)
+        kept = urlencode({key: form[key] for key in KEPT_CHOICES if form.get(key)})  # the next edit starts there
+        return RedirectResponse(f"/rule-sets/{quote(name)}/draft" + (f"?{kept}" if kept else ""), status_code=303)
 
     def draft_yaml(request: Request, session: Session, form: Mapping[str, str]) -> Response:
         """Saves the YAML as typed; htmx (as the person types) gets the checks back, a plain form the page."""
@@ -291,10 +297,10 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
     def draft_try(request: Request, session: Session, form: Mapping[str, str]) -> Response:
         name, owner, lang = request.path_params["name"], actor(session, form), language(request)
         found = api.draft(name, owner, session.token)
-        text = form.get("order", "").strip() or samples().get(form.get("sample", ""), "")
-        trial, problem, active_version = None, "", 0
+        text, trial, problem, active_version = "", None, "", 0
         compare: tuple[CompareLine, ...] = ()
         try:
+            text = tried_text(form)
             order = order_of(text)
             reply = api.try_source(found.source if found else "", order, session.token)
             trial = trial_view(reply, lang) if reply.HasField("decision") else None
@@ -304,6 +310,10 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
                 compare, active_version = compare_view(trial, trial_view(active, lang)), active.decision.version
         except ValueError as exc:
             problem = str(exc)
+        except ApiError as exc:
+            if exc.code is not grpc.StatusCode.INVALID_ARGUMENT:
+                raise
+            problem = exc.message
         saving: dict[str, Any] = {
             "save_to": f"/rule-sets/{quote(name)}/draft/save-test" if trial else "",
             "tried_order": text,
@@ -312,7 +322,7 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
         }
         if request.headers.get("HX-Request"):
             return render(request, "_trial.html", session, trial=trial, problem=problem, **saving)
-        return draft(request, session, form, trial=trial, problem=problem, order_text=text, **saving)
+        return draft(request, session, form, trial=trial, problem=problem, order_text=text, filled=form, **saving)
 
     def draft_save_test(request: Request, session: Session, form: Mapping[str, str]) -> Response:
         """The tried order and what the draft decided for it, as a test case of the draft."""

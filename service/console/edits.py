@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rules.editing import add_rule, remove_rule, set_condition, set_output, set_priority
+from rules.editing import add_rule, move_rule, remove_rule, set_condition, set_output, set_priority
 
 
 def edited(source: str, form: Mapping[str, str]) -> str:
@@ -12,7 +12,7 @@ def edited(source: str, form: Mapping[str, str]) -> str:
     rule, what = form.get("rule", ""), form.get("what", "")
     if what == "condition":
         fact, op, value = form.get("fact", ""), form.get("op", ""), form.get("value", "")
-        return set_condition(source, rule, fact, op, value, form.get("scope", ""))
+        return set_condition(source, rule, fact, op, value, form.get("scope", ""), form.get("group", ""))
     if what == "output":
         return set_output(source, rule, form.get("field", ""), form.get("value", ""))
     if what == "priority":
@@ -21,6 +21,8 @@ def edited(source: str, form: Mapping[str, str]) -> str:
         return add_rule(source, form.get("new_id", "").strip(), _whole(form.get("priority", "")))
     if what == "remove":
         return remove_rule(source, rule)
+    if what == "move":
+        return move_rule(source, rule, form.get("direction", ""))
     raise ValueError(f"unknown edit {what!r}")
 
 

@@ -13,9 +13,9 @@ from rules.facts import LINE_FACTS, ORDER_FACTS
 HERE = Path(__file__).parent
 TEMPLATE_CALL = re.compile(r"""_\(\s*(['"])(.+?)\1""")
 MESSAGE_TABLES = ("_OPS", "_SCOPES", "OUTPUT_LABELS", "KIND_WORDS", "ACTION_WORDS", "NOTICES", "STATE_WORDS")
-MESSAGE_PAIRS = ("SCOPE_CHOICES",)
-"""Module-level tuples of (value, message) pairs."""
 """Module-level dicts whose values are messages (rules.wording, service.console.pages)."""
+MESSAGE_PAIRS = ("SCOPE_CHOICES", "GROUP_CHOICES")
+"""Module-level tuples of (value, message) pairs."""
 
 
 def template_messages() -> set[str]:

@@ -3,10 +3,11 @@ column per fact tested and per decision field set, cells in plain words (rules.w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rules.model import OUTPUT_FIELDS, RuleSet
-from rules.wording import DESCRIPTION, OTHER, OUTPUT_LABELS, PRIORITY, THEN, fact_label, rule_cells, rule_sentence
+from rules.model import OUTPUT_FIELDS, PRIORITY, THEN, RuleSet
+from rules.wording import DESCRIPTION, OTHER, OUTPUT_LABELS, fact_label, rule_cells, rule_sentence
 from service.console.i18n import Language
 
 
@@ -41,14 +42,16 @@ class DecisionTable:
     has_other: bool
 
 
-def decision_table(rule_set: RuleSet, lang: Language) -> DecisionTable:
+def decision_table(rule_set: RuleSet, lang: Language, extra: Sequence[str] = ()) -> DecisionTable:
+    """`extra`: cell keys (a fact's path, THEN + a field) to show as columns even if no rule fills them,
+    e.g. where a mistake is to be shown."""
     rules = (*rule_set.rules, rule_set.default)
     cells = {rule.id: rule_cells(rule, lang) for rule in rules}
-    outputs = [f for f in OUTPUT_FIELDS if any(f in rule.then.set_fields() for rule in rules)]
-    shown = {PRIORITY, OTHER, DESCRIPTION, *(THEN + f for f in outputs)}
+    outputs = [f for f in OUTPUT_FIELDS if THEN + f in extra or any(f in rule.then.set_fields() for rule in rules)]
+    shown = {PRIORITY, OTHER, DESCRIPTION, *(THEN + f for f in OUTPUT_FIELDS)}
     facts: list[str] = []
-    for of_rule in cells.values():
-        facts += [key for key in of_rule if key not in shown and key not in facts]
+    for keys in (*(list(c) for c in cells.values()), list(extra)):
+        facts += [key for key in keys if key not in shown and key not in facts]
     rows = tuple(
         Row(
             rule.id,

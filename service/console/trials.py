@@ -3,6 +3,7 @@ enum names) or picks a sample, and what the service answers, as a view model."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -14,6 +15,7 @@ from rules._yaml import YamlError, load_yaml
 from rules.wording import OUTPUT_LABELS
 from service.client.documents import order_from_document
 from service.console.i18n import Language
+from service.console.order_form import order_form, order_text
 
 DECISION_FIELDS = (
     "path",
@@ -74,6 +76,24 @@ def compare_view(draft: TrialView, active: TrialView) -> tuple[CompareLine, ...]
         CompareLine(d.label, d.value, d.decided_by, a.value, a.decided_by, d.value != a.value)
         for d, a in zip(draft.fields, active.fields, strict=True)
     )
+
+
+def try_panel(lang: Language) -> dict[str, Any]:
+    """What the try-an-order panel shows before anything is tried."""
+    return {
+        "trial": None,
+        "problem": "",
+        "order_text": "",
+        "samples": samples(),
+        "order_form": order_form(lang),
+        "filled": {},
+    }
+
+
+def tried_text(form: Mapping[str, str]) -> str:
+    """The order a person asks to try: pasted, else a sample, else filled in field by field ("" for
+    none). Raises ValueError naming the field when a filled-in value is not of its fact's type."""
+    return form.get("order", "").strip() or samples().get(form.get("sample", ""), "") or order_text(form)
 
 
 def samples() -> dict[str, str]:

@@ -8,7 +8,16 @@ import difflib
 import pytest
 
 from rules import check
-from rules.editing import EditError, add_rule, add_test, remove_rule, set_condition, set_output, set_priority
+from rules.editing import (
+    EditError,
+    add_rule,
+    add_test,
+    move_rule,
+    remove_rule,
+    set_condition,
+    set_output,
+    set_priority,
+)
 from tests.conftest import EXAMPLES
 
 SOURCE = (
@@ -120,3 +129,54 @@ def test_a_test_of_a_line_goes_into_its_scope_and_out_again() -> None:
     assert check(scoped).rule_set is not None
     with pytest.raises(EditError, match="unknown line scope"):
         set_condition(SOURCE, "hazmat-no-store", "hazmat", "equals", "true", "some_line")
+
+
+def test_a_test_joins_the_rules_any_group_or_is_negated_and_leaves_again() -> None:
+    either = set_condition(SOURCE, "plus-forward-warehouse", "channel", "equals", "APP", group="any")
+    assert changed_lines(SOURCE, either) == [
+        "-      customer.tier: {equals: PLUS}",
+        "+      all:",
+        "+        - customer.tier: {equals: PLUS}",
+        "+        - any:",
+        "+            - channel: {equals: APP}",
+    ]
+    both = set_condition(either, "plus-forward-warehouse", "customer.segments", "contains", "vip", group="any")
+    assert "+            - customer.segments: {contains: vip}" in changed_lines(either, both)
+    rule = check(both).rule_set
+    assert rule is not None
+    assert set_condition(both, "plus-forward-warehouse", "customer.segments", "", "", group="any") == either
+    assert set_condition(either, "plus-forward-warehouse", "channel", "", "", group="any") == SOURCE
+
+    negated = set_condition(SOURCE, "plus-forward-warehouse", "category", "equals", "food", "any_line", "not")
+    assert changed_lines(SOURCE, negated)[-3:] == [
+        "+        - not:",
+        "+            any_line:",
+        "+              category: {equals: food}",
+    ]
+    assert check(negated).rule_set is not None
+    again = set_condition(negated, "plus-forward-warehouse", "category", "equals", "toys", "any_line", "not")
+    assert changed_lines(negated, again) == [
+        "-              category: {equals: food}",
+        "+              category: {equals: toys}",
+    ]
+    assert set_condition(negated, "plus-forward-warehouse", "category", "", "", "any_line", "not") == SOURCE
+    with pytest.raises(EditError, match="unknown group"):
+        set_condition(SOURCE, "plus-forward-warehouse", "channel", "equals", "APP", group="either")
+
+
+def test_a_rule_moves_past_the_nearest_rule_of_its_priority_with_its_comment() -> None:
+    commented = SOURCE.replace(
+        "  - id: presale-hold-balance\n", "  # Finance asked for this one.\n  - id: presale-hold-balance\n", 1
+    )
+    moved = move_rule(commented, "presale-hold-balance", "up")
+    assert moved.index("# Finance asked") < moved.index("- id: presale-hold-balance")
+    assert moved.index("- id: presale-hold-balance") < moved.index("- id: cross-border-return-bonded")
+    assert move_rule(moved, "presale-hold-balance", "down") == commented
+    assert sorted(moved.splitlines()) == sorted(commented.splitlines())
+    result = check(moved).rule_set
+    assert result is not None
+    assert [r.id for r in result.rules][1:3] == ["presale-hold-balance", "cross-border-return-bonded"]
+    with pytest.raises(EditError, match="no rule of priority 10 above 'cross-border-return-bonded'"):
+        move_rule(commented, "cross-border-return-bonded", "up")
+    with pytest.raises(EditError, match="no rule of priority 1 below"):
+        move_rule(commented, "fraud-manual-review", "down")

@@ -410,7 +410,7 @@ class GetCallerResponse(_message.Message):
     def __init__(self, auth_enabled: _Optional[bool] = ..., name: _Optional[str] = ..., roles: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Diagnostic(_message.Message):
-    __slots__ = ("severity", "file", "line", "rule_id", "code", "message", "hint")
+    __slots__ = ("severity", "file", "line", "rule_id", "code", "message", "hint", "field")
     SEVERITY_FIELD_NUMBER: _ClassVar[int]
     FILE_FIELD_NUMBER: _ClassVar[int]
     LINE_FIELD_NUMBER: _ClassVar[int]
@@ -418,6 +418,7 @@ class Diagnostic(_message.Message):
     CODE_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     HINT_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
     severity: Severity
     file: str
     line: int
@@ -425,7 +426,8 @@ class Diagnostic(_message.Message):
     code: str
     message: str
     hint: str
-    def __init__(self, severity: _Optional[_Union[Severity, str]] = ..., file: _Optional[str] = ..., line: _Optional[int] = ..., rule_id: _Optional[str] = ..., code: _Optional[str] = ..., message: _Optional[str] = ..., hint: _Optional[str] = ...) -> None: ...
+    field: str
+    def __init__(self, severity: _Optional[_Union[Severity, str]] = ..., file: _Optional[str] = ..., line: _Optional[int] = ..., rule_id: _Optional[str] = ..., code: _Optional[str] = ..., message: _Optional[str] = ..., hint: _Optional[str] = ..., field: _Optional[str] = ...) -> None: ...
 
 class TestCaseResult(_message.Message):
     __slots__ = ("name", "passed", "failures", "line")

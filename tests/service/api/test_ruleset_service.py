@@ -257,3 +257,17 @@ def test_an_order_is_tried_on_a_draft_and_on_a_published_version_storing_nothing
     with pytest.raises(grpc.RpcError) as info:
         rulesets.TryRuleSet(pb.TryRuleSetRequest(source=CANDIDATE))
     assert info.value.details().startswith("order:")
+
+
+def test_a_draft_whose_embedded_test_fails_is_still_tried_and_its_mistakes_name_their_cells(rulesets) -> None:
+    order = pb.Order(order_id="try-2", customer=pb.Customer(customer_id="c-2", repeat_purchases=2))
+    failing = CANDIDATE.replace("{at_least: 2}", "{at_least: 1}", 1)
+    assert failing != CANDIDATE
+    tried = rulesets.TryRuleSet(pb.TryRuleSetRequest(source=failing, order=order))
+    assert not all(t.passed for t in tried.tests) and tried.decision.path == "EXPRESS"
+    wrong = rulesets.TryRuleSet(
+        pb.TryRuleSetRequest(source=CANDIDATE.replace("{at_least: 2}", "{at_least: x}"), order=order)
+    )
+    assert not wrong.HasField("decision")
+    (mistake,) = wrong.diagnostics
+    assert (mistake.rule_id, mistake.field) == ("repeat-customer-express", "customer.repeat_purchases")

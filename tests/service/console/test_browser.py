@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -206,4 +207,37 @@ def test_an_author_lowers_the_express_threshold_fixes_the_test_tries_an_order_an
     assert page.get_by_role("status").inner_text() == "Published: a reviewer can approve it now."
     assert "v2" in page.get_by_role("heading", level=1).inner_text()
     shot(page, "published")
+    context.close()
+
+
+def test_an_author_sees_a_mistake_on_its_cell_and_tries_an_order_filled_in_by_fact(chromium, open_console) -> None:
+    context = chromium.new_context(locale="en-US", viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(f"http://127.0.0.1:{open_console.port}/rule-sets/fulfilment/draft")
+    page.get_by_label("Your name").fill(f"dee-{uuid.uuid4().hex[:6]}")  # a draft of its own, whatever ran before
+    page.get_by_role("button", name="Continue").click()
+    condition = page.get_by_role("form", name="Change a condition")
+    condition.get_by_label("Rule", exact=True).select_option("repeat-customer-express")
+    condition.get_by_label("Fact").select_option("customer.repeat_purchases")
+    condition.get_by_label("Test", exact=True).select_option("at_least")
+    condition.get_by_label("Value").fill("three")
+    condition.get_by_role("button", name="Apply").click()
+    express = page.get_by_role("table").first.get_by_role("row", name="repeat-customer-express")
+    marked = express.locator("td.has-problem")
+    assert marked.count() == 1 and "whole number" in marked.inner_text()
+    assert "EXPRESS" in express.inner_text()
+    shot(page, "draft-mistake-on-its-cell")
+    assert condition.get_by_label("Rule", exact=True).input_value() == "repeat-customer-express"  # chosen again
+    assert condition.get_by_label("Test", exact=True).input_value() == "at_least"
+    condition.get_by_label("Value").fill("4")
+    condition.get_by_role("button", name="Apply").click()
+    assert "at least 4" in express.inner_text() and express.locator("td.has-problem").count() == 0
+    page.get_by_text("Or fill in the facts one by one").click()
+    page.get_by_label("customer.repeat_purchases").fill("5")
+    page.get_by_label("customer.tier").select_option("REGULAR")
+    page.get_by_role("button", name="Try", exact=True).click()
+    tried = page.get_by_role("table").filter(has_text="Every rule on this order")
+    assert "decided" in tried.get_by_role("row", name="repeat-customer-express").inner_text()
+    shot(page, "draft-order-filled-in")
+    page.get_by_role("button", name="Discard the draft").click()
     context.close()
