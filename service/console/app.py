@@ -240,9 +240,12 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
             if exc.code is not grpc.StatusCode.INVALID_ARGUMENT:
                 raise
             problem = exc.message
-        if request.headers.get("HX-Request"):  # htmx swaps the result in; without JavaScript, the whole page
-            return render(request, "_trial.html", session, trial=trial, problem=problem)
-        return version(request, session, form, trial=trial, problem=problem, order_text=text, filled=form)
+        marks = trial.marks if trial is not None else {}
+        if request.headers.get("HX-Request"):  # htmx swaps the result in (and the marked table); else the page
+            page = version_page(api.version(name, number, session.token), session.caller, 0, lang)
+            table: dict[str, Any] = {"page": page, "oob_table": "_version_table.html", "marks": marks}
+            return render(request, "_trial.html", session, trial=trial, problem=problem, **table)
+        return version(request, session, form, trial=trial, problem=problem, order_text=text, filled=form, marks=marks)
 
     # ------------------------------------------------------------ drafts
 
@@ -320,7 +323,11 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
             "compare": compare,
             "active_version": active_version,
         }
+        saving["marks"] = trial.marks if trial is not None else {}
         if request.headers.get("HX-Request"):
+            if trial is not None and found is not None:  # the table too, its rows marked for this order
+                check = pb.ValidateRuleSetResponse(diagnostics=reply.diagnostics, tests=reply.tests)
+                saving |= {"page": draft_page(found, check, "", lang), "oob_table": "_draft_table.html"}
             return render(request, "_trial.html", session, trial=trial, problem=problem, **saving)
         return draft(request, session, form, trial=trial, problem=problem, order_text=text, filled=form, **saving)
 

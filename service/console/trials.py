@@ -59,6 +59,11 @@ class TrialView:
     rules: tuple[RuleLine, ...]
     missing: str
 
+    @property
+    def marks(self) -> dict[str, str]:
+        """Rule id -> its state, to mark the decision table's rows."""
+        return {r.rule_id: r.state for r in self.rules}
+
 
 @dataclass(frozen=True, slots=True)
 class CompareLine:

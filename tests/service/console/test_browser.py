@@ -238,6 +238,7 @@ def test_an_author_sees_a_mistake_on_its_cell_and_tries_an_order_filled_in_by_fa
     page.get_by_role("button", name="Try", exact=True).click()
     tried = page.get_by_role("table").filter(has_text="Every rule on this order")
     assert "decided" in tried.get_by_role("row", name="repeat-customer-express").inner_text()
+    assert "tried-decided" in (page.locator("#rule-repeat-customer-express").get_attribute("class") or "")
     shot(page, "draft-order-filled-in")
     page.get_by_role("button", name="Discard the draft").click()
     context.close()

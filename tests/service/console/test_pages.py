@@ -272,6 +272,10 @@ def test_an_order_filled_in_fact_by_fact_is_tried_and_a_wrong_value_names_its_fi
     facts = {"fact:order_id": "SO-8", "fact:customer.repeat_purchases": "4", "fact:customer.tier": "REGULAR"}
     tried = browser.post(f"{version}/try", {**facts, "csrf": browser.csrf(version)}, {"HX-Request": "true"})
     assert '<tr class="decided"><th scope="row"><code>repeat-customer-express</code>' in tried.body
+    marked = re.search(r'<div class="scroll" id="decision-table" hx-swap-oob="true">.*?</div>', tried.body, re.S)
+    assert marked is not None, "the decision table comes along, its rows marked"
+    assert '<tr id="rule-repeat-customer-express" class=" tried-decided">' in marked.group(0)
+    assert '<tr id="rule-plus-forward-warehouse" class=" tried-no">' in marked.group(0)
     hazmat = {"fact:order_id": "SO-9", "line1:sku": "X", "line1:qty": "1", "line1:hazmat": "yes"}
     tried = browser.post(f"{version}/try", {**hazmat, "csrf": browser.csrf(version)}, {"HX-Request": "true"})
     assert '<tr class="decided"><th scope="row"><code>hazmat-no-store</code>' in tried.body
@@ -288,6 +292,7 @@ def test_a_draft_tries_an_order_filled_in_fact_by_fact(open_console) -> None:
     facts = {"fact:customer.repeat_purchases": "5", "fact:customer.tier": "REGULAR", "csrf": browser.csrf(draft)}
     tried = browser.post(f"{draft}/try", {**facts, "fact:order_id": "TRY-1"}, {"HX-Request": "true"})
     assert '<tr class="decided"><th scope="row"><code>repeat-customer-express</code>' in tried.body
+    assert 'hx-swap-oob="true"' in tried.body and 'class=" tried-decided"' in tried.body
     nameless = browser.post(f"{draft}/try", {"order": "channel: APP", "csrf": facts["csrf"]}, {"HX-Request": "true"})
     assert nameless.status == 200 and "order.order_id: is required" in nameless.body  # was an error page
     assert '<input id="of-fact-order_id" name="fact:order_id" value="TRY-1">' in browser.get(draft).body
