@@ -1133,6 +1133,54 @@ class GetResultsRequest(_message.Message):
     id: str
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
+class GetResultsHistoryRequest(_message.Message):
+    __slots__ = ("id", "max_points")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    MAX_POINTS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    max_points: int
+    def __init__(self, id: _Optional[str] = ..., max_points: _Optional[int] = ...) -> None: ...
+
+class GetResultsHistoryResponse(_message.Message):
+    __slots__ = ("points", "stored")
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    STORED_FIELD_NUMBER: _ClassVar[int]
+    points: _containers.RepeatedCompositeFieldContainer[ResultsPoint]
+    stored: int
+    def __init__(self, points: _Optional[_Iterable[_Union[ResultsPoint, _Mapping]]] = ..., stored: _Optional[int] = ...) -> None: ...
+
+class ResultsPoint(_message.Message):
+    __slots__ = ("at", "verdict", "state", "traffic_bp", "action", "baseline_decisions", "candidate_decisions", "metrics")
+    AT_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    TRAFFIC_BP_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    at: _timestamp_pb2.Timestamp
+    verdict: Verdict
+    state: ExperimentState
+    traffic_bp: int
+    action: str
+    baseline_decisions: int
+    candidate_decisions: int
+    metrics: _containers.RepeatedCompositeFieldContainer[MetricPoint]
+    def __init__(self, at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., verdict: _Optional[_Union[Verdict, str]] = ..., state: _Optional[_Union[ExperimentState, str]] = ..., traffic_bp: _Optional[int] = ..., action: _Optional[str] = ..., baseline_decisions: _Optional[int] = ..., candidate_decisions: _Optional[int] = ..., metrics: _Optional[_Iterable[_Union[MetricPoint, _Mapping]]] = ...) -> None: ...
+
+class MetricPoint(_message.Message):
+    __slots__ = ("metric", "difference", "low", "high")
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    DIFFERENCE_FIELD_NUMBER: _ClassVar[int]
+    LOW_FIELD_NUMBER: _ClassVar[int]
+    HIGH_FIELD_NUMBER: _ClassVar[int]
+    metric: str
+    difference: float
+    low: float
+    high: float
+    def __init__(self, metric: _Optional[str] = ..., difference: _Optional[float] = ..., low: _Optional[float] = ..., high: _Optional[float] = ...) -> None: ...
+
 class ArmSummary(_message.Message):
     __slots__ = ("arm", "decisions", "units", "outcomes", "unassigned")
     ARM_FIELD_NUMBER: _ClassVar[int]

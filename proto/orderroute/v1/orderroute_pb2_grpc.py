@@ -910,6 +910,11 @@ class ExperimentServiceStub:
                 request_serializer=orderroute_dot_v1_dot_orderroute__pb2.GetResultsRequest.SerializeToString,
                 response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.GetResultsResponse.FromString,
                 _registered_method=True)
+        self.GetResultsHistory = channel.unary_unary(
+                '/orderroute.v1.ExperimentService/GetResultsHistory',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.GetResultsHistoryRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.GetResultsHistoryResponse.FromString,
+                _registered_method=True)
 
 
 class ExperimentServiceServicer:
@@ -985,6 +990,14 @@ class ExperimentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetResultsHistory(self, request, context):
+        """How the results moved: points the supervisor keeps at a fixed cadence while the
+        experiment runs, and one at every transition (the transitions always kept).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ExperimentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -1037,6 +1050,11 @@ def add_ExperimentServiceServicer_to_server(servicer, server):
                     servicer.GetResults,
                     request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.GetResultsRequest.FromString,
                     response_serializer=orderroute_dot_v1_dot_orderroute__pb2.GetResultsResponse.SerializeToString,
+            ),
+            'GetResultsHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetResultsHistory,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.GetResultsHistoryRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.GetResultsHistoryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1313,6 +1331,33 @@ class ExperimentService:
             '/orderroute.v1.ExperimentService/GetResults',
             orderroute_dot_v1_dot_orderroute__pb2.GetResultsRequest.SerializeToString,
             orderroute_dot_v1_dot_orderroute__pb2.GetResultsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetResultsHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.ExperimentService/GetResultsHistory',
+            orderroute_dot_v1_dot_orderroute__pb2.GetResultsHistoryRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.GetResultsHistoryResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -366,6 +366,10 @@ class ExperimentServiceStub:
     AbortExperiment: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.AbortExperimentRequest, _orderroute_pb2.AbortExperimentResponse]
     """Ends the experiment because something is wrong; everyone on the baseline."""
     GetResults: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.GetResultsRequest, _orderroute_pb2.GetResultsResponse]
+    GetResultsHistory: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.GetResultsHistoryRequest, _orderroute_pb2.GetResultsHistoryResponse]
+    """How the results moved: points the supervisor keeps at a fixed cadence while the
+    experiment runs, and one at every transition (the transitions always kept).
+    """
 
 @_typing.type_check_only
 class ExperimentServiceAsyncStub(ExperimentServiceStub):
@@ -393,6 +397,10 @@ class ExperimentServiceAsyncStub(ExperimentServiceStub):
     AbortExperiment: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.AbortExperimentRequest, _orderroute_pb2.AbortExperimentResponse]  # type: ignore[assignment]
     """Ends the experiment because something is wrong; everyone on the baseline."""
     GetResults: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.GetResultsRequest, _orderroute_pb2.GetResultsResponse]  # type: ignore[assignment]
+    GetResultsHistory: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.GetResultsHistoryRequest, _orderroute_pb2.GetResultsHistoryResponse]  # type: ignore[assignment]
+    """How the results moved: points the supervisor keeps at a fixed cadence while the
+    experiment runs, and one at every transition (the transitions always kept).
+    """
 
 class ExperimentServiceServicer(metaclass=_abc_1.ABCMeta):
     """---------------------------------------------------------------- gray releases
@@ -477,6 +485,16 @@ class ExperimentServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _orderroute_pb2.GetResultsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_orderroute_pb2.GetResultsResponse, _abc.Awaitable[_orderroute_pb2.GetResultsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetResultsHistory(
+        self,
+        request: _orderroute_pb2.GetResultsHistoryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.GetResultsHistoryResponse, _abc.Awaitable[_orderroute_pb2.GetResultsHistoryResponse]]:
+        """How the results moved: points the supervisor keeps at a fixed cadence while the
+        experiment runs, and one at every transition (the transitions always kept).
+        """
 
 def add_ExperimentServiceServicer_to_server(servicer: ExperimentServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
 
