@@ -17,7 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from service.app.webhooks import WebhookConfig, check_urls, parse_events
+
 DEFAULT_PORT = 50051
+WEBHOOK_SECRET_ENV = "ORDERROUTE_WEBHOOK_SECRET"
+"""The webhook signing secret itself, instead of --webhook-secret-file (read where the server starts)."""
 
 
 class ConfigError(Exception):
@@ -65,6 +69,18 @@ class Settings:
     max_message_bytes: int = 4 * 1024 * 1024
     max_concurrent_rpcs: int = 512
     """Calls beyond this many in progress are refused RESOURCE_EXHAUSTED instead of queueing."""
+    webhooks: tuple[str, ...] = ()
+    """URLs that get the events (service.app.notifications) POSTed, signed; empty: no webhooks."""
+    webhook_events: str = "all"
+    """The event kinds sent, comma-separated."""
+    webhook_secret_file: Path | None = None
+    """The signing secret's file; without it, ORDERROUTE_WEBHOOK_SECRET."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.webhooks, str):  # one URL given as text is that URL
+            object.__setattr__(self, "webhooks", (self.webhooks,))
+        elif not isinstance(self.webhooks, tuple):
+            object.__setattr__(self, "webhooks", tuple(self.webhooks))
 
     @staticmethod
     def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -86,6 +102,9 @@ class Settings:
                 continue
             if isinstance(value, bool):
                 args.append(flag.name)  # the flag says the value that is not the default
+            elif flag.many:
+                for each in value:
+                    args += [flag.name, str(each)]
             else:
                 args += [flag.name, str(value)]
         return args
@@ -99,12 +118,46 @@ class Settings:
             return self.required_approvals
         return 1 if self.auth_file is not None or self.tokens else 0
 
+    def webhook_config(self, env: Mapping[str, str] | None = None) -> WebhookConfig | None:
+        """The webhooks to call (None: none configured), the secret read from its file or from `env`
+        (default os.environ). Raises ConfigError naming the flag when a value cannot work."""
+        if not self.webhooks:
+            return None
+        try:
+            urls = check_urls(self.webhooks)
+        except ValueError as exc:
+            raise ConfigError(f"--webhook: {exc}") from None
+        try:
+            events = parse_events(self.webhook_events)
+        except ValueError as exc:
+            raise ConfigError(f"--webhook-events: {exc}") from None
+        if self.webhook_secret_file is not None:
+            try:
+                secret = self.webhook_secret_file.read_bytes().strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"--webhook-secret-file: cannot read {self.webhook_secret_file}: {exc.strerror or exc}"
+                ) from None
+            if not secret:
+                raise ConfigError(f"--webhook-secret-file: {self.webhook_secret_file} is empty")
+        else:
+            secret = (os.environ if env is None else env).get(WEBHOOK_SECRET_ENV, "").strip().encode()
+            if not secret:
+                raise ConfigError(
+                    f"--webhook needs a signing secret: --webhook-secret-file PATH, or {WEBHOOK_SECRET_ENV}"
+                )
+        return WebhookConfig(urls, secret, events)
+
     def secret_env(self) -> dict[str, str]:
         """Environment variables that carry the settings to_args leaves out."""
         return {f.env: str(getattr(self, f.field)) for f in FLAGS if not f.name and getattr(self, f.field)}
 
 
 DEFAULTS: Mapping[str, Any] = {f.name: f.default for f in dataclasses.fields(Settings)}
+
+
+def _words(value: str) -> tuple[str, ...]:
+    return tuple(value.split())
 
 
 def _flag_value(value: str) -> bool:
@@ -120,6 +173,8 @@ class Flag:
     parse: Callable[[str], Any]
     env: str = ""
     hidden: bool = False
+    many: bool = False
+    """The flag may be given several times; the setting is a tuple (from the environment: separated by spaces)."""
 
 
 FLAGS: tuple[Flag, ...] = (
@@ -181,5 +236,28 @@ FLAGS: tuple[Flag, ...] = (
     ),
     Flag("max_message_bytes", "--max-message-bytes", "largest request accepted", int),
     Flag("max_concurrent_rpcs", "--max-concurrent-rpcs", "calls in progress before RESOURCE_EXHAUSTED", int),
+    Flag(
+        "webhooks",
+        "--webhook",
+        "POST events to this URL, signed (repeatable)",
+        _words,
+        "ORDERROUTE_WEBHOOKS",
+        many=True,
+    ),
+    Flag(
+        "webhook_events",
+        "--webhook-events",
+        "events sent, comma-separated: activation, promotion, rollback, guardrail_abort, verdict_reached, "
+        "sample_ratio_mismatch",
+        str,
+        "ORDERROUTE_WEBHOOK_EVENTS",
+    ),
+    Flag(
+        "webhook_secret_file",
+        "--webhook-secret-file",
+        f"file holding the webhook signing secret (or the secret itself in {WEBHOOK_SECRET_ENV})",
+        Path,
+        "ORDERROUTE_WEBHOOK_SECRET_FILE",
+    ),
 )
 """Every setting: its flag and environment variable. A boolean flag sets the value that is not the default."""

@@ -17,6 +17,7 @@ from service.storage.embedded import EmbeddedRedisError
 from service.storage.redis_decisions import RedisDecisionStore
 from service.storage.redis_experiments import RedisExperimentStore
 from service.storage.redis_rulesets import RedisRuleSetStore
+from service.storage.redis_webhooks import RedisWebhookQueue
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ def connect_redis(settings: Settings) -> RedisClient:
 
 def build_app(settings: Settings, load: bool = True) -> App:
     """The service's pieces; with `load`, also reads the state and starts following changes."""
+    webhooks = settings.webhook_config()  # ConfigError before anything starts
     client = connect_redis(settings)
     services = assemble(
         RedisRuleSetStore(client),
@@ -88,6 +90,8 @@ def build_app(settings: Settings, load: bool = True) -> App:
         metrics_host=settings.host,
         check=shared_checker(),  # a rule set that hangs or crashes the engine costs a refused publish
         required_approvals=settings.approvals,
+        webhook_queue=RedisWebhookQueue(client),
+        webhook_config=webhooks,
     )
     app = App(
         **{name: getattr(services, name) for name in Services.__dataclass_fields__},

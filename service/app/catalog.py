@@ -22,6 +22,7 @@ from rules import CheckResult, CompiledRuleSet, RulesError, RuleSetDiff, RuleSet
 from rules.parse import MAX_SOURCE_BYTES, NAME
 from rules.trial import Trial, try_order
 from service.app.clock import Clock
+from service.app.notifications import SILENT, Notifier, activation_event
 from service.app.reviews import ReviewState, require_approved, review_state
 from service.errors import FailedPrecondition, InvalidArgument, NotFound, StorageUnavailable, shown
 from service.storage import AuditRecord, DraftRecord, ReviewRecord, RuleSetStore, VersionRecord
@@ -69,9 +70,17 @@ class Summary:
 
 class RuleSetCatalog:
     def __init__(
-        self, store: RuleSetStore, clock: Clock, check: Checker = rules.check, required_approvals: int = 0
+        self,
+        store: RuleSetStore,
+        clock: Clock,
+        check: Checker = rules.check,
+        required_approvals: int = 0,
+        notifier: Notifier = SILENT,
     ) -> None:
         self._store = store
+        self.notifier = notifier
+        """Where events go (service.app.notifications): activations from here; gray releases and the
+        supervisor reach it through the catalog too."""
         self.required_approvals = required_approvals
         """Approvals a version needs before it is activated or put in an experiment (0: none)."""
         self._clock = clock
@@ -252,7 +261,12 @@ class RuleSetCatalog:
                 actor,
                 reason,
             )
-        return Activated(name, record.version, record.previous_version, record.actor, record.reason, record.at, changed)
+        activated = Activated(
+            name, record.version, record.previous_version, record.actor, record.reason, record.at, changed
+        )
+        if changed:
+            self.notifier.notify(activation_event(activated, for_experiment))
+        return activated
 
     # ------------------------------------------------------------ drafts
 

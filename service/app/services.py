@@ -12,7 +12,11 @@ from service.app.gray import GrayReleases
 from service.app.outcomes import OutcomeRecorder
 from service.app.routing import Router
 from service.app.supervisor import Supervisor
+from service.app.webhook_delivery import Webhooks
+from service.app.webhooks import WebhookConfig
 from service.storage import DecisionStore, ExperimentStore, RuleSetStore
+from service.storage.memory import MemoryWebhookQueue
+from service.storage.ports import WebhookQueue
 from service.telemetry import Gauges, Telemetry
 
 
@@ -27,12 +31,16 @@ class Services:
     router: Router
     supervisor: Supervisor
     telemetry: Telemetry
+    webhooks: Webhooks
+    """Notifications: events to the configured webhooks, and the log of the last deliveries."""
 
     def start(self) -> None:
         self.supervisor.start()
+        self.webhooks.start()
 
     def close(self) -> None:
         self.supervisor.close()
+        self.webhooks.close()
         self.decisions.close()
         self.telemetry.close()
 
@@ -49,8 +57,11 @@ def assemble(
     clock: Clock = utc_now,
     check: Checker = rules.check,
     required_approvals: int = 0,
+    webhook_queue: WebhookQueue | None = None,
+    webhook_config: WebhookConfig | None = None,
 ) -> Services:
-    catalog = RuleSetCatalog(rule_sets, clock, check, required_approvals)
+    webhooks = Webhooks(webhook_queue or MemoryWebhookQueue(), webhook_config, clock)
+    catalog = RuleSetCatalog(rule_sets, clock, check, required_approvals, webhooks)
     gray = GrayReleases(experiments, catalog, clock)
     supervisor = Supervisor(gray, supervise_seconds)
     # The gauges are read only at collection time, so they may name the decision log made below.
@@ -64,4 +75,4 @@ def assemble(
     decisions = DecisionLog(decision_store.write, on_error=lambda: telemetry.redis_error("write_decisions"))
     router = Router(catalog, gray, decisions, default_rule_set, telemetry)
     outcomes = OutcomeRecorder(decision_store, decisions, telemetry, clock, experiments.get)
-    return Services(catalog, gray, decisions, outcomes, router, supervisor, telemetry)
+    return Services(catalog, gray, decisions, outcomes, router, supervisor, telemetry, webhooks=webhooks)

@@ -27,13 +27,18 @@ def add_settings_flags(parser: argparse.ArgumentParser) -> None:
         if not flag.name:
             continue
         default = DEFAULTS[flag.field]
-        described = f"{flag.help} (default {default})" if default not in (None, False, True) else flag.help
+        described = f"{flag.help} (default {default})" if default not in (None, False, True, ()) else flag.help
         if flag.env:
             described += f"; or {flag.env}"
         help_text = argparse.SUPPRESS if flag.hidden else described
         if isinstance(default, bool):
             # The flag sets the value that is not the default (--no-seed turns seeding off).
             parser.add_argument(flag.name, dest=flag.field, action="store_const", const=not default, help=help_text)
+        elif flag.many:
+            metavar = flag.name.removeprefix("--").upper().replace("-", "_")
+            parser.add_argument(
+                flag.name, dest=flag.field, action="extend", type=flag.parse, metavar=metavar, help=help_text
+            )
         else:
             metavar = flag.name.removeprefix("--").upper().replace("-", "_")
             parser.add_argument(flag.name, dest=flag.field, type=flag.parse, metavar=metavar, help=help_text)
@@ -60,6 +65,7 @@ def _check_free(host: str, port: int) -> None:
 def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = settings_from_args(args)
+    settings.webhook_config()  # a webhook setting that cannot work stops here, naming its flag
     if args.workers <= 1 and settings.port and not settings.reuse_port:
         _check_free(settings.host, settings.port)
     if args.workers > 1:

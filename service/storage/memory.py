@@ -1,4 +1,4 @@
-"""In-memory adapters of the three store ports, for testing the application layer without Redis.
+"""In-memory adapters of the three store ports (and the webhook queue), for testing the application layer without Redis.
 
 They obey the same contract as the Redis adapters (tests/service/storage/
 test_contract.py runs one suite against both): the same compare-and-set
@@ -16,7 +16,7 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from experiments import Action, Arm, ArmData, Experiment, State, Transition
 from experiments.maturity import HOUR_MS, Arrival, arrival, due_ms, to_ms
@@ -31,7 +31,15 @@ from service.storage.codec import (
     time_from_stored,
     time_to_ms,
 )
-from service.storage.ports import RuleSetHeld, active_moved, reused_request
+from service.storage.ports import (
+    ClaimedWebhook,
+    DeliveryRecord,
+    Enqueued,
+    RuleSetHeld,
+    WebhookItem,
+    active_moved,
+    reused_request,
+)
 from service.storage.records import (
     ActiveRecord,
     AuditRecord,
@@ -473,3 +481,81 @@ class MemoryDecisionStore:
                 arm.reported[unit] += first
                 out.append(replaced)
         return out
+
+
+class MemoryWebhookQueue:
+    """The webhook queue of one process (WebhookQueue's contract; event ids are remembered for good)."""
+
+    def __init__(self, log_size: int = 1000) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[str, WebhookItem] = {}
+        """delivery id -> item, in the order enqueued (the oldest first)."""
+        self._due: dict[str, int] = {}
+        self._attempts: Counter[str] = Counter()
+        self._seen: set[str] = set()
+        self._log: list[DeliveryRecord] = []
+        self._log_size = log_size
+
+    def enqueue(self, event_id: str, items: Sequence[WebhookItem], now: datetime, capacity: int) -> Enqueued:
+        with self._lock:
+            if event_id in self._seen:
+                return Enqueued(False)
+            self._seen.add(event_id)
+            for item in items:
+                self._items.setdefault(item.delivery_id, replace(item, created_at=_stored_time(item.created_at)))
+                self._due[item.delivery_id] = time_to_ms(now)
+            dropped = []
+            while len(self._items) > capacity:
+                oldest = next(iter(self._items))
+                dropped.append(self._items.pop(oldest))
+                self._due.pop(oldest, None)
+                self._attempts.pop(oldest, None)
+            return Enqueued(True, tuple(dropped))
+
+    def claim(self, now: datetime, lease: timedelta, limit: int) -> list[ClaimedWebhook]:
+        now_ms = time_to_ms(now)
+        with self._lock:
+            due = sorted((at, key) for key, at in self._due.items() if at <= now_ms)[:limit]
+            claimed = []
+            for _, key in due:
+                self._due[key] = now_ms + int(lease.total_seconds() * 1000)
+                self._attempts[key] += 1
+                claimed.append(ClaimedWebhook(self._items[key], self._attempts[key]))
+            return claimed
+
+    def finish(self, claimed: ClaimedWebhook, record: DeliveryRecord) -> None:
+        key = claimed.item.delivery_id
+        with self._lock:
+            self._items.pop(key, None)
+            self._due.pop(key, None)
+            self._attempts.pop(key, None)
+            self._add_log([record])
+
+    def retry(self, claimed: ClaimedWebhook, due: datetime, record: DeliveryRecord) -> bool:
+        key = claimed.item.delivery_id
+        with self._lock:
+            self._add_log([record])
+            if key not in self._due or self._attempts[key] != claimed.attempt:
+                return False
+            self._due[key] = time_to_ms(due)
+            return True
+
+    def log(self, records: Sequence[DeliveryRecord]) -> None:
+        with self._lock:
+            self._add_log(records)
+
+    def _add_log(self, records: Sequence[DeliveryRecord]) -> None:
+        self._log[:0] = [_stored_record(r) for r in reversed(records)]
+        del self._log[self._log_size :]
+
+    def deliveries(self, limit: int) -> list[DeliveryRecord]:
+        with self._lock:
+            return self._log[: max(limit, 0)]
+
+    def depth(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+
+def _stored_record(record: DeliveryRecord) -> DeliveryRecord:
+    return replace(record, at=_stored_time(record.at))

@@ -1,4 +1,4 @@
-"""The store ports, one per aggregate: rule sets, experiments, decisions.
+"""The store ports, one per aggregate: rule sets, experiments, decisions; and the webhook queue.
 
 Each has a Redis adapter (service.storage.redis_*) and an in-memory one
 (service.storage.memory); tests/service/storage/test_contract.py holds both
@@ -10,7 +10,8 @@ StorageUnavailable.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from experiments import Arm, ArmData, Experiment, Transition
@@ -229,4 +230,88 @@ class DecisionStore(Protocol):
 
     def stored_outcome(self, decision_id: str, experiment_id: str) -> dict[str, float]:
         """The metric values stored for a decision (empty: none)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookItem:
+    """One event to deliver to one URL."""
+
+    delivery_id: str
+    """The queue's key: unique per event and URL."""
+    event_id: str
+    """Sent as X-Orderroute-Delivery: receivers dedupe by it."""
+    kind: str
+    url: str
+    body: str
+    """The exact JSON body (ASCII), as signed."""
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedWebhook:
+    item: WebhookItem
+    attempt: int
+    """1 for the first attempt; also the claim's token (a later claim after the lease expired wins)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Enqueued:
+    new: bool
+    """False: the event was enqueued before (within WebhookQueue's memory of event ids); nothing written."""
+    dropped: tuple[WebhookItem, ...] = ()
+    """The oldest items pushed out because the queue was full."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """One entry of the delivery log: what an attempt (or the queue) did with an item."""
+
+    event_id: str
+    kind: str
+    url: str
+    state: str
+    """delivered, retrying, failed (given up), or dropped (queue full)."""
+    status: int
+    """The receiver's HTTP status; 0: no answer (refused, timed out) or none asked."""
+    error: str
+    attempts: int
+    at: datetime
+
+
+class WebhookQueue(Protocol):
+    """Webhook deliveries waiting to be made, shared by every replica, and the log of the last ones made.
+
+    At least once: a claimed item is leased, not removed; it is removed when finished, and comes due
+    again when its lease runs out (the process died mid-delivery).
+    """
+
+    def enqueue(self, event_id: str, items: Sequence[WebhookItem], now: datetime, capacity: int) -> Enqueued:
+        """Adds the event's items, due now, in one atomic step, unless the event was enqueued before
+        (then nothing is written). Beyond `capacity` items, the oldest are dropped and returned."""
+        ...
+
+    def claim(self, now: datetime, lease: timedelta, limit: int) -> list[ClaimedWebhook]:
+        """Up to `limit` due items, oldest due first, each leased until now + lease."""
+        ...
+
+    def finish(self, claimed: ClaimedWebhook, record: DeliveryRecord) -> None:
+        """Removes the item (delivered, or given up) and logs `record`."""
+        ...
+
+    def retry(self, claimed: ClaimedWebhook, due: datetime, record: DeliveryRecord) -> bool:
+        """Makes the item due at `due` and logs `record`; False (nothing rescheduled) when another
+        claim took the item since, or it is gone."""
+        ...
+
+    def log(self, records: Sequence[DeliveryRecord]) -> None:
+        """Adds records to the delivery log (dropped items)."""
+        ...
+
+    def deliveries(self, limit: int) -> list[DeliveryRecord]:
+        """The delivery log, newest first (the log keeps a bounded number)."""
+        ...
+
+    def depth(self) -> int:
+        """Items waiting (due or leased)."""
         ...
