@@ -5,8 +5,8 @@
     reviewer  ActivateRuleSet, starting and changing experiments
     admin     everything
 
-Reading (rule sets, diffs, audit log, experiments, results, who the caller is) needs any valid token. Health and
-reflection are open (load balancers and grpcurl need them).
+Reading (rule sets, diffs, audit log, experiments, results, order health, who the caller is) needs any valid
+token. Health and reflection are open (load balancers and grpcurl need them).
 
 The token file (or the same document in ORDERROUTE_TOKENS) lists callers:
 
@@ -79,6 +79,7 @@ METHOD_ROLES: Mapping[str, frozenset[Role]] = {
     "ListExperiments": _ANY,
     "GetResults": _ANY,
     "GetCaller": _ANY,
+    "GetOrderHealth": _ANY,
 }
 
 

@@ -46,6 +46,8 @@ class Settings:
     grace_seconds: float = 5.0
     decision_ttl_days: float = 30.0
     """How long decision records (and so the window for reporting outcomes) are kept."""
+    health_retention_days: float = 7.0
+    """How long the per-minute order health counters (GetOrderHealth) are kept."""
     supervise_seconds: float = 1.0
     """How often a replica reconciles with Redis (changes also arrive at once by pub/sub) and checks guardrails."""
     reuse_port: bool = False
@@ -202,6 +204,13 @@ FLAGS: tuple[Flag, ...] = (
         "days decision records are kept (how late an outcome may come)",
         float,
         "ORDERROUTE_DECISION_TTL_DAYS",
+    ),
+    Flag(
+        "health_retention_days",
+        "--health-retention-days",
+        "days the per-minute order health counters are kept",
+        float,
+        "ORDERROUTE_HEALTH_RETENTION_DAYS",
     ),
     Flag("supervise_seconds", "--supervise-seconds", "seconds between reconciliations and guardrail checks", float),
     Flag("reuse_port", "--reuse-port", "share the port with other processes", _flag_value, hidden=True),

@@ -83,13 +83,16 @@ def build_app(settings: Settings, load: bool = True) -> App:
     services = assemble(
         RedisRuleSetStore(client),
         RedisExperimentStore(client),
-        RedisDecisionStore(client, timedelta(days=settings.decision_ttl_days)),
+        RedisDecisionStore(
+            client, timedelta(days=settings.decision_ttl_days), timedelta(days=settings.health_retention_days)
+        ),
         default_rule_set=settings.default_rule_set,
         supervise_seconds=settings.supervise_seconds,
         metrics_port=settings.metrics_port,
         metrics_host=settings.host,
         check=shared_checker(),  # a rule set that hangs or crashes the engine costs a refused publish
         required_approvals=settings.approvals,
+        health_retention=timedelta(days=settings.health_retention_days),
         webhook_queue=RedisWebhookQueue(client),
         webhook_config=webhooks,
     )

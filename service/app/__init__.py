@@ -7,6 +7,7 @@
     routing       Router: facts -> decision by the active version or an experiment's candidate
     outcomes      OutcomeRecorder: what happened to decisions, counted once
     decision_log  DecisionLog: decision records buffered off the Route path
+    health        OrderHealth: decisions, latency and outcome KPIs per time bucket, version and arm
     services      assemble(): all of it over three stores
     clock         utc_now
 
@@ -17,6 +18,7 @@ from service.app.catalog import Activated, Published, RuleSetCatalog, Summary, V
 from service.app.clock import Clock, utc_now
 from service.app.decision_log import DecisionLog
 from service.app.gray import Changed, GrayReleases, LiveExperiment
+from service.app.health import BucketHealth, HealthReport, OrderHealth, OutcomeKpi, SeriesHealth
 from service.app.outcomes import OutcomeRecorder, OutcomeReport, Recorded
 from service.app.routing import Routed, RoutedBatch, Router, Target
 from service.app.services import Services, assemble
@@ -25,6 +27,11 @@ from service.app.supervisor import GUARDRAIL_ACTOR, Supervisor, Tick
 __all__ = [
     "GUARDRAIL_ACTOR",
     "Activated",
+    "BucketHealth",
+    "HealthReport",
+    "OrderHealth",
+    "OutcomeKpi",
+    "SeriesHealth",
     "Changed",
     "Clock",
     "DecisionLog",

@@ -107,7 +107,8 @@ class Router:
             engine = target.candidate if is_candidate and target.candidate is not None else target.active
             started = time.perf_counter_ns()
             evaluated = engine.evaluate_many([batch[i] for i in members])
-            micros = (time.perf_counter_ns() - started) // 1000 // len(members)
+            eval_ns = (time.perf_counter_ns() - started) // len(members)
+            micros = eval_ns // 1000
             for i, decision in zip(members, evaluated, strict=True):
                 arm, unit = assignments[i]
                 decision_id = self._ids.next()
@@ -115,7 +116,18 @@ class Router:
                 order_id = str(batch[i].get("order_id", ""))
                 records.append(
                     DecisionRecord(
-                        decision_id, target.name, engine.version, at_ms, experiment_id, arm, unit, epoch, order_id
+                        decision_id,
+                        target.name,
+                        engine.version,
+                        at_ms,
+                        experiment_id,
+                        arm,
+                        unit,
+                        epoch,
+                        order_id,
+                        decision.path,
+                        decision.default_rule_used,
+                        eval_ns,
                     )
                 )
                 if labels is not None:

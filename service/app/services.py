@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import rules
 from service.app.catalog import Checker, RuleSetCatalog
 from service.app.clock import Clock, utc_now
 from service.app.decision_log import DecisionLog
 from service.app.gray import GrayReleases
+from service.app.health import OrderHealth
 from service.app.outcomes import OutcomeRecorder
 from service.app.routing import Router
 from service.app.supervisor import Supervisor
 from service.app.webhook_delivery import Webhooks
 from service.app.webhooks import WebhookConfig
-from service.storage import DecisionStore, ExperimentStore, RuleSetStore
+from service.storage import HEALTH_RETENTION, DecisionStore, ExperimentStore, RuleSetStore
 from service.storage.memory import MemoryWebhookQueue
 from service.storage.ports import WebhookQueue
 from service.telemetry import Gauges, Telemetry
@@ -33,6 +35,8 @@ class Services:
     telemetry: Telemetry
     webhooks: Webhooks
     """Notifications: events to the configured webhooks, and the log of the last deliveries."""
+    health: OrderHealth
+    """Order health over time (GetOrderHealth)."""
 
     def start(self) -> None:
         self.supervisor.start()
@@ -57,6 +61,7 @@ def assemble(
     clock: Clock = utc_now,
     check: Checker = rules.check,
     required_approvals: int = 0,
+    health_retention: timedelta = HEALTH_RETENTION,
     webhook_queue: WebhookQueue | None = None,
     webhook_config: WebhookConfig | None = None,
 ) -> Services:
@@ -75,4 +80,6 @@ def assemble(
     decisions = DecisionLog(decision_store.write, on_error=lambda: telemetry.redis_error("write_decisions"))
     router = Router(catalog, gray, decisions, default_rule_set, telemetry)
     outcomes = OutcomeRecorder(decision_store, decisions, telemetry, clock, experiments.get)
-    return Services(catalog, gray, decisions, outcomes, router, supervisor, telemetry, webhooks=webhooks)
+    known = lambda name: name in catalog.active_names or name in rule_sets.list_names()  # noqa: E731
+    health = OrderHealth(decision_store, known, clock, health_retention)
+    return Services(catalog, gray, decisions, outcomes, router, supervisor, telemetry, webhooks=webhooks, health=health)

@@ -9,6 +9,7 @@
     orderroute experiments start|ramp|pause|resume|results|promote|rollback|abort|show|list
     orderroute simulate --scenario improve|harm                                 (simulate)
     orderroute bench [--quick] [--json PATH]                                    (bench)
+    orderroute health-report NAME [--since 1h] [--bucket 5m]                    (health)
 
 Commands that talk to a server take --server HOST:PORT and --json.
 Exit status: 0 ok, 1 the thing checked is bad (invalid rules, failed call), 2 usage.
@@ -30,7 +31,7 @@ from importlib import metadata
 import grpc
 
 from service.api.settings import ConfigError
-from service.cli import bench, console, examples, experiments, route, rules, serve, simulate
+from service.cli import bench, console, examples, experiments, health, route, rules, serve, simulate
 from service.cli._common import CliError, rpc_failure, with_rule_set_hint
 
 
@@ -64,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"orderroute {metadata.version('orderroute')}")
     parser.add_argument("--json", dest="json_first", action="store_true", help="machine-readable output")
     sub = parser.add_subparsers(metavar="COMMAND")
-    for group in (serve, console, rules, experiments, simulate, bench, route):
+    for group in (serve, console, rules, experiments, simulate, bench, route, health):
         group.register(sub)
     examples.attach(parser)
     return parser

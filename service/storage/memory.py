@@ -31,6 +31,7 @@ from service.storage.codec import (
     time_from_stored,
     time_to_ms,
 )
+from service.storage.health import Counts, HealthMinute, count_decisions, count_outcomes, minute_from_fields
 from service.storage.ports import (
     ClaimedWebhook,
     DeliveryRecord,
@@ -121,6 +122,8 @@ class MemoryDatabase:
         """Outcomes of decisions outside experiments."""
         self.orders: dict[str, dict[str, tuple[int, str]]] = {}
         """order id -> rule set -> (decided at ms, decision id) of its latest decision."""
+        self.health: defaultdict[tuple[str, int], Counter[str]] = defaultdict(Counter)
+        """(rule set, minute) -> order health field -> count (service.storage.health)."""
 
     def stores(self) -> tuple[MemoryRuleSetStore, MemoryExperimentStore, MemoryDecisionStore]:
         return MemoryRuleSetStore(self), MemoryExperimentStore(self), MemoryDecisionStore(self)
@@ -427,6 +430,19 @@ class MemoryDecisionStore:
                         experiment.arms[r.arm].units[r.epoch].add(r.unit)
             for (experiment_id, arm), count in counted.items():
                 self._db.experiments[experiment_id].arms[arm].assigned += count
+            self._count(count_decisions(records))
+
+    def _count(self, counts: Counts) -> None:
+        for key, fields in counts.items():
+            self._db.health[key].update(fields)
+
+    def health(self, rule_set: str, first_minute: int, last_minute: int) -> list[HealthMinute]:
+        with self._db.lock:
+            return [
+                minute_from_fields(minute, self._db.health[(rule_set, minute)])
+                for minute in range(first_minute, last_minute + 1)
+                if (rule_set, minute) in self._db.health
+            ]
 
     def get(self, decision_ids: Sequence[str]) -> list[DecisionRecord | None]:
         with self._db.lock:
@@ -480,6 +496,7 @@ class MemoryDecisionStore:
                 arm.outcomes += first
                 arm.reported[unit] += first
                 out.append(replaced)
+            self._count(count_outcomes(items, out, now_ms))
         return out
 
 

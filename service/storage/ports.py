@@ -17,6 +17,7 @@ from typing import Protocol
 from experiments import Arm, ArmData, Experiment, Transition
 from experiments.running import Bounds
 from service.errors import Conflict, FailedPrecondition, InvalidArgument, shown
+from service.storage.health import HealthMinute
 from service.storage.records import (
     ActiveRecord,
     AuditRecord,
@@ -230,6 +231,11 @@ class DecisionStore(Protocol):
 
     def stored_outcome(self, decision_id: str, experiment_id: str) -> dict[str, float]:
         """The metric values stored for a decision (empty: none)."""
+        ...
+
+    def health(self, rule_set: str, first_minute: int, last_minute: int) -> list[HealthMinute]:
+        """The order health counters (service.storage.health) of the minutes from first to last (minutes
+        since 1970, both included) that have any, oldest first; write and apply_outcomes keep them."""
         ...
 
 

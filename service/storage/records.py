@@ -91,3 +91,8 @@ class DecisionRecord:
     epoch: int = 0
     order_id: str = ""
     """The OMS's id of the order (indexed, so an outcome can name the order instead of the decision)."""
+    path: str = ""
+    default_rule: bool = False
+    eval_ns: int = 0
+    """Engine time per order of the group it was evaluated in. Path, default rule and time are counted for
+    order health (service.storage.health) and not stored with the record."""

@@ -7,23 +7,39 @@ counts once, and it keeps the sufficient statistics of experiments.statistics
 up to date, or holds the value until its decision matures
 (service.storage.outcome_scripts). Decisions are counted per arm and hour, so
 the matured ones can be counted.
+
+Order health (service.storage.health) is counted per batch as it is written:
+the decision counters go out in the same round trip as the records, the
+outcome counters in a second one once the values replaced are known.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from experiments.maturity import HOUR_MS
+from service.errors import StorageError
 from service.storage import keys
 from service.storage.codec import pack_decision, text, time_to_ms, unpack_decision
 from service.storage.connection import RedisClient, is_cluster, mget, run, send_commands
+from service.storage.health import (
+    DEFAULT_RETENTION,
+    Counts,
+    HealthMinute,
+    count_decisions,
+    count_outcomes,
+    minute_from_fields,
+)
 from service.storage.keys import UNASSIGNED
 from service.storage.outcome_scripts import OUTCOME
 from service.storage.records import DecisionRecord
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DECISION_TTL = timedelta(days=30)
 
@@ -50,10 +66,16 @@ return #KEYS
 
 
 class RedisDecisionStore:
-    def __init__(self, client: RedisClient, decision_ttl: timedelta = DEFAULT_DECISION_TTL) -> None:
+    def __init__(
+        self,
+        client: RedisClient,
+        decision_ttl: timedelta = DEFAULT_DECISION_TTL,
+        health_retention: timedelta = DEFAULT_RETENTION,
+    ) -> None:
         self._redis = client
         self._cluster = is_cluster(client)
         self._ttl = int(decision_ttl.total_seconds())
+        self._health_s = max(1, int(health_retention.total_seconds()))
         self._outcome: Callable[..., Any] = client.register_script(OUTCOME)
 
     def write(self, records: Sequence[DecisionRecord]) -> None:
@@ -96,7 +118,33 @@ class RedisDecisionStore:
             commands.append(("HINCRBY", keys.experiment(experiment_id, f"decided:{arm}"), hour, count))
         for (experiment_id, epoch, arm), members in units.items():
             commands.append(("SADD", keys.experiment(experiment_id, f"units:{epoch}:{arm}"), *members))
+        commands += self._health_commands(count_decisions(records))
         run(self._redis, lambda: send_commands(self._redis, commands))
+
+    def _health_commands(self, counts: Counts) -> list[tuple[Any, ...]]:
+        """HINCRBY per field of each minute's hash, and its expiry: the minute's end plus the retention."""
+        commands: list[tuple[Any, ...]] = []
+        for (rule_set, minute), fields in counts.items():
+            key = keys.health(rule_set, minute)
+            commands += [("HINCRBY", key, name, n) for name, n in fields.items() if n]
+            commands.append(("EXPIREAT", key, (minute + 1) * 60 + self._health_s))
+        return commands
+
+    def health(self, rule_set: str, first_minute: int, last_minute: int) -> list[HealthMinute]:
+        minutes = range(first_minute, last_minute + 1)
+
+        def read() -> list[Any]:
+            pipe = self._redis.pipeline(transaction=False)
+            for minute in minutes:
+                pipe.hgetall(keys.health(rule_set, minute))
+            return list(pipe.execute())
+
+        replies = run(self._redis, read) if minutes else []
+        return [
+            minute_from_fields(minute, {text(k): int(v) for k, v in reply.items()})
+            for minute, reply in zip(minutes, replies, strict=True)
+            if reply
+        ]
 
     def get(self, decision_ids: Sequence[str]) -> list[DecisionRecord | None]:
         raws = run(self._redis, lambda: mget(self._redis, [keys.decision(i) for i in decision_ids]))
@@ -168,4 +216,10 @@ class RedisDecisionStore:
                 before = {text(k): float(v) for k, v in replies[position].items()}
                 out.append({m: before[m] for m in values if m in before})
                 position += 3
+        commands = self._health_commands(count_outcomes(items, out, now_ms))
+        if commands:
+            try:
+                run(self._redis, lambda: send_commands(self._redis, commands))
+            except StorageError as exc:  # the outcomes are stored: only the dashboard misses them
+                log.warning("order health of %d outcomes not counted: %s", len(items), exc)
         return out

@@ -1403,3 +1403,93 @@ class RecordOutcomesResponse(_message.Message):
     RESULTS_FIELD_NUMBER: _ClassVar[int]
     results: _containers.RepeatedCompositeFieldContainer[RecordOutcomeResult]
     def __init__(self, results: _Optional[_Iterable[_Union[RecordOutcomeResult, _Mapping]]] = ...) -> None: ...
+
+class GetOrderHealthRequest(_message.Message):
+    __slots__ = ("rule_set", "since", "until", "bucket_seconds")
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
+    BUCKET_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    rule_set: str
+    since: _timestamp_pb2.Timestamp
+    until: _timestamp_pb2.Timestamp
+    bucket_seconds: int
+    def __init__(self, rule_set: _Optional[str] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., bucket_seconds: _Optional[int] = ...) -> None: ...
+
+class GetOrderHealthResponse(_message.Message):
+    __slots__ = ("rule_set", "since", "until", "bucket_seconds", "buckets", "overall", "retention_seconds")
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
+    BUCKET_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    BUCKETS_FIELD_NUMBER: _ClassVar[int]
+    OVERALL_FIELD_NUMBER: _ClassVar[int]
+    RETENTION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    rule_set: str
+    since: _timestamp_pb2.Timestamp
+    until: _timestamp_pb2.Timestamp
+    bucket_seconds: int
+    buckets: _containers.RepeatedCompositeFieldContainer[HealthBucket]
+    overall: _containers.RepeatedCompositeFieldContainer[HealthSeries]
+    retention_seconds: int
+    def __init__(self, rule_set: _Optional[str] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., bucket_seconds: _Optional[int] = ..., buckets: _Optional[_Iterable[_Union[HealthBucket, _Mapping]]] = ..., overall: _Optional[_Iterable[_Union[HealthSeries, _Mapping]]] = ..., retention_seconds: _Optional[int] = ...) -> None: ...
+
+class HealthBucket(_message.Message):
+    __slots__ = ("start", "decisions", "decisions_per_minute", "default_rule_decisions", "latency_p50_micros", "latency_p99_micros", "series")
+    START_FIELD_NUMBER: _ClassVar[int]
+    DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    DECISIONS_PER_MINUTE_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_RULE_DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P50_MICROS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P99_MICROS_FIELD_NUMBER: _ClassVar[int]
+    SERIES_FIELD_NUMBER: _ClassVar[int]
+    start: _timestamp_pb2.Timestamp
+    decisions: int
+    decisions_per_minute: float
+    default_rule_decisions: int
+    latency_p50_micros: float
+    latency_p99_micros: float
+    series: _containers.RepeatedCompositeFieldContainer[HealthSeries]
+    def __init__(self, start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., decisions: _Optional[int] = ..., decisions_per_minute: _Optional[float] = ..., default_rule_decisions: _Optional[int] = ..., latency_p50_micros: _Optional[float] = ..., latency_p99_micros: _Optional[float] = ..., series: _Optional[_Iterable[_Union[HealthSeries, _Mapping]]] = ...) -> None: ...
+
+class HealthSeries(_message.Message):
+    __slots__ = ("version", "arm", "decisions", "decisions_per_minute", "paths", "default_rule_decisions", "default_rule_bp", "latency_p50_micros", "latency_p99_micros", "outcomes")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ARM_FIELD_NUMBER: _ClassVar[int]
+    DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    DECISIONS_PER_MINUTE_FIELD_NUMBER: _ClassVar[int]
+    PATHS_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_RULE_DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_RULE_BP_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P50_MICROS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P99_MICROS_FIELD_NUMBER: _ClassVar[int]
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    arm: Arm
+    decisions: int
+    decisions_per_minute: float
+    paths: _containers.RepeatedCompositeFieldContainer[PathCount]
+    default_rule_decisions: int
+    default_rule_bp: int
+    latency_p50_micros: float
+    latency_p99_micros: float
+    outcomes: _containers.RepeatedCompositeFieldContainer[OutcomeKpi]
+    def __init__(self, version: _Optional[int] = ..., arm: _Optional[_Union[Arm, str]] = ..., decisions: _Optional[int] = ..., decisions_per_minute: _Optional[float] = ..., paths: _Optional[_Iterable[_Union[PathCount, _Mapping]]] = ..., default_rule_decisions: _Optional[int] = ..., default_rule_bp: _Optional[int] = ..., latency_p50_micros: _Optional[float] = ..., latency_p99_micros: _Optional[float] = ..., outcomes: _Optional[_Iterable[_Union[OutcomeKpi, _Mapping]]] = ...) -> None: ...
+
+class PathCount(_message.Message):
+    __slots__ = ("path", "decisions")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    decisions: int
+    def __init__(self, path: _Optional[str] = ..., decisions: _Optional[int] = ...) -> None: ...
+
+class OutcomeKpi(_message.Message):
+    __slots__ = ("metric", "reports", "mean")
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    REPORTS_FIELD_NUMBER: _ClassVar[int]
+    MEAN_FIELD_NUMBER: _ClassVar[int]
+    metric: str
+    reports: int
+    mean: float
+    def __init__(self, metric: _Optional[str] = ..., reports: _Optional[int] = ..., mean: _Optional[float] = ...) -> None: ...

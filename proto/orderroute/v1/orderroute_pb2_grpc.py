@@ -1488,3 +1488,98 @@ class OutcomeService:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class OrderHealthServiceStub:
+    """---------------------------------------------------------------- order health
+
+    The operations dashboard's data, per rule set over time: decisions by version, arm and path, the
+    default rule's share, decision latency, and outcome KPIs per version and arm. Counted per minute
+    off the Route path by the writers of decision records and outcomes, kept for the health retention
+    (serve --health-retention-days, default 7). Any signed-in role may read it. (Not grpc.health.v1:
+    that one says whether the server is serving.)
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.GetOrderHealth = channel.unary_unary(
+                '/orderroute.v1.OrderHealthService/GetOrderHealth',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.GetOrderHealthRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.GetOrderHealthResponse.FromString,
+                _registered_method=True)
+
+
+class OrderHealthServiceServicer:
+    """---------------------------------------------------------------- order health
+
+    The operations dashboard's data, per rule set over time: decisions by version, arm and path, the
+    default rule's share, decision latency, and outcome KPIs per version and arm. Counted per minute
+    off the Route path by the writers of decision records and outcomes, kept for the health retention
+    (serve --health-retention-days, default 7). Any signed-in role may read it. (Not grpc.health.v1:
+    that one says whether the server is serving.)
+    """
+
+    def GetOrderHealth(self, request, context):
+        """INVALID_ARGUMENT (BadRequest naming rule_set, since, until or bucket_seconds) for bad input;
+        NOT_FOUND for a rule set that was never published.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_OrderHealthServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'GetOrderHealth': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOrderHealth,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.GetOrderHealthRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.GetOrderHealthResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'orderroute.v1.OrderHealthService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('orderroute.v1.OrderHealthService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class OrderHealthService:
+    """---------------------------------------------------------------- order health
+
+    The operations dashboard's data, per rule set over time: decisions by version, arm and path, the
+    default rule's share, decision latency, and outcome KPIs per version and arm. Counted per minute
+    off the Route path by the writers of decision records and outcomes, kept for the health retention
+    (serve --health-retention-days, default 7). Any signed-in role may read it. (Not grpc.health.v1:
+    that one says whether the server is serving.)
+    """
+
+    @staticmethod
+    def GetOrderHealth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.OrderHealthService/GetOrderHealth',
+            orderroute_dot_v1_dot_orderroute__pb2.GetOrderHealthRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.GetOrderHealthResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -546,3 +546,61 @@ class OutcomeServiceServicer(metaclass=_abc_1.ABCMeta):
         """Up to the batch limit; one result per outcome, in order."""
 
 def add_OutcomeServiceServicer_to_server(servicer: OutcomeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class OrderHealthServiceStub:
+    """---------------------------------------------------------------- order health
+
+    The operations dashboard's data, per rule set over time: decisions by version, arm and path, the
+    default rule's share, decision latency, and outcome KPIs per version and arm. Counted per minute
+    off the Route path by the writers of decision records and outcomes, kept for the health retention
+    (serve --health-retention-days, default 7). Any signed-in role may read it. (Not grpc.health.v1:
+    that one says whether the server is serving.)
+    """
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> OrderHealthServiceAsyncStub: ...
+    GetOrderHealth: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.GetOrderHealthRequest, _orderroute_pb2.GetOrderHealthResponse]
+    """INVALID_ARGUMENT (BadRequest naming rule_set, since, until or bucket_seconds) for bad input;
+    NOT_FOUND for a rule set that was never published.
+    """
+
+@_typing.type_check_only
+class OrderHealthServiceAsyncStub(OrderHealthServiceStub):
+    """---------------------------------------------------------------- order health
+
+    The operations dashboard's data, per rule set over time: decisions by version, arm and path, the
+    default rule's share, decision latency, and outcome KPIs per version and arm. Counted per minute
+    off the Route path by the writers of decision records and outcomes, kept for the health retention
+    (serve --health-retention-days, default 7). Any signed-in role may read it. (Not grpc.health.v1:
+    that one says whether the server is serving.)
+    """
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    GetOrderHealth: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.GetOrderHealthRequest, _orderroute_pb2.GetOrderHealthResponse]  # type: ignore[assignment]
+    """INVALID_ARGUMENT (BadRequest naming rule_set, since, until or bucket_seconds) for bad input;
+    NOT_FOUND for a rule set that was never published.
+    """
+
+class OrderHealthServiceServicer(metaclass=_abc_1.ABCMeta):
+    """---------------------------------------------------------------- order health
+
+    The operations dashboard's data, per rule set over time: decisions by version, arm and path, the
+    default rule's share, decision latency, and outcome KPIs per version and arm. Counted per minute
+    off the Route path by the writers of decision records and outcomes, kept for the health retention
+    (serve --health-retention-days, default 7). Any signed-in role may read it. (Not grpc.health.v1:
+    that one says whether the server is serving.)
+    """
+
+    @_abc_1.abstractmethod
+    def GetOrderHealth(
+        self,
+        request: _orderroute_pb2.GetOrderHealthRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.GetOrderHealthResponse, _abc.Awaitable[_orderroute_pb2.GetOrderHealthResponse]]:
+        """INVALID_ARGUMENT (BadRequest naming rule_set, since, until or bucket_seconds) for bad input;
+        NOT_FOUND for a rule set that was never published.
+        """
+
+def add_OrderHealthServiceServicer_to_server(servicer: OrderHealthServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
