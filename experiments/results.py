@@ -182,7 +182,8 @@ class Results:
                 for m in self.metrics
             },
             "guardrails": {
-                g.metric: {"breached": g.breached, "excess": g.excess, "p": g.adjusted_p} for g in self.guardrails
+                g.metric: {"breached": g.breached, "excess": g.excess, "excess_low": g.excess_low, "p": g.adjusted_p}
+                for g in self.guardrails
             },
             "srm_p": self.sample_ratio.p_value,
             "computed_at": self.computed_at.isoformat(),

@@ -50,7 +50,8 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
 
 @pytest.fixture
 def app(redis_client: redis.Redis, redis_url: str, tmp_path: Path) -> Iterator[App]:
-    settings = Settings(redis_url=redis_url, data_dir=tmp_path)
+    # A point of a running experiment's results every second, so a test's charts have points.
+    settings = Settings(redis_url=redis_url, data_dir=tmp_path, results_cadence_seconds=1.0)
     built = build_app(settings)
     yield built
     built.close()

@@ -78,8 +78,10 @@ METHOD_ROLES: Mapping[str, frozenset[Role]] = {
     "GetExperiment": _ANY,
     "ListExperiments": _ANY,
     "GetResults": _ANY,
+    "GetResultsHistory": _ANY,
     "GetCaller": _ANY,
     "GetOrderHealth": _ANY,
+    "ListWebhookDeliveries": _REVIEW,
 }
 
 

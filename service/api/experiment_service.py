@@ -10,6 +10,7 @@ from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from experiments import Action, InvalidExperiment
+from experiments.history import DEFAULT_SHOWN, MAX_SHOWN
 from experiments.model import DEFAULT_SHARE_BP
 from service.api.auth import bypass_for
 from service.api.boundary import Edge, actor, handled, request_id, require
@@ -18,6 +19,7 @@ from service.api.messages import (
     declared_from_proto,
     experiment_to_proto,
     guardrails_from_proto,
+    point_to_proto,
     results_to_proto,
     transition_to_proto,
     unit_from_proto,
@@ -116,6 +118,13 @@ class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
     def GetResults(self, request: pb.GetResultsRequest, context: grpc.ServicerContext) -> Any:
         experiment, results = self._gray.results(require(request.id, "id"))
         return results_to_proto(experiment, results)
+
+    @handled
+    def GetResultsHistory(self, request: pb.GetResultsHistoryRequest, context: grpc.ServicerContext) -> Any:
+        if not 0 <= request.max_points <= MAX_SHOWN:
+            raise InvalidArgument("max_points", f"must be from 0 (meaning {DEFAULT_SHOWN}) to {MAX_SHOWN}")
+        points, stored = self._gray.history(require(request.id, "id"), request.max_points or DEFAULT_SHOWN)
+        return pb.GetResultsHistoryResponse(points=[point_to_proto(p) for p in points], stored=stored)
 
     def _change(self, action: Action, request: Any, share_bp: int = 0) -> Changed:
         return self._gray.change(

@@ -24,6 +24,7 @@ from experiments import (
     Verdict,
     check_outcome,
 )
+from experiments.history import ResultsPoint
 from experiments.maturity import Coverage
 from experiments.model import MetricKind, MetricSpec
 from experiments.outcomes import check_declared_values
@@ -209,6 +210,19 @@ def results_to_proto(experiment: Experiment, r: Results) -> pb.GetResultsRespons
         experiment=experiment_to_proto(experiment),
         epoch_sample_ratios=[_sample_ratio(s) for s in r.epoch_ratios],
         coverage=[_coverage(c) for c in r.coverage],
+    )
+
+
+def point_to_proto(p: ResultsPoint) -> pb.ResultsPoint:
+    return pb.ResultsPoint(
+        at=timestamp(p.at),
+        verdict=VERDICT[p.verdict],
+        state=STATE[p.state],
+        traffic_bp=p.share_bp,
+        action=p.action,
+        baseline_decisions=p.decisions[0],
+        candidate_decisions=p.decisions[1],
+        metrics=[pb.MetricPoint(metric=m.metric, difference=m.difference, low=m.low, high=m.high) for m in p.metrics],
     )
 
 

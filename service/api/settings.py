@@ -14,6 +14,7 @@ import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,8 @@ class Settings:
     """How long the per-minute order health counters (GetOrderHealth) are kept."""
     supervise_seconds: float = 1.0
     """How often a replica reconciles with Redis (changes also arrive at once by pub/sub) and checks guardrails."""
+    results_cadence_seconds: float = 60.0
+    """How often a running experiment's results are kept as a point of their history (GetResultsHistory)."""
     reuse_port: bool = False
     """Let several processes bind the same port (serve --workers)."""
     metrics_port: int | None = None
@@ -110,6 +113,13 @@ class Settings:
             else:
                 args += [flag.name, str(value)]
         return args
+
+    @property
+    def results_cadence(self) -> timedelta:
+        """How often a running experiment's results are kept (ConfigError unless positive)."""
+        if not self.results_cadence_seconds > 0:
+            raise ConfigError(f"--results-cadence-seconds must be more than 0, got {self.results_cadence_seconds:g}")
+        return timedelta(seconds=self.results_cadence_seconds)
 
     @property
     def approvals(self) -> int:
@@ -213,6 +223,12 @@ FLAGS: tuple[Flag, ...] = (
         "ORDERROUTE_HEALTH_RETENTION_DAYS",
     ),
     Flag("supervise_seconds", "--supervise-seconds", "seconds between reconciliations and guardrail checks", float),
+    Flag(
+        "results_cadence_seconds",
+        "--results-cadence-seconds",
+        "seconds between the points kept of a running experiment's results (the console's charts)",
+        float,
+    ),
     Flag("reuse_port", "--reuse-port", "share the port with other processes", _flag_value, hidden=True),
     Flag("metrics_port", "--metrics-port", "serve Prometheus metrics on this port (path /metrics)", int),
     Flag("auth_file", "--auth-file", "bearer tokens and roles", Path, "ORDERROUTE_AUTH_FILE"),

@@ -88,6 +88,7 @@ def build_app(settings: Settings, load: bool = True) -> App:
         ),
         default_rule_set=settings.default_rule_set,
         supervise_seconds=settings.supervise_seconds,
+        results_cadence=settings.results_cadence,
         metrics_port=settings.metrics_port,
         metrics_host=settings.host,
         check=shared_checker(),  # a rule set that hangs or crashes the engine costs a refused publish

@@ -27,15 +27,18 @@ from experiments import (
     State,
     Transition,
     Unit,
+    Verdict,
     change,
     compute_results,
     new_experiment,
 )
+from experiments.history import CADENCE, ResultsPoint, point_of
 from experiments.model import DEFAULT_MIN_DURATION, DEFAULT_SHARE_BP, MetricSpec
 from rules import CompiledRuleSet
 from service.app.catalog import Activated, RuleSetCatalog, VersionRefused
 from service.app.clock import Clock
-from service.errors import Conflict, NotFound, shown
+from service.app.notifications import Notifier, transition_events
+from service.errors import Conflict, FailedPrecondition, NotFound, shown
 from service.storage import ExperimentStore, RuleSetHeld
 
 log = logging.getLogger(__name__)
@@ -55,10 +58,14 @@ class Changed:
 
 
 class GrayReleases:
-    def __init__(self, store: ExperimentStore, catalog: RuleSetCatalog, clock: Clock) -> None:
+    def __init__(
+        self, store: ExperimentStore, catalog: RuleSetCatalog, clock: Clock, cadence: timedelta = CADENCE
+    ) -> None:
         self._store = store
         self._catalog = catalog
         self._clock = clock
+        self._cadence = cadence
+        """How often a running experiment's results are kept (experiments.history)."""
         self._live: dict[str, LiveExperiment] = {}
         self._lock = threading.Lock()
         self._refresh_lock = threading.Lock()
@@ -169,8 +176,13 @@ class GrayReleases:
         else:
             now = self._clock()
             after = change(before, action, now, share_bp)
-            snapshot = self._results(before, now).summary()
+            results = self._results(before, now)
+            if action is Action.PROMOTE:
+                check_second_person(before, results, actor)
+            snapshot = results.summary()
             after = self._store.save_transition(before, after, action, actor, reason, now, snapshot, request_id)
+            self._catalog.notifier.notify(*transition_events(after, action, actor, reason, now, snapshot))
+            self._store.add_point(after.id, point_of(after, results, str(action)), self._cadence)
             log.info("%s %s by %s: %s", action, experiment_id, actor, reason)
         self._show(after)
         activated = self._activate_candidate(after, actor, reason) if after.state is State.PROMOTED else None
@@ -187,6 +199,11 @@ class GrayReleases:
                 promoted = next(t for t in reversed(transitions) if t.action is Action.PROMOTE)
                 done.append(self._activate_candidate(experiment, promoted.actor, promoted.reason))
         return done
+
+    @property
+    def notifier(self) -> Notifier:
+        """Where events go (the catalog's: webhooks)."""
+        return self._catalog.notifier
 
     # ------------------------------------------------------------ reading
 
@@ -206,6 +223,16 @@ class GrayReleases:
         results = compute_results(experiment, arms, now, self._store.running(experiment.id))
         self._store.narrow(experiment.id, results.running)
         return results
+
+    def keep_point(self, experiment: Experiment, results: Results) -> bool:
+        """Keeps the results as a point of their history, if none was kept this cadence (any replica)."""
+        return self._store.add_point(experiment.id, point_of(experiment, results), self._cadence)
+
+    def history(self, experiment_id: str, limit: int) -> tuple[list[ResultsPoint], int]:
+        """At most `limit` points of the results over time, oldest first (every transition kept), and
+        how many are stored."""
+        self._store.get(experiment_id)  # NotFound for an experiment that does not exist
+        return self._store.points(experiment_id, limit)
 
     def running(self) -> list[Experiment]:
         """The running experiments this replica routes to."""
@@ -291,3 +318,19 @@ class GrayReleases:
             else:
                 candidate = self._catalog.compiled(experiment.rule_set, experiment.candidate_version)
                 self._live[experiment.rule_set] = LiveExperiment(experiment, candidate)
+
+
+def check_second_person(experiment: Experiment, results: Results, actor: str) -> None:
+    """Promoting against the results (no verdict yet, worse, or a mismatched split) takes a second
+    person: someone other than who started the experiment (the API lets only reviewers and admins
+    promote at all)."""
+    if results.verdict is Verdict.BETTER or actor != experiment.created_by:
+        return
+    raise FailedPrecondition(
+        f"the results do not recommend promoting {experiment.id} ({results.verdict}: {results.reason}); "
+        f"a reviewer or admin other than {experiment.created_by}, who started it, must decide to promote it",
+        SECOND_PERSON,
+    )
+
+
+SECOND_PERSON = "SECOND_PERSON_REQUIRED"

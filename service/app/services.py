@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import rules
+from experiments.history import CADENCE
 from service.app.catalog import Checker, RuleSetCatalog
 from service.app.clock import Clock, utc_now
 from service.app.decision_log import DecisionLog
@@ -56,6 +57,7 @@ def assemble(
     *,
     default_rule_set: str = "fulfilment",
     supervise_seconds: float = 1.0,
+    results_cadence: timedelta = CADENCE,
     metrics_port: int | None = None,
     metrics_host: str = "127.0.0.1",
     clock: Clock = utc_now,
@@ -67,7 +69,7 @@ def assemble(
 ) -> Services:
     webhooks = Webhooks(webhook_queue or MemoryWebhookQueue(), webhook_config, clock)
     catalog = RuleSetCatalog(rule_sets, clock, check, required_approvals, webhooks)
-    gray = GrayReleases(experiments, catalog, clock)
+    gray = GrayReleases(experiments, catalog, clock, results_cadence)
     supervisor = Supervisor(gray, supervise_seconds)
     # The gauges are read only at collection time, so they may name the decision log made below.
     gauges = Gauges(

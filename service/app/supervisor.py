@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from experiments import Action, ExperimentError, WrongState
 from service.app.catalog import Activated
 from service.app.gray import GrayReleases
+from service.app.notifications import result_events
 from service.errors import Conflict, NotFound, ServiceError
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class Supervisor:
         for experiment in self._gray.running():
             try:
                 _, results = self._gray.results(experiment.id)
+                self._gray.notifier.notify(*result_events(experiment, results))
                 breached = [g for g in results.guardrails if g.breached]
                 if breached:
                     self._gray.change(experiment.id, Action.ABORT, GUARDRAIL_ACTOR, results.reason)
@@ -73,6 +75,7 @@ class Supervisor:
                     log.warning("aborted %s: %s", experiment.id, results.reason)
                 else:
                     states[experiment.id] = tuple((g.metric, g.breached) for g in results.guardrails)
+                    self._gray.keep_point(experiment, results)  # the results over time, once a cadence
             except (WrongState, Conflict, NotFound) as exc:  # another replica got there first
                 log.info("guardrail check of %s skipped: %s", experiment.id, exc)
             except (ServiceError, ExperimentError) as exc:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from experiments import Action, Arm, ArmData, Experiment, State, Transition
+from experiments.history import KEPT_POINTS, KEPT_TRANSITIONS, ResultsPoint, chart_points
 from experiments.maturity import HOUR_MS, Arrival, arrival, due_ms, to_ms
 from experiments.running import Bounds, narrowed
 from experiments.statistics import Accumulator, heaviest
@@ -107,6 +108,10 @@ class _Experiment:
     reported: dict[str, dict[str, float]] = field(default_factory=dict)
     """decision id -> metric values reported."""
     running: dict[str, Bounds] = field(default_factory=dict)
+    points: list[ResultsPoint] = field(default_factory=list)
+    """The results at the cadence, oldest first (experiments.history)."""
+    marks: list[ResultsPoint] = field(default_factory=list)
+    """The results at each transition."""
 
 
 class MemoryDatabase:
@@ -405,6 +410,24 @@ class MemoryExperimentStore:
         with self._db.lock:
             stored = self._experiment(experiment_id)
             stored.running = narrowed(stored.running, bounds)
+
+    def add_point(self, experiment_id: str, point: ResultsPoint, cadence: timedelta) -> bool:
+        with self._db.lock:
+            stored = self._experiment(experiment_id)
+            points, kept = (stored.marks, KEPT_TRANSITIONS) if point.action else (stored.points, KEPT_POINTS)
+            step = int(cadence.total_seconds() * 1000)
+            bucket = time_to_ms(point.at) // step
+            if not point.action and any(time_to_ms(p.at) // step == bucket for p in points):
+                return False
+            points.append(point)
+            points.sort(key=lambda p: p.at)
+            del points[: max(len(points) - kept, 0)]
+            return True
+
+    def points(self, experiment_id: str, limit: int) -> tuple[list[ResultsPoint], int]:
+        with self._db.lock:
+            stored = self._experiment(experiment_id)
+            return chart_points(stored.points, stored.marks, limit), len(stored.points) + len(stored.marks)
 
 
 class MemoryDecisionStore:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from experiments import Arm, ArmData, Experiment, Transition
+from experiments.history import ResultsPoint
 from experiments.running import Bounds
 from service.errors import Conflict, FailedPrecondition, InvalidArgument, shown
 from service.storage.health import HealthMinute
@@ -204,6 +205,17 @@ class ExperimentStore(Protocol):
 
     def narrow(self, experiment_id: str, bounds: Mapping[str, Bounds]) -> None:
         """Narrows the kept bounds by these, key by key, in one atomic step (Bounds.narrowed)."""
+        ...
+
+    def add_point(self, experiment_id: str, point: ResultsPoint, cadence: timedelta) -> bool:
+        """Keeps a point of the results over time (experiments.history): a transition's always, a point at
+        the cadence only if its cadence bucket has none yet (False then). Past KEPT_POINTS cadence points
+        (KEPT_TRANSITIONS transition points) the oldest go."""
+        ...
+
+    def points(self, experiment_id: str, limit: int) -> tuple[list[ResultsPoint], int]:
+        """What a chart shows (experiments.history.chart_points: at most `limit` cadence points spread evenly,
+        and every transition), oldest first; and how many points are kept."""
         ...
 
 

@@ -15,10 +15,11 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from experiments import Action, Arm, ArmData, Experiment, State, Transition
+from experiments.history import ResultsPoint
 from experiments.maturity import to_ms
 from experiments.running import Bounds
 from experiments.statistics import HEAVY_UNITS, ArmMoments, Cross, Moments
@@ -38,6 +39,7 @@ from service.storage.connection import RedisClient, mget, run
 from service.storage.keys import UNASSIGNED
 from service.storage.outcome_scripts import MATURE, MATURE_BATCH
 from service.storage.records import Claim
+from service.storage.redis_history import RedisResultsHistory
 
 START_REQUEST_TTL_SECONDS = 24 * 3600
 """How long a start request id is remembered (a retry after that starts anew, if allowed)."""
@@ -130,6 +132,7 @@ class RedisExperimentStore:
         self._transition: Callable[..., Any] = client.register_script(_TRANSITION)
         self._mature_script: Callable[..., Any] = client.register_script(MATURE)
         self._narrow: Callable[..., Any] = client.register_script(_NARROW)
+        self._history = RedisResultsHistory(client)
 
     def next_id(self) -> str:
         return f"exp-{run(self._redis, lambda: self._redis.incr(keys.EXPERIMENT_SEQUENCE))}"
@@ -323,6 +326,12 @@ class RedisExperimentStore:
         if args:
             running_key = [keys.experiment(experiment_id, "running")]
             run(self._redis, lambda: self._narrow(keys=running_key, args=args))
+
+    def add_point(self, experiment_id: str, point: ResultsPoint, cadence: timedelta) -> bool:
+        return self._history.add_point(experiment_id, point, cadence)
+
+    def points(self, experiment_id: str, limit: int) -> tuple[list[ResultsPoint], int]:
+        return self._history.points(experiment_id, limit)
 
     def _mature(self, experiment_id: str, now_ms: int) -> None:
         """Analyses the held values whose decisions have matured by now, a batch per call."""

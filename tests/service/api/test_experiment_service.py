@@ -15,6 +15,7 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 from experiments import METRICS, Arm
 from experiments.statistics import Accumulator, ArmMoments, heaviest
 from service.api.statuses import field_of
+from service.client.errors import error_details
 from service.storage import keys
 from service.storage.codec import unpack_decision
 from service.storage.redis_experiments import RedisExperimentStore
@@ -303,14 +304,26 @@ def test_redis_sums_equal_the_reference_accumulator(running, routing, outcomes, 
     assert isinstance(data[Arm.BASELINE].moments["fulfilment_hours"], ArmMoments)
 
 
+def test_promoting_against_the_results_is_refused_to_who_started_it(running, experiments) -> None:
+    request = pb.PromoteExperimentRequest(id=running.id, actor=running.created_by, reason="looks fine")
+    with pytest.raises(grpc.RpcError) as info:
+        experiments.PromoteExperiment(request)
+    assert info.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+    assert error_details(info.value)[0] == "SECOND_PERSON_REQUIRED"
+    assert f"other than {running.created_by}, who started it" in info.value.details()
+    unchanged = experiments.GetExperiment(pb.GetExperimentRequest(id=running.id))
+    assert unchanged.experiment.state == pb.EXPERIMENT_STATE_RUNNING and len(unchanged.transitions) == 1
+
+
 def test_promote_makes_the_candidate_everyones_version(running, routing, experiments, rulesets) -> None:
-    reply = experiments.PromoteExperiment(pb.PromoteExperimentRequest(id=running.id, actor="rev", reason="better"))
+    # Another reviewer than the one who started it: the results recommend nothing yet.
+    reply = experiments.PromoteExperiment(pb.PromoteExperimentRequest(id=running.id, actor="lead", reason="better"))
     assert reply.experiment.state == pb.EXPERIMENT_STATE_PROMOTED
     assert (reply.activation.version, reply.activation.previous_version) == (2, 1)
     decisions = route_customers(routing, [f"after-{i}" for i in range(300)])
     assert {(d.version, d.arm) for d in decisions.values()} == {(2, pb.ARM_UNSPECIFIED)}
     audit = rulesets.GetAuditLog(pb.GetAuditLogRequest(name="fulfilment")).entries[0]
-    assert (audit.action, audit.version, audit.actor) == ("activate", 2, "rev")
+    assert (audit.action, audit.version, audit.actor) == ("activate", 2, "lead")
     assert audit.reason.startswith(f"promote {running.id}")
     transitions = experiments.GetExperiment(pb.GetExperimentRequest(id=running.id)).transitions
     assert transitions[-1].action == "promote" and '"verdict"' in transitions[-1].results_json

@@ -71,7 +71,7 @@ def replica_with(stores: Stores, **replaced: Any) -> Iterator[Services]:
 def promote_and_lose_redis_before_activating(stores: Stores, experiment_id: str) -> None:
     cut_off = Interrupting(stores.rule_sets, "activate", completes_a_promotion, raise_unavailable)
     with replica_with(stores, rule_sets=cut_off) as b, pytest.raises(StorageUnavailable):
-        b.gray.change(experiment_id, Action.PROMOTE, "rev", "ship")
+        b.gray.change(experiment_id, Action.PROMOTE, "lead", "ship")
 
 
 def test_a_promotion_that_loses_its_race_changes_nothing(stores: Stores, replicas: tuple[Services, Services]) -> None:
@@ -86,11 +86,11 @@ def test_a_promotion_that_loses_its_race_changes_nothing(stores: Stores, replica
     )
     with replica_with(stores, experiments=ramp_first) as b:
         with pytest.raises(Conflict):
-            b.gray.change(running.id, Action.PROMOTE, "rev", "ship")
+            b.gray.change(running.id, Action.PROMOTE, "lead", "ship")
         stored = stores.experiments.get(running.id)
         assert (stored.state, stored.share_bp) == (State.RUNNING, 1000), "the other replica's ramp stands"
         assert active_version(stores) == 1, "the candidate was not activated"
-        done = b.gray.change(running.id, Action.PROMOTE, "rev", "ship")  # the caller retries
+        done = b.gray.change(running.id, Action.PROMOTE, "lead", "ship")  # the caller retries
         assert done.experiment.state is State.PROMOTED and done.activated is not None
         assert active_version(stores) == 2
 
@@ -111,7 +111,7 @@ def test_a_promotion_cut_off_after_it_is_recorded_is_finished_by_any_supervisor(
     assert [(p.version, p.previous_version, p.changed) for p in tick.promoted] == [(2, 1, True)]
     active = stores.rule_sets.active("fulfilment")
     assert active is not None and active.version == 2
-    assert (active.actor, active.reason) == ("rev", f"promote {running.id}: ship")
+    assert (active.actor, active.reason) == ("lead", f"promote {running.id}: ship")
     assert stores.experiments.holder("fulfilment") is None
     assert a.supervisor.tick().promoted == [], "nothing is left to finish"
     assert a.catalog.active("fulfilment").version == 2
@@ -123,9 +123,9 @@ def test_promoting_again_confirms_a_finished_promotion_without_activating_twice(
     a, b = replicas
     prepare(a)
     running = a.gray.start("fulfilment", 2, "rev", "pilot")
-    first = a.gray.change(running.id, Action.PROMOTE, "rev", "ship")
+    first = a.gray.change(running.id, Action.PROMOTE, "lead", "ship")
     b.gray.refresh()
-    again = b.gray.change(running.id, Action.PROMOTE, "rev", "ship (retried)")
+    again = b.gray.change(running.id, Action.PROMOTE, "lead", "ship (retried)")
     assert first.activated is not None and again.activated is not None
     assert (again.activated.version, again.activated.changed) == (2, False)
     audit = stores.rule_sets.audit("fulfilment", 10)
