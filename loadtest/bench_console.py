@@ -1,11 +1,12 @@
 """How fast the console's pages render for a large rule set: 200 rules and 100 versions.
 
-    python -m loadtest.bench_console [--rules 200] [--versions 100] [--requests 20] [--json PATH]
+    python -m loadtest.bench_console [--rules 200] [--versions 100] [--requests 20] [--days 7] [--json PATH]
 
 Starts a real redis-server and `orderroute serve` with its console, publishes the versions through the
 gRPC API, then times each page over HTTP on loopback (the median and the slowest of `--requests`
 loads, after one warm-up load): the rule sets list, the version list, a version's decision table,
-the changes between two versions, the history, and a person's draft.
+the changes between two versions, the history; and an experiment's results page with 10 metrics and a
+week of results points kept at the one-minute cadence (written straight into Redis).
 """
 
 from __future__ import annotations
@@ -16,15 +17,20 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
 from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
+from experiments import METRICS, State, Verdict
+from experiments.history import CADENCE, MetricPoint, ResultsPoint
 from loadtest._figures import emit
 from loadtest.bench import Process, serve_command
+from service.storage.connection import connect
 from service.storage.local_redis import free_port, start_redis
+from service.storage.redis_history import RedisResultsHistory
 
 NAME = "big"
 
@@ -81,6 +87,40 @@ def load(port: int, path: str) -> float:
         connection.close()
 
 
+DECLARED = ("inquiries", "nps")
+"""Declared metrics beside the eight built-in ones: ten in all."""
+
+
+def start_aged_experiment(address: str, redis_url: str, candidate: int, days: float) -> str:
+    """An experiment on the last version with ten metrics, and `days` of one-minute results points."""
+    with grpc.insecure_channel(address) as channel:
+        declared = [
+            pb.MetricDefinition(name=name, kind=pb.METRIC_KIND_COUNT if name == "inquiries" else pb.METRIC_KIND_AMOUNT)
+            for name in DECLARED
+        ]
+        request = pb.StartExperimentRequest(
+            rule_set=NAME, candidate_version=candidate, actor="bench", reason="bench", metrics=declared
+        )
+        experiment = pb_grpc.ExperimentServiceStub(channel).StartExperiment(request).experiment
+    history = RedisResultsHistory(connect(redis_url, Path(".")))
+    start = datetime.now(UTC) - timedelta(days=days)
+    names = (*METRICS, *DECLARED)
+    for minute in range(round(days * 24 * 60)):
+        narrowing = 1 / (1 + minute / 200)
+        metrics = tuple(MetricPoint(n, 0.01, 0.01 - 0.1 * narrowing, 0.01 + 0.1 * narrowing) for n in names)
+        point = ResultsPoint(
+            start + timedelta(minutes=minute),
+            Verdict.NO_DIFFERENCE_YET,
+            State.RUNNING,
+            500,
+            "",
+            (minute * 19, minute),
+            metrics,
+        )
+        history.add_point(experiment.id, point, CADENCE)
+    return str(experiment.id)
+
+
 COOKIE: list[str] = []
 """The session the first page gave (the console creates one per browser without tokens)."""
 
@@ -90,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", type=int, default=200)
     parser.add_argument("--versions", type=int, default=100)
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--days", type=float, default=7.0, help="of results points at the one-minute cadence")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     figures: dict[str, float] = {}
@@ -110,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
                 request = pb.ActivateRuleSetRequest(name=NAME, version=args.versions - 1, actor="bench", reason="bench")
                 stub.ActivateRuleSet(request)
             figures["publish_s"] = time.perf_counter() - started
+            redis_url = f"redis://127.0.0.1:{redis_port}/0"
+            experiment_id = start_aged_experiment(server.address, redis_url, args.versions, args.days)
             last = args.versions
             pages = {
                 "rule_sets": "/rule-sets",
@@ -117,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
                 "version_table": f"/rule-sets/{NAME}/versions/{last}",
                 "changes": f"/rule-sets/{NAME}/changes?from={last - 1}&to={last}",
                 "history": f"/rule-sets/{NAME}/history",
+                "experiment_results": f"/experiments/{experiment_id}",
             }
             for key, path in pages.items():
                 load(console_port, path)  # warm-up (and the session cookie)

@@ -26,6 +26,7 @@ from service.api.auth import Authenticator
 from service.api.boundary import Edge, add_service
 from service.api.experiment_service import ExperimentServicer
 from service.api.health_service import OrderHealthServicer
+from service.api.notification_service import NotificationServicer
 from service.api.outcome_service import OutcomeServicer
 from service.api.routing_service import RoutingServicer
 from service.api.ruleset_service import RuleSetServicer
@@ -86,6 +87,7 @@ def create_server(
     add_service(server, outcomes, services["OutcomeService"], pool_of)
     add_service(server, AccessServicer(edge), services["AccessService"], pool_of)
     add_service(server, OrderHealthServicer(app.health, edge), services["OrderHealthService"], pool_of)
+    add_service(server, NotificationServicer(app.webhooks, edge), services["NotificationService"], pool_of)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable(server, (*SERVICE_NAMES, health.SERVICE_NAME))

@@ -211,7 +211,8 @@ def _results(args: argparse.Namespace) -> int:
     reply = _experiments_call(args, "GetResults", pb.GetResultsRequest(id=args.id))
     if args.json:
         return print_message(reply)
-    print(results_text(reply))
+    history = _experiments_call(args, "GetExperiment", pb.GetExperimentRequest(id=args.id))
+    print(results_text(reply, history.transitions))
     return 0
 
 

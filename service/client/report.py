@@ -6,6 +6,16 @@ from collections.abc import Sequence
 
 from orderroute.v1 import orderroute_pb2 as pb
 
+from rules.wording import ENGLISH
+from service.client.reading import (
+    ArmCell,
+    decision_rule,
+    limit_words,
+    metric_rows,
+    sample_ratio_words,
+    status_of,
+)
+
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=False)]
@@ -42,55 +52,58 @@ def experiments_table(experiments: Sequence[pb.Experiment]) -> str:
     return table(["ID", "RULE SET", "VERSIONS", "TRAFFIC", "STATE", "PRIMARY", "BY"], rows)
 
 
-def _value(metric: str, x: float) -> str:
-    return f"{x:.2%}" if metric not in ("fulfilment_hours", "logistics_cost_minor") else f"{x:,.2f}"
-
-
-def _change(relative: bool, x: float) -> str:
-    """A rate's change in points; an amount's as a share of the baseline."""
-    return f"{x:+.2%}" if relative else f"{x * 100:+.2f}pt"
-
-
-def results_text(r: pb.GetResultsResponse) -> str:
+def results_text(r: pb.GetResultsResponse, transitions: Sequence[pb.ExperimentTransition] = ()) -> str:
+    """The results as the console's page reads them (service.client.reading): the same status, units and
+    numbers, in English."""
     e = r.experiment
+    status = status_of(r, transitions, ENGLISH)
     head = [
         f"{r.experiment_id}: {e.rule_set} v{e.candidate_version} (candidate) vs v{e.baseline_version} (baseline), "
         f"{percent_bp(e.traffic_bp)} of traffic, {state_name(e.state)}",
-        f"VERDICT: {verdict_name(r.verdict).upper()}: {r.reason}"
-        + (f" (about {r.samples_needed:,} more candidate orders needed for 80% power)" if r.samples_needed else ""),
+        f"STATUS: {status.label}: {status.reason}",
+        decision_rule(e, ENGLISH),
         "",
     ]
     arms = table(
-        ["ARM", "DECISIONS", f"UNITS IN EPOCH {e.epoch}" if e.epoch else "UNITS", "WITH OUTCOMES"],
+        ["ARM", "DECISIONS", f"UNITS IN EPOCH {e.epoch}" if e.epoch else "UNITS", "WITH OUTCOMES", "COVERAGE"],
         [
-            [pb.Arm.Name(a.arm).removeprefix("ARM_").lower(), f"{a.decisions:,}", f"{a.units:,}", f"{a.outcomes:,}"]
+            [
+                pb.Arm.Name(a.arm).removeprefix("ARM_").lower(),
+                f"{a.decisions:,}",
+                f"{a.units:,}",
+                f"{a.outcomes:,}",
+                f"{a.outcomes / a.decisions:.1%}" if a.decisions else "-",
+            ]
             for a in r.arms
         ],
     )
-    rows = []
-    for m in r.metrics:
-        base = _value(m.metric, m.baseline.mean) if m.HasField("baseline") else "-"
-        cand = _value(m.metric, m.candidate.mean) if m.HasField("candidate") else "-"
-        if m.HasField("difference"):
-            diff = f"{_change(m.relative, m.difference)} [{_change(m.relative, m.low)}, {_change(m.relative, m.high)}]"
-        else:
-            diff = "-"
-        units = f"{m.baseline_units:,}/{m.candidate_units:,}"
-        rows.append([m.metric, m.role, base, cand, diff, f"{m.adjusted_p:.3g}", verdict_name(m.verdict), units])
-    metrics = table(
-        ["METRIC", "ROLE", "BASELINE", "CANDIDATE", "CHANGE [ALWAYS-VALID]", "P (ADJ)", "VERDICT", "UNITS B/C"], rows
-    )
-    guard_rows = []
-    for g in r.guardrails:
-        limit = f"+{g.limit:.0%} rel" if g.relative else f"+{g.limit * 100:g}pt"
-        excess = f"{g.excess:+.4g}" if g.HasField("excess") else "-"
-        guard_rows.append([g.metric, limit, excess, f"{g.adjusted_p:.3g}", "BREACHED" if g.breached else "ok"])
-    guards = table(["GUARDRAIL", "LIMIT", "EXCESS", "P (ADJ)", "STATE"], guard_rows)
+    rows = metric_rows(r, ENGLISH, status.verdict_shown)
+    limits = {g.metric: limit_words(g.limit, not g.relative, ENGLISH) for g in r.guardrails}
+    sections = []
+    goal, guards = [x for x in rows if x.role != "guardrail"], [x for x in rows if x.role == "guardrail"]
+    for title, chosen in (("GOAL METRIC", goal), ("GUARDRAIL", guards)):
+        if not chosen:
+            continue
+        header = [title, "BASELINE", "CANDIDATE", "CHANGE", "ALWAYS-VALID INTERVAL", "VERDICT"]
+        body = [
+            [
+                x.metric,
+                _arm_text(x.baseline),
+                _arm_text(x.candidate),
+                x.change or "-",
+                f"{x.low} to {x.high}" if x.low else "-",
+                x.verdict,
+            ]
+            for x in chosen
+        ]
+        if title == "GUARDRAIL":
+            header.insert(5, "LIMIT")
+            for line, x in zip(body, chosen, strict=True):
+                line.insert(5, limits.get(x.metric, "") + (" BREACHED" if x.breached else ""))
+        sections += [table(header, body), ""]
     ratios = list(r.epoch_sample_ratios) or [r.sample_ratio]
     srm = "\n".join(
-        f"sample ratio{f' in epoch {s.epoch}' if len(ratios) > 1 else ''}: {s.candidate_units:,} of "
-        f"{s.baseline_units + s.candidate_units:,} units in the candidate "
-        f"({s.observed_share:.2%}, expected {s.expected_share:.2%}), p={s.p_value:.3g}: "
+        f"sample ratio{f' in epoch {s.epoch}' if len(ratios) > 1 else ''}: {sample_ratio_words(s, ENGLISH)}: "
         + ("MISMATCH" if s.mismatch else "ok")
         for s in ratios
     )
@@ -101,7 +114,11 @@ def results_text(r: pb.GetResultsResponse) -> str:
         if unassigned
         else []
     )
-    return "\n".join([*head, arms, *guests, "", metrics, "", guards, "", srm, "", coverage])
+    return "\n".join([*head, arms, *guests, "", *sections, srm, "", coverage])
+
+
+def _arm_text(cell: ArmCell | None) -> str:
+    return f"{cell.value} ({cell.raw})" if cell is not None else "-"
 
 
 def _window(seconds: int) -> str:

@@ -127,5 +127,6 @@ def simulate(channel: grpc.Channel, sim: Simulation, say: Callable[[str], None] 
                 break
     if report.final is not None:
         say("")
-        say(results_text(experiments.GetResults(pb.GetResultsRequest(id=experiment.id))))
+        transitions = experiments.GetExperiment(pb.GetExperimentRequest(id=experiment.id)).transitions
+        say(results_text(experiments.GetResults(pb.GetResultsRequest(id=experiment.id)), transitions))
     return report

@@ -3,11 +3,13 @@ every action passes the same checks, roles and audit as the CLI's."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
@@ -43,19 +45,17 @@ class ServiceApi:
         self._access = pb_grpc.AccessServiceStub(channel)
         self._rule_sets = pb_grpc.RuleSetServiceStub(channel)
         self._experiments = pb_grpc.ExperimentServiceStub(channel)
+        self._health = pb_grpc.OrderHealthServiceStub(channel)
+        self._notifications = pb_grpc.NotificationServiceStub(channel)
 
     def caller(self, token: str) -> Caller:
         reply = _call(self._access.GetCaller, pb.GetCallerRequest(), token)
         return Caller(reply.auth_enabled, reply.name, frozenset(reply.roles))
 
     def rule_sets(self, token: str) -> Iterator[pb.RuleSetSummary]:
-        page_token = ""
-        while True:
-            reply = _call(self._rule_sets.ListRuleSets, pb.ListRuleSetsRequest(page_token=page_token), token)
+        pages = _pages(self._rule_sets.ListRuleSets, lambda t: pb.ListRuleSetsRequest(page_token=t), token)
+        for reply in pages:
             yield from reply.rule_sets
-            if not reply.next_page_token:
-                return
-            page_token = reply.next_page_token
 
     def latest_audit_entry(self, name: str, token: str) -> pb.AuditEntry | None:
         reply = _call(self._rule_sets.GetAuditLog, pb.GetAuditLogRequest(name=name, page_size=1), token)
@@ -64,27 +64,14 @@ class ServiceApi:
     def unfinished_experiments(self, token: str) -> dict[str, pb.Experiment]:
         """Rule set -> the experiment running or paused on it."""
         out: dict[str, pb.Experiment] = {}
-        page_token = ""
-        while True:
-            request = pb.ListExperimentsRequest(page_size=200, page_token=page_token)
-            reply = _call(self._experiments.ListExperiments, request, token)
-            for e in reply.experiments:
-                if e.state in (pb.EXPERIMENT_STATE_RUNNING, pb.EXPERIMENT_STATE_PAUSED):
-                    out.setdefault(e.rule_set, e)
-            if not reply.next_page_token:
-                return out
-            page_token = reply.next_page_token
+        for e in self.experiments(token):
+            if e.state in (pb.EXPERIMENT_STATE_RUNNING, pb.EXPERIMENT_STATE_PAUSED):
+                out.setdefault(e.rule_set, e)
+        return out
 
     def versions(self, name: str, token: str) -> list[pb.RuleSetVersion]:
-        out: list[pb.RuleSetVersion] = []
-        page_token = ""
-        while True:
-            request = pb.ListRuleSetVersionsRequest(name=name, page_size=1000, page_token=page_token)
-            reply = _call(self._rule_sets.ListRuleSetVersions, request, token)
-            out += reply.versions
-            if not reply.next_page_token:
-                return out
-            page_token = reply.next_page_token
+        request = lambda t: pb.ListRuleSetVersionsRequest(name=name, page_size=1000, page_token=t)  # noqa: E731
+        return [v for reply in _pages(self._rule_sets.ListRuleSetVersions, request, token) for v in reply.versions]
 
     def version(self, name: str, version: int, token: str) -> pb.RuleSetVersion:
         reply = _call(self._rule_sets.GetRuleSet, pb.GetRuleSetRequest(name=name, version=version), token)
@@ -132,18 +119,82 @@ class ServiceApi:
         )
         return _call(self._rule_sets.ActivateRuleSet, request, token).activation
 
+    # ------------------------------------------------------------ experiments
+
+    def experiments(self, token: str, most: int = 10_000) -> list[pb.Experiment]:
+        """Newest first, up to `most`."""
+        out: list[pb.Experiment] = []
+        request = lambda t: pb.ListExperimentsRequest(page_size=200, page_token=t)  # noqa: E731
+        for reply in _pages(self._experiments.ListExperiments, request, token):
+            out += reply.experiments
+            if len(out) >= most:
+                break
+        return out[:most]
+
+    def experiment(self, experiment_id: str, token: str) -> pb.GetExperimentResponse:
+        return _call(self._experiments.GetExperiment, pb.GetExperimentRequest(id=experiment_id), token)
+
+    def results(self, experiment_id: str, token: str) -> pb.GetResultsResponse:
+        return _call(self._experiments.GetResults, pb.GetResultsRequest(id=experiment_id), token)
+
+    def history(self, experiment_id: str, token: str, most: int = 0) -> pb.GetResultsHistoryResponse:
+        request = pb.GetResultsHistoryRequest(id=experiment_id, max_points=most)
+        return _call(self._experiments.GetResultsHistory, request, token)
+
+    def start_experiment(self, request: pb.StartExperimentRequest, token: str) -> pb.Experiment:
+        return _call(self._experiments.StartExperiment, request, token).experiment
+
+    def change_experiment(
+        self, action: str, experiment_id: str, reason: str, etag: str, actor: str, token: str, share_bp: int = 0
+    ) -> pb.Experiment:
+        """ramp (to share_bp), pause, resume, promote, rollback or abort, as read (etag)."""
+        common = {"id": experiment_id, "reason": reason, "etag": etag, "actor": actor}
+        calls: dict[str, tuple[Any, Any]] = {
+            "ramp": (self._experiments.RampExperiment, pb.RampExperimentRequest(traffic_bp=share_bp, **common)),
+            "pause": (self._experiments.PauseExperiment, pb.PauseExperimentRequest(**common)),
+            "resume": (self._experiments.ResumeExperiment, pb.ResumeExperimentRequest(**common)),
+            "promote": (self._experiments.PromoteExperiment, pb.PromoteExperimentRequest(**common)),
+            "rollback": (self._experiments.RollbackExperiment, pb.RollbackExperimentRequest(**common)),
+            "abort": (self._experiments.AbortExperiment, pb.AbortExperimentRequest(**common)),
+        }
+        if action not in calls:
+            raise ValueError(f"unknown action {action!r}")
+        method, request = calls[action]
+        reply = _call(method, request, token)
+        experiment: pb.Experiment = reply.experiment
+        return experiment
+
+    def order_health(self, name: str, seconds: int, bucket_seconds: int, token: str) -> pb.GetOrderHealthResponse:
+        """The last `seconds` up to now, in buckets of `bucket_seconds`."""
+        since = Timestamp()
+        since.FromSeconds(int(time.time()) - seconds)
+        request = pb.GetOrderHealthRequest(rule_set=name, since=since, bucket_seconds=bucket_seconds)
+        return _call(self._health.GetOrderHealth, request, token)
+
+    def deliveries(self, token: str, limit: int = 200) -> pb.ListWebhookDeliveriesResponse:
+        request = pb.ListWebhookDeliveriesRequest(limit=limit)
+        return _call(self._notifications.ListWebhookDeliveries, request, token)
+
     def audit(self, name: str, token: str, most: int = 10_000) -> list[pb.AuditEntry]:
         """Newest first, up to `most` entries."""
         out: list[pb.AuditEntry] = []
-        page_token = ""
-        while len(out) < most:
-            request = pb.GetAuditLogRequest(name=name, page_size=min(1_000, most - len(out)), page_token=page_token)
-            reply = _call(self._rule_sets.GetAuditLog, request, token)
+        request = lambda t: pb.GetAuditLogRequest(name=name, page_size=1_000, page_token=t)  # noqa: E731
+        for reply in _pages(self._rule_sets.GetAuditLog, request, token):
             out += reply.entries
-            if not reply.next_page_token:
+            if len(out) >= most:
                 break
-            page_token = reply.next_page_token
-        return out
+        return out[:most]
+
+
+def _pages(method: grpc.UnaryUnaryMultiCallable[Any, Any], request: Any, token: str) -> Iterator[Any]:
+    """Every page of a list call: `request(page_token)` makes each request, until no next page."""
+    page_token = ""
+    while True:
+        reply = _call(method, request(page_token), token)
+        yield reply
+        if not reply.next_page_token:
+            return
+        page_token = reply.next_page_token
 
 
 def _call(method: grpc.UnaryUnaryMultiCallable[Any, Reply], request: object, token: str) -> Reply:

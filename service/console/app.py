@@ -26,6 +26,8 @@ from rules.editing import EditError, add_test
 from service.console.api import ApiError, Caller, ServiceApi
 from service.console.drafts import Checks, checks_view, draft_page, operator_choices
 from service.console.edits import edited
+from service.console.experiment_pages import experiment_routes
+from service.console.experiments import timeline_entries
 from service.console.i18n import LANGUAGE_NAMES, LOCALES, Language, negotiate
 from service.console.pages import change_lines, history_lines, rule_set_row, version_page, version_row
 from service.console.sessions import COOKIE, Session, Sessions
@@ -421,10 +423,16 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
             headers={"Content-Disposition": f'attachment; filename="{name}-history.csv"', **SECURITY_HEADERS},
         )
 
-    def history_entries(name: str, session: Session, request: Request) -> tuple[list[pb.AuditEntry], int]:
+    def history_entries(name: str, session: Session, request: Request) -> tuple[list[tuple[pb.AuditEntry, str]], int]:
+        """The rule set's audit and its experiments' transitions, newest first, as the filters ask."""
         wanted = HistoryFilter.of(request.query_params)
-        entries = [e for e in api.audit(name, session.token) if wanted.keeps(e)]
-        return entries, api.version(name, 0, session.token).version if entries else 0
+        entries = [(e, "") for e in api.audit(name, session.token)]
+        for experiment in api.experiments(session.token):
+            if experiment.rule_set == name:
+                entries += timeline_entries(experiment, api.experiment(experiment.id, session.token).transitions)
+        kept = [x for x in entries if wanted.keeps(x[0])]
+        kept.sort(key=lambda x: (x[0].at.seconds, x[0].at.nanos), reverse=True)
+        return kept, api.version(name, 0, session.token).version if kept else 0
 
     return Starlette(
         routes=[
@@ -453,6 +461,7 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
             Route("/rule-sets/{name}/draft/discard", signed_in(draft_discard, form=True), methods=["POST"]),
             Route("/rule-sets/{name}/history", signed_in(history)),
             Route("/rule-sets/{name}/history.csv", signed_in(history_csv)),
+            *experiment_routes(api, render, signed_in, language, actor),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
     )
@@ -513,14 +522,17 @@ def _version_param(request: Request, key: str) -> int:
         return 0
 
 
-def audit_csv(entries: list[pb.AuditEntry]) -> str:
-    """The history as CSV: one row per entry, newest first, times in UTC (ISO 8601)."""
+def audit_csv(entries: list[tuple[pb.AuditEntry, str]]) -> str:
+    """The history as CSV: one row per entry, newest first, times in UTC (ISO 8601); an experiment's
+    transition with the path of its results snapshot."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["at_utc", "action", "version", "actor", "reason", "bypass_reason", "previous_version"])
-    for e in entries:
+    header = ["at_utc", "action", "version", "actor", "reason", "bypass_reason", "previous_version", "snapshot"]
+    writer.writerow(header)
+    for e, snapshot in entries:
         at = e.at.ToDatetime(tzinfo=UTC).isoformat()
-        writer.writerow([at, e.action, e.version, e.actor, e.reason, e.bypass_reason, e.previous_version or ""])
+        row = [at, e.action, e.version, e.actor, e.reason, e.bypass_reason, e.previous_version or "", snapshot]
+        writer.writerow(row)
     return out.getvalue()
 
 

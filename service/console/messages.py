@@ -8,13 +8,30 @@ import ast
 import re
 from pathlib import Path
 
+from experiments.model import METRICS
 from rules.facts import LINE_FACTS, ORDER_FACTS
 
 HERE = Path(__file__).parent
 TEMPLATE_CALL = re.compile(r"""_\(\s*(['"])(.+?)\1""")
-MESSAGE_TABLES = ("_OPS", "_SCOPES", "OUTPUT_LABELS", "KIND_WORDS", "ACTION_WORDS", "NOTICES", "STATE_WORDS")
+MESSAGE_TABLES = (
+    "_OPS",
+    "_SCOPES",
+    "OUTPUT_LABELS",
+    "KIND_WORDS",
+    "ACTION_WORDS",
+    "NOTICES",
+    "STATE_WORDS",
+    "STATUS_WORDS",
+    "UNIT_WORDS",
+    "VERDICT_WORDS",
+    "ACTION_MARKS",
+    "STATE_NAMES",
+    "SPAN_WORDS",
+    "KPI_WORDS",
+    "DELIVERY_STATES",
+)
 """Module-level dicts whose values are messages (rules.wording, service.console.pages)."""
-MESSAGE_PAIRS = ("SCOPE_CHOICES", "GROUP_CHOICES")
+MESSAGE_PAIRS = ("SCOPE_CHOICES", "GROUP_CHOICES", "UNIT_CHOICES")
 """Module-level tuples of (value, message) pairs."""
 
 
@@ -27,11 +44,13 @@ def template_messages() -> set[str]:
 
 WORDING = Path(__file__).resolve().parents[2] / "rules" / "wording.py"
 """Plain words for rules, shared with the CLI and the API (English there)."""
+READING = Path(__file__).resolve().parents[1] / "client" / "reading.py"
+"""Experiment results in words, shared with the terminal (English there)."""
 
 
 def python_messages() -> set[str]:
     found: set[str] = set()
-    for path in (*HERE.glob("*.py"), WORDING):
+    for path in (*HERE.glob("*.py"), WORDING, READING):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if (
@@ -55,9 +74,16 @@ def python_messages() -> set[str]:
                     and isinstance(pair.elts[1], ast.Constant)
                     and isinstance(pair.elts[1].value, str)
                 }
+            targets = (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else [node.target]
+                if isinstance(node, ast.AnnAssign)
+                else []
+            )
             if (
-                isinstance(node, ast.Assign)
-                and any(isinstance(t, ast.Name) and t.id in MESSAGE_TABLES for t in node.targets)
+                any(isinstance(t, ast.Name) and t.id in MESSAGE_TABLES for t in targets)
+                and isinstance(node, ast.Assign | ast.AnnAssign)
                 and isinstance(node.value, ast.Dict)
             ):
                 found |= {
@@ -67,7 +93,9 @@ def python_messages() -> set[str]:
 
 
 def fact_messages() -> set[str]:
-    return {spec.description for spec in (*ORDER_FACTS.values(), *LINE_FACTS.values())}
+    """The rule language's fact descriptions and the outcome metrics' (shown beside their names)."""
+    facts = {spec.description for spec in (*ORDER_FACTS.values(), *LINE_FACTS.values())}
+    return facts | {m.description for m in METRICS.values()}
 
 
 def all_messages() -> set[str]:

@@ -88,6 +88,8 @@ class HistoryLine:
     bypass: str
     rollback_to: int
     """A version this line lets the caller go back to (0: none)."""
+    snapshot: str = ""
+    """For an experiment's transition: where the results of that moment are shown."""
 
 
 def when(ts: Timestamp, lang: Language) -> str:
@@ -201,12 +203,25 @@ KIND_WORDS = {
     ChangeKind.MODIFIED: "modified",
     ChangeKind.MOVED: "moved",
 }
-ACTION_WORDS = {"publish": "published", "activate": "activated", "approve": "approved", "reject": "rejected"}
+ACTION_WORDS = {
+    "publish": "published",
+    "activate": "activated",
+    "approve": "approved",
+    "reject": "rejected",
+    "experiment-start": "experiment started",
+    "experiment-ramp": "experiment ramped",
+    "experiment-pause": "experiment paused",
+    "experiment-resume": "experiment resumed",
+    "experiment-promote": "experiment promoted",
+    "experiment-rollback": "experiment rolled back",
+    "experiment-abort": "experiment aborted",
+}
 
 
 def history_lines(
-    entries: list[pb.AuditEntry], active_version: int, caller: Caller, lang: Language
+    entries: list[tuple[pb.AuditEntry, str]], active_version: int, caller: Caller, lang: Language
 ) -> tuple[HistoryLine, ...]:
+    """The timeline's lines: (entry, the link to its results snapshot, for an experiment's transition)."""
     return tuple(
         HistoryLine(
             when(e.at, lang),
@@ -216,6 +231,7 @@ def history_lines(
             e.reason,
             e.bypass_reason,
             e.version if e.action == "activate" and e.version != active_version and caller.may("reviewer") else 0,
+            snapshot,
         )
-        for e in entries
+        for e, snapshot in entries
     )

@@ -139,7 +139,7 @@ def test_cli_gray_release_loop(server: Server) -> None:
     )
     assert harm.returncode == 0, harm.stderr
     assert "was aborted by its guardrail" in harm.stdout
-    assert "VERDICT: CANDIDATE WORSE: guardrail breached: exception" in harm.stdout
+    assert "STATUS: Aborted by guardrail: exception changed by +" in harm.stdout
     listed = cli("experiments", "list", "--server", server.address)
     assert "exp-1" in listed.stdout and "aborted" in listed.stdout
     shown = cli("experiments", "show", "exp-1", "--server", server.address)

@@ -1583,3 +1583,85 @@ class OrderHealthService:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class NotificationServiceStub:
+    """---------------------------------------------------------------- notifications
+
+    What the server's webhooks (serve --webhook) have delivered: the console's delivery log.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.ListWebhookDeliveries = channel.unary_unary(
+                '/orderroute.v1.NotificationService/ListWebhookDeliveries',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ListWebhookDeliveriesResponse.FromString,
+                _registered_method=True)
+
+
+class NotificationServiceServicer:
+    """---------------------------------------------------------------- notifications
+
+    What the server's webhooks (serve --webhook) have delivered: the console's delivery log.
+    """
+
+    def ListWebhookDeliveries(self, request, context):
+        """The last deliveries of every replica, newest first, and what is configured. Reviewers and admins.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_NotificationServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'ListWebhookDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhookDeliveries,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ListWebhookDeliveriesRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.ListWebhookDeliveriesResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'orderroute.v1.NotificationService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('orderroute.v1.NotificationService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class NotificationService:
+    """---------------------------------------------------------------- notifications
+
+    What the server's webhooks (serve --webhook) have delivered: the console's delivery log.
+    """
+
+    @staticmethod
+    def ListWebhookDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.NotificationService/ListWebhookDeliveries',
+            orderroute_dot_v1_dot_orderroute__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.ListWebhookDeliveriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

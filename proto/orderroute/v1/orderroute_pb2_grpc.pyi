@@ -604,3 +604,43 @@ class OrderHealthServiceServicer(metaclass=_abc_1.ABCMeta):
         """
 
 def add_OrderHealthServiceServicer_to_server(servicer: OrderHealthServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class NotificationServiceStub:
+    """---------------------------------------------------------------- notifications
+
+    What the server's webhooks (serve --webhook) have delivered: the console's delivery log.
+    """
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> NotificationServiceAsyncStub: ...
+    ListWebhookDeliveries: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.ListWebhookDeliveriesRequest, _orderroute_pb2.ListWebhookDeliveriesResponse]
+    """The last deliveries of every replica, newest first, and what is configured. Reviewers and admins."""
+
+@_typing.type_check_only
+class NotificationServiceAsyncStub(NotificationServiceStub):
+    """---------------------------------------------------------------- notifications
+
+    What the server's webhooks (serve --webhook) have delivered: the console's delivery log.
+    """
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    ListWebhookDeliveries: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.ListWebhookDeliveriesRequest, _orderroute_pb2.ListWebhookDeliveriesResponse]  # type: ignore[assignment]
+    """The last deliveries of every replica, newest first, and what is configured. Reviewers and admins."""
+
+class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
+    """---------------------------------------------------------------- notifications
+
+    What the server's webhooks (serve --webhook) have delivered: the console's delivery log.
+    """
+
+    @_abc_1.abstractmethod
+    def ListWebhookDeliveries(
+        self,
+        request: _orderroute_pb2.ListWebhookDeliveriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.ListWebhookDeliveriesResponse, _abc.Awaitable[_orderroute_pb2.ListWebhookDeliveriesResponse]]:
+        """The last deliveries of every replica, newest first, and what is configured. Reviewers and admins."""
+
+def add_NotificationServiceServicer_to_server(servicer: NotificationServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

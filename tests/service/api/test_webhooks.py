@@ -3,6 +3,7 @@ once, and keeps an undelivered event across a restart; bad settings stop `serve`
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -14,9 +15,13 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import grpc
 import pytest
 import redis
+from orderroute.v1 import orderroute_pb2 as pb
+from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
+from service.api.server import create_server, set_serving
 from service.api.settings import Settings
 from service.api.wiring import App, build_app
 from service.app.clock import utc_now
@@ -233,3 +238,29 @@ def test_webhooks_are_repeatable_and_the_secret_comes_from_the_environment(tmp_p
     assert config is not None and config.secret == b"from-env" and config.urls == settings.webhooks
     assert [str(k) for k in config.events] == ["rollback"]
     assert Settings().webhook_config({}) is None
+
+
+def test_the_delivery_log_is_read_over_grpc_without_the_urls_query_strings(
+    settings: Settings, receiver: Receiver
+) -> None:
+    secret_url = f"{receiver.url}?token=s3cret"
+    settings = dataclasses.replace(settings, webhooks=(secret_url,), port=0, threads=4, grace_seconds=1)
+    app = build_app(settings)
+    server, port, health = create_server(settings, app)
+    server.start()
+    set_serving(health, True)
+    try:
+        assert receiver.wait_for(lambda: len(receiver.accepted()) >= 1)
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = pb_grpc.NotificationServiceStub(channel)
+            reply = stub.ListWebhookDeliveries(pb.ListWebhookDeliveriesRequest())
+            assert list(reply.urls) == [receiver.url] and "activation" in reply.events
+            ((delivered),) = [d for d in reply.deliveries if d.event == "activation"]
+            assert (delivered.url, delivered.state, delivered.status) == (receiver.url, "delivered", 200)
+            assert "s3cret" not in str(reply)
+            with pytest.raises(grpc.RpcError) as info:
+                stub.ListWebhookDeliveries(pb.ListWebhookDeliveriesRequest(limit=5_000))
+            assert info.value.code() is grpc.StatusCode.INVALID_ARGUMENT and "limit" in info.value.details()
+    finally:
+        server.stop(0).wait()
+        app.close()

@@ -104,7 +104,7 @@ def test_reviews_and_activation_go_through_the_api_with_the_sessions_csrf_token(
     history = browser.get("/rule-sets/fulfilment/history.csv?action=activate")
     assert history.headers["content-type"].startswith("text/csv")
     rows = history.body.splitlines()
-    assert rows[0] == "at_utc,action,version,actor,reason,bypass_reason,previous_version"
+    assert rows[0] == "at_utc,action,version,actor,reason,bypass_reason,previous_version,snapshot"
     assert rows[1].split(",")[1:5] == ["activate", "2", "rita", "express from 2"] and len(rows) == 3
 
 
