@@ -195,10 +195,13 @@ def serve_command(port: int, redis_url: str, data_dir: Path, *extra: str) -> lis
 
 
 def start_service(
-    redis_url: str, data_dir: Path, metrics: bool, workers: int = 1, console: bool = False
+    redis_url: str, data_dir: Path, metrics: bool, workers: int = 1, console: bool = False, inputs: bool = True
 ) -> tuple[Process, int]:
+    """`inputs`: the decision log with inputs on (the default) or off."""
     port = free_port()
     command = serve_command(port, redis_url, data_dir, "--threads", "2", "--workers", str(workers))
+    if not inputs:
+        command += ["--input-log-sample", "0"]
     if metrics:
         command += ["--metrics-port", str(free_port())]
     if console:
@@ -333,21 +336,34 @@ def arranged(
         echo.stop()
 
 
-def paired_overhead(off: Process, on: Process, singles: list[Any], seconds: float, rounds: int) -> float:
-    """Route at 16 in flight on the service as `off` against the same service with one thing turned on
-    (metrics, the console), in the same arrangement: short pairs, alternating which goes first; the
-    median pair ratio resists the machine's bursts of noise better than one long run each. The percent
-    of `off`'s rate that `on` loses."""
+def paired_overhead(
+    off: Process,
+    on: Process,
+    requests: list[Any],
+    seconds: float,
+    rounds: int,
+    method: str = "Route",
+    in_flight: int = 16,
+    per_call: int = 1,
+    stop: Process | None = None,
+) -> float:
+    """`method` at `in_flight` on the service as `off` against the same service with one thing changed
+    (metrics or the console on, the input log off), in the same arrangement: short pairs, alternating
+    which goes first; the median pair ratio resists the machine's bursts of noise better than one long
+    run each. The percent of `off`'s rate that `on` loses (stops `stop`, by default `on`, after)."""
     on.connections = off.connections
     try:
         ratios = []
         for index in range(3 * rounds):
             pair = [(off, "off"), (on, "on")][:: 1 if index % 2 else -1]
-            rate = {label: drive(server, singles, "Route", 16, seconds / 2, 1).calls_per_s for server, label in pair}
+            rate = {
+                label: drive(server, requests, method, in_flight, seconds / 2, per_call).calls_per_s
+                for server, label in pair
+            }
             ratios.append(rate["on"] / rate["off"])
         return (1 - statistics.median(ratios)) * 100
     finally:
-        on.stop()
+        (stop or on).stop()
 
 
 def memory_growth(evaluations: int) -> float:
@@ -406,6 +422,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             with arranged(figures, "batch", start_mine, batch_4, choices) as (service, echo):
                 compare_batch(figures, service, echo, batches, seconds, rounds)
+                without_inputs = start_service(redis_url, Path(tmp) / "e", False, service.workers, inputs=False)[0]
+                without_inputs.connections = service.connections
+                figures["input_log_batch_overhead_pct"] = paired_overhead(
+                    without_inputs, service, batches, seconds, rounds, "RouteBatch", 4, 100, stop=without_inputs
+                )
             with arranged(figures, "route", start_mine, route_16, choices) as (service, echo):
                 compare_route(figures, service, echo, singles, seconds, rounds)
                 figures["telemetry_overhead_pct"] = paired_overhead(
@@ -414,6 +435,12 @@ def main(argv: list[str] | None = None) -> int:
                     singles,
                     seconds,
                     rounds,
+                )
+                without_inputs = start_service(redis_url, Path(tmp) / "d", False, service.workers, inputs=False)[0]
+                without_inputs.connections = service.connections
+                # The input log on (the service as run) against off: what logging every order costs.
+                figures["input_log_overhead_pct"] = paired_overhead(
+                    without_inputs, service, singles, seconds, rounds, stop=without_inputs
                 )
                 if service.workers == 1:  # the console runs beside a lone server only
                     figures["console_overhead_pct"] = paired_overhead(

@@ -82,6 +82,7 @@ METHOD_ROLES: Mapping[str, frozenset[Role]] = {
     "GetCaller": _ANY,
     "GetOrderHealth": _ANY,
     "ListWebhookDeliveries": _REVIEW,
+    "ExplainDecision": _AUTHOR | _REVIEW,
 }
 
 

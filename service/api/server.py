@@ -24,6 +24,7 @@ from service.api.access_service import AccessServicer
 from service.api.admission import Admission, Gate
 from service.api.auth import Authenticator
 from service.api.boundary import Edge, add_service
+from service.api.decision_service import DecisionServicer
 from service.api.experiment_service import ExperimentServicer
 from service.api.health_service import OrderHealthServicer
 from service.api.notification_service import NotificationServicer
@@ -88,6 +89,7 @@ def create_server(
     add_service(server, AccessServicer(edge), services["AccessService"], pool_of)
     add_service(server, OrderHealthServicer(app.health, edge), services["OrderHealthService"], pool_of)
     add_service(server, NotificationServicer(app.webhooks, edge), services["NotificationService"], pool_of)
+    add_service(server, DecisionServicer(app.explainer, edge), services["DecisionService"], pool_of)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable(server, (*SERVICE_NAMES, health.SERVICE_NAME))

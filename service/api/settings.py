@@ -18,11 +18,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from service.app.input_log import DEFAULT_KEPT, InputLogSettings
+from service.app.masking import parse_masks
 from service.app.webhooks import WebhookConfig, check_urls, parse_events
 
 DEFAULT_PORT = 50051
 WEBHOOK_SECRET_ENV = "ORDERROUTE_WEBHOOK_SECRET"
 """The webhook signing secret itself, instead of --webhook-secret-file (read where the server starts)."""
+MASK_KEY_ENV = "ORDERROUTE_MASK_KEY"
+"""The key of hashed masks itself, instead of --mask-key-file."""
 
 
 class ConfigError(Exception):
@@ -80,12 +84,23 @@ class Settings:
     """The event kinds sent, comma-separated."""
     webhook_secret_file: Path | None = None
     """The signing secret's file; without it, ORDERROUTE_WEBHOOK_SECRET."""
+    input_log_sample: float = 1.0
+    """The share of decisions the decision log with inputs keeps (0 turns it off)."""
+    input_log_days: float = 7.0
+    input_log_kept: int = DEFAULT_KEPT
+    """Logged decisions kept per rule set (the oldest go first)."""
+    masks: tuple[str, ...] = ()
+    """Fact paths masked before the input log writes anything: PATH (dropped) or PATH=hash."""
+    mask_key_file: Path | None = None
+    """The key of hashed masks; without it, ORDERROUTE_MASK_KEY."""
 
     def __post_init__(self) -> None:
-        if isinstance(self.webhooks, str):  # one URL given as text is that URL
-            object.__setattr__(self, "webhooks", (self.webhooks,))
-        elif not isinstance(self.webhooks, tuple):
-            object.__setattr__(self, "webhooks", tuple(self.webhooks))
+        for name in ("webhooks", "masks"):
+            value = getattr(self, name)
+            if isinstance(value, str):  # one given as text is that one
+                object.__setattr__(self, name, (value,))
+            elif not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(value))
 
     @staticmethod
     def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -129,6 +144,37 @@ class Settings:
                 raise ConfigError(f"--required-approvals must be 0 or more, got {self.required_approvals}")
             return self.required_approvals
         return 1 if self.auth_file is not None or self.tokens else 0
+
+    def input_log(self, env: Mapping[str, str] | None = None) -> InputLogSettings:
+        """The input log's settings (ConfigError naming the flag that is wrong)."""
+        if not 0 <= self.input_log_sample <= 1:
+            raise ConfigError(f"--input-log-sample must be from 0 to 1, got {self.input_log_sample:g}")
+        if not self.input_log_days > 0:
+            raise ConfigError(f"--input-log-days must be more than 0, got {self.input_log_days:g}")
+        if self.input_log_kept < 0:
+            raise ConfigError(f"--input-log-kept must be 0 or more, got {self.input_log_kept}")
+        try:
+            masks = parse_masks(self.masks)
+        except ValueError as exc:
+            raise ConfigError(f"--mask {exc}") from None
+        key = b""
+        if any(m.hashed for m in masks):
+            key = self._mask_key(env)
+        return InputLogSettings(
+            self.input_log_sample, timedelta(days=self.input_log_days), self.input_log_kept, masks, key
+        )
+
+    def _mask_key(self, env: Mapping[str, str] | None) -> bytes:
+        if self.mask_key_file is not None:
+            try:
+                key = self.mask_key_file.read_bytes().strip()
+            except OSError as exc:
+                raise ConfigError(f"--mask-key-file: cannot read {self.mask_key_file}: {exc.strerror or exc}") from None
+        else:
+            key = (os.environ if env is None else env).get(MASK_KEY_ENV, "").strip().encode()
+        if not key:
+            raise ConfigError(f"--mask PATH=hash needs a key: --mask-key-file PATH, or {MASK_KEY_ENV}")
+        return key
 
     def webhook_config(self, env: Mapping[str, str] | None = None) -> WebhookConfig | None:
         """The webhooks to call (None: none configured), the secret read from its file or from `env`
@@ -276,6 +322,38 @@ FLAGS: tuple[Flag, ...] = (
         "sample_ratio_mismatch",
         str,
         "ORDERROUTE_WEBHOOK_EVENTS",
+    ),
+    Flag(
+        "input_log_sample",
+        "--input-log-sample",
+        "share of decisions logged with their inputs, 0 to 1 (0: off)",
+        float,
+        "ORDERROUTE_INPUT_LOG_SAMPLE",
+    ),
+    Flag(
+        "input_log_days", "--input-log-days", "days decisions with inputs are kept", float, "ORDERROUTE_INPUT_LOG_DAYS"
+    ),
+    Flag(
+        "input_log_kept",
+        "--input-log-kept",
+        "decisions with inputs kept per rule set (the oldest go first)",
+        int,
+        "ORDERROUTE_INPUT_LOG_KEPT",
+    ),
+    Flag(
+        "masks",
+        "--mask",
+        "a fact path masked before the input log writes it: PATH (dropped) or PATH=hash (repeatable)",
+        _words,
+        "ORDERROUTE_MASKS",
+        many=True,
+    ),
+    Flag(
+        "mask_key_file",
+        "--mask-key-file",
+        f"file holding the key of hashed masks (or the key itself in {MASK_KEY_ENV})",
+        Path,
+        "ORDERROUTE_MASK_KEY_FILE",
     ),
     Flag(
         "webhook_secret_file",

@@ -16,6 +16,7 @@ from service.storage.connection import RedisClient, connect, ping
 from service.storage.embedded import EmbeddedRedisError
 from service.storage.redis_decisions import RedisDecisionStore
 from service.storage.redis_experiments import RedisExperimentStore
+from service.storage.redis_inputs import RedisInputLogStore
 from service.storage.redis_rulesets import RedisRuleSetStore
 from service.storage.redis_webhooks import RedisWebhookQueue
 
@@ -79,6 +80,7 @@ def connect_redis(settings: Settings) -> RedisClient:
 def build_app(settings: Settings, load: bool = True) -> App:
     """The service's pieces; with `load`, also reads the state and starts following changes."""
     webhooks = settings.webhook_config()  # ConfigError before anything starts
+    inputs = settings.input_log()
     client = connect_redis(settings)
     services = assemble(
         RedisRuleSetStore(client),
@@ -96,6 +98,8 @@ def build_app(settings: Settings, load: bool = True) -> App:
         health_retention=timedelta(days=settings.health_retention_days),
         webhook_queue=RedisWebhookQueue(client),
         webhook_config=webhooks,
+        input_store=RedisInputLogStore(client),
+        input_settings=inputs,
     )
     app = App(
         **{name: getattr(services, name) for name in Services.__dataclass_fields__},

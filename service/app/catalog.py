@@ -19,6 +19,7 @@ from importlib import resources
 
 import rules
 from rules import CheckResult, CompiledRuleSet, RulesError, RuleSetDiff, RuleSetInvalid
+from rules.explain import Explanation, explain
 from rules.parse import MAX_SOURCE_BYTES, NAME
 from rules.trial import Trial, try_order
 from service.app.clock import Clock
@@ -190,6 +191,11 @@ class RuleSetCatalog:
         if check.rule_set is None or any(d.code != "test-failed" for d in check.errors):
             return check, None
         return check, try_order(check.rule_set, facts, 0, check.content_hash)
+
+    def explain(self, name: str, version: int, facts: rules.OrderFacts) -> Explanation:
+        """Why a published version decides the order as it does (rules.explain)."""
+        record, _ = self.get(name, version)
+        return explain(self._parse(record), facts, record.version, record.content_hash)
 
     def try_version(self, name: str, version: int, facts: rules.OrderFacts) -> Trial:
         """The order tried on a published version (0: the active one)."""

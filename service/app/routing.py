@@ -128,6 +128,8 @@ class Router:
                         decision.path,
                         decision.default_rule_used,
                         eval_ns,
+                        batch[i],
+                        decision,
                     )
                 )
                 if labels is not None:

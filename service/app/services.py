@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,16 +11,18 @@ from experiments.history import CADENCE
 from service.app.catalog import Checker, RuleSetCatalog
 from service.app.clock import Clock, utc_now
 from service.app.decision_log import DecisionLog
+from service.app.explaining import Explainer
 from service.app.gray import GrayReleases
 from service.app.health import OrderHealth
+from service.app.input_log import InputLog, InputLogSettings
 from service.app.outcomes import OutcomeRecorder
 from service.app.routing import Router
 from service.app.supervisor import Supervisor
 from service.app.webhook_delivery import Webhooks
 from service.app.webhooks import WebhookConfig
-from service.storage import HEALTH_RETENTION, DecisionStore, ExperimentStore, RuleSetStore
-from service.storage.memory import MemoryWebhookQueue
-from service.storage.ports import WebhookQueue
+from service.storage import HEALTH_RETENTION, DecisionRecord, DecisionStore, ExperimentStore, RuleSetStore
+from service.storage.memory import MemoryInputLogStore, MemoryWebhookQueue
+from service.storage.ports import InputLogStore, WebhookQueue
 from service.telemetry import Gauges, Telemetry
 
 
@@ -38,6 +41,9 @@ class Services:
     """Notifications: events to the configured webhooks, and the log of the last deliveries."""
     health: OrderHealth
     """Order health over time (GetOrderHealth)."""
+    inputs: InputLog
+    """The decision log with inputs (explain, replay)."""
+    explainer: Explainer
 
     def start(self) -> None:
         self.supervisor.start()
@@ -66,6 +72,8 @@ def assemble(
     health_retention: timedelta = HEALTH_RETENTION,
     webhook_queue: WebhookQueue | None = None,
     webhook_config: WebhookConfig | None = None,
+    input_store: InputLogStore | None = None,
+    input_settings: InputLogSettings | None = None,
 ) -> Services:
     webhooks = Webhooks(webhook_queue or MemoryWebhookQueue(), webhook_config, clock)
     catalog = RuleSetCatalog(rule_sets, clock, check, required_approvals, webhooks)
@@ -79,9 +87,27 @@ def assemble(
         lambda: decisions.dropped,
     )
     telemetry = Telemetry(metrics_port, metrics_host, gauges)
-    decisions = DecisionLog(decision_store.write, on_error=lambda: telemetry.redis_error("write_decisions"))
+    inputs = InputLog(input_store or MemoryInputLogStore(), input_settings or InputLogSettings(), clock)
+
+    def write(records: Sequence[DecisionRecord]) -> None:
+        inputs.write(records)  # first: writing it again changes nothing, if the records fail and are retried
+        decision_store.write(records)
+
+    decisions = DecisionLog(write, on_error=lambda: telemetry.redis_error("write_decisions"))
     router = Router(catalog, gray, decisions, default_rule_set, telemetry)
     outcomes = OutcomeRecorder(decision_store, decisions, telemetry, clock, experiments.get)
     known = lambda name: name in catalog.active_names or name in rule_sets.list_names()  # noqa: E731
     health = OrderHealth(decision_store, known, clock, health_retention)
-    return Services(catalog, gray, decisions, outcomes, router, supervisor, telemetry, webhooks=webhooks, health=health)
+    return Services(
+        catalog,
+        gray,
+        decisions,
+        outcomes,
+        router,
+        supervisor,
+        telemetry,
+        webhooks=webhooks,
+        health=health,
+        inputs=inputs,
+        explainer=Explainer(decision_store, inputs, catalog),
+    )

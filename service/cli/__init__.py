@@ -31,7 +31,7 @@ from importlib import metadata
 import grpc
 
 from service.api.settings import ConfigError
-from service.cli import bench, console, examples, experiments, health, route, rules, serve, simulate
+from service.cli import bench, console, decisions, examples, experiments, health, route, rules, serve, simulate
 from service.cli._common import CliError, rpc_failure, with_rule_set_hint
 
 
@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"orderroute {metadata.version('orderroute')}")
     parser.add_argument("--json", dest="json_first", action="store_true", help="machine-readable output")
     sub = parser.add_subparsers(metavar="COMMAND")
-    for group in (serve, console, rules, experiments, simulate, bench, route, health):
+    for group in (serve, console, rules, experiments, simulate, bench, route, health, decisions):
         group.register(sub)
     examples.attach(parser)
     return parser

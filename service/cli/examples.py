@@ -28,6 +28,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "orderroute health-report fulfilment --since 1d --bucket 1h",
         "orderroute health-report fulfilment --since 2026-12-01T08:00 --until 2026-12-01T12:00 --bucket 1m --json",
     ),
+    "decisions show": (
+        "orderroute decisions show SO-1003                  # its latest decision under each rule set",
+        "orderroute decisions show SO-1003 --rule-set fulfilment --json",
+        "orderroute decisions show 3f2a9c41d0e7-1a           # one decision, by its id",
+    ),
     "simulate": ("orderroute simulate --scenario improve", "orderroute simulate --scenario harm --orders 5000"),
     "rules validate": ("orderroute rules validate fulfilment.yaml", "orderroute rules validate fulfilment.yaml --json"),
     "rules test": ("orderroute rules test fulfilment.yaml",),

@@ -47,6 +47,9 @@ spread over every node.
                                                 decision under it (expires with the records)
     orderroute:{health:NAME}:MINUTE             HASH order health counters of one minute (service.storage.health;
                                                 expire after the health retention)
+    orderroute:{inputs:NAME}:log                ZSET decision id -> decided at (ms): the decision log with inputs
+    orderroute:{inputs:NAME}:records            HASH decision id -> the logged decision with its inputs
+                                                (service.storage.inputs_codec); both trimmed by age and count
 
     orderroute:changes                          pub/sub channel: the name of a rule set that changed
 """
@@ -109,3 +112,8 @@ def outcome(decision_id: str) -> str:
 def health(rule_set: str, minute: int) -> str:
     """A rule set's order health counters of one minute (every minute of a rule set in one slot)."""
     return f"{PREFIX}:{{health:{rule_set}}}:{minute}"
+
+
+def inputs(rule_set: str, part: str) -> str:
+    """A rule set's decision log with inputs (its log and records in one slot)."""
+    return f"{PREFIX}:{{inputs:{rule_set}}}:{part}"

@@ -33,6 +33,7 @@ from service.storage.codec import (
     time_to_ms,
 )
 from service.storage.health import Counts, HealthMinute, count_decisions, count_outcomes, minute_from_fields
+from service.storage.inputs_codec import decode_logged, encode_logged
 from service.storage.ports import (
     ClaimedWebhook,
     DeliveryRecord,
@@ -48,6 +49,7 @@ from service.storage.records import (
     Claim,
     DecisionRecord,
     DraftRecord,
+    LoggedDecision,
     ReviewRecord,
     VersionRecord,
 )
@@ -599,3 +601,36 @@ class MemoryWebhookQueue:
 
 def _stored_record(record: DeliveryRecord) -> DeliveryRecord:
     return replace(record, at=_stored_time(record.at))
+
+
+class MemoryInputLogStore:
+    """InputLogStore in memory: the records encoded as the Redis adapter encodes them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._logs: dict[str, dict[str, tuple[int, str]]] = {}
+        """rule set -> decision id -> (decided at ms, encoded record)."""
+
+    def append(self, entries: Sequence[LoggedDecision], cutoff_ms: int, kept: int) -> None:
+        with self._lock:
+            for e in entries:
+                self._logs.setdefault(e.rule_set, {})[e.decision_id] = (e.at_ms, encode_logged(e))
+            for name, log in self._logs.items():
+                ordered = sorted(log.items(), key=lambda item: (item[1][0], item[0]))
+                keep = [item for item in ordered if item[1][0] >= cutoff_ms][-kept:] if kept > 0 else []
+                self._logs[name] = dict(keep)
+
+    def get(self, rule_set: str, decision_ids: Sequence[str]) -> list[LoggedDecision | None]:
+        with self._lock:
+            log = self._logs.get(rule_set, {})
+            return [decode_logged(log[d][1]) if d in log else None for d in decision_ids]
+
+    def between(self, rule_set: str, since_ms: int, until_ms: int, limit: int) -> list[LoggedDecision]:
+        with self._lock:
+            log = sorted(self._logs.get(rule_set, {}).items(), key=lambda item: (item[1][0], item[0]))
+            chosen = [raw for _, (at, raw) in log if since_ms <= at < until_ms][:limit]
+        return [decode_logged(raw) for raw in chosen]
+
+    def count(self, rule_set: str) -> int:
+        with self._lock:
+            return len(self._logs.get(rule_set, {}))

@@ -25,6 +25,7 @@ from service.storage.records import (
     Claim,
     DecisionRecord,
     DraftRecord,
+    LoggedDecision,
     ReviewRecord,
     VersionRecord,
 )
@@ -333,3 +334,20 @@ class WebhookQueue(Protocol):
     def depth(self) -> int:
         """Items waiting (due or leased)."""
         ...
+
+
+class InputLogStore(Protocol):
+    """The decision log with inputs (service.app.input_log): per rule set, by decision time."""
+
+    def append(self, entries: Sequence[LoggedDecision], cutoff_ms: int, kept: int) -> None:
+        """Adds the entries (one written again replaces itself), then lets go of each rule set's entries
+        decided before `cutoff_ms` and of the oldest beyond `kept`."""
+        ...
+
+    def get(self, rule_set: str, decision_ids: Sequence[str]) -> list[LoggedDecision | None]: ...
+
+    def between(self, rule_set: str, since_ms: int, until_ms: int, limit: int) -> list[LoggedDecision]:
+        """Decided in [since_ms, until_ms), oldest first, at most `limit`."""
+        ...
+
+    def count(self, rule_set: str) -> int: ...

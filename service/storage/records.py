@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from experiments import Arm
+from rules import Decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +99,46 @@ class DecisionRecord:
     eval_ns: int = 0
     """Engine time per order of the group it was evaluated in. Path, default rule and time are counted for
     order health (service.storage.health) and not stored with the record."""
+    facts: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    """The order's facts as the engine read them, and below the decision: for the input log
+    (service.app.input_log), written by it and not with the record."""
+    decision: Decision | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedDecision:
+    """A decision with the order's inputs, as the input log keeps it for explaining and replaying."""
+
+    decision_id: str
+    rule_set: str
+    version: int
+    content_hash: str
+    at_ms: int
+    order_id: str
+    experiment_id: str
+    arm: Arm | None
+    facts: Mapping[str, Any]
+    """The facts as the engine read them, masked fact paths dropped or replaced by a keyed hash."""
+    masked: tuple[str, ...]
+    """The fact paths masked in `facts` (as configured: a path the order did not have is not listed)."""
+    decided: Mapping[str, Any]
+    """The decision fields (DECIDED_FIELDS) as decided."""
+    matched_rules: tuple[str, ...]
+    default_rule_used: bool
+    missing_facts: tuple[str, ...]
+
+
+DECIDED_FIELDS = (
+    "path",
+    "risk_review",
+    "credit_review",
+    "warehouse",
+    "warehouse_node",
+    "carrier",
+    "priority_pickup",
+    "cs_queue",
+    "holds",
+    "tags",
+    "avoid_warehouse_types",
+)
+"""The fields of a decision the input log keeps, and a replay compares."""

@@ -116,6 +116,13 @@ class Verdict(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     VERDICT_CANDIDATE_WORSE: _ClassVar[Verdict]
     VERDICT_NO_DIFFERENCE_YET: _ClassVar[Verdict]
     VERDICT_INVALID: _ClassVar[Verdict]
+
+class Truth(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TRUTH_UNSPECIFIED: _ClassVar[Truth]
+    TRUTH_TRUE: _ClassVar[Truth]
+    TRUTH_FALSE: _ClassVar[Truth]
+    TRUTH_UNKNOWN: _ClassVar[Truth]
 ORDER_TYPE_UNSPECIFIED: OrderType
 ORDER_TYPE_NORMAL: OrderType
 ORDER_TYPE_PRESALE: OrderType
@@ -180,6 +187,10 @@ VERDICT_CANDIDATE_BETTER: Verdict
 VERDICT_CANDIDATE_WORSE: Verdict
 VERDICT_NO_DIFFERENCE_YET: Verdict
 VERDICT_INVALID: Verdict
+TRUTH_UNSPECIFIED: Truth
+TRUTH_TRUE: Truth
+TRUTH_FALSE: Truth
+TRUTH_UNKNOWN: Truth
 
 class RouteRequest(_message.Message):
     __slots__ = ("order", "rule_set")
@@ -1531,3 +1542,85 @@ class WebhookDelivery(_message.Message):
     attempts: int
     at: _timestamp_pb2.Timestamp
     def __init__(self, event_id: _Optional[str] = ..., event: _Optional[str] = ..., url: _Optional[str] = ..., state: _Optional[str] = ..., status: _Optional[int] = ..., error: _Optional[str] = ..., attempts: _Optional[int] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ExplainDecisionRequest(_message.Message):
+    __slots__ = ("order_id", "decision_id", "rule_set")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    DECISION_ID_FIELD_NUMBER: _ClassVar[int]
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    decision_id: str
+    rule_set: str
+    def __init__(self, order_id: _Optional[str] = ..., decision_id: _Optional[str] = ..., rule_set: _Optional[str] = ...) -> None: ...
+
+class ExplainDecisionResponse(_message.Message):
+    __slots__ = ("decisions",)
+    DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    decisions: _containers.RepeatedCompositeFieldContainer[ExplainedDecision]
+    def __init__(self, decisions: _Optional[_Iterable[_Union[ExplainedDecision, _Mapping]]] = ...) -> None: ...
+
+class ExplainedDecision(_message.Message):
+    __slots__ = ("decision_id", "order_id", "rule_set", "version", "content_hash", "decided_at", "experiment_id", "arm", "inputs_json", "masked", "decided_json", "matched_rules", "default_rule_used", "missing_facts", "rules", "disagreements")
+    DECISION_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_HASH_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPERIMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ARM_FIELD_NUMBER: _ClassVar[int]
+    INPUTS_JSON_FIELD_NUMBER: _ClassVar[int]
+    MASKED_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_JSON_FIELD_NUMBER: _ClassVar[int]
+    MATCHED_RULES_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_RULE_USED_FIELD_NUMBER: _ClassVar[int]
+    MISSING_FACTS_FIELD_NUMBER: _ClassVar[int]
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    DISAGREEMENTS_FIELD_NUMBER: _ClassVar[int]
+    decision_id: str
+    order_id: str
+    rule_set: str
+    version: int
+    content_hash: str
+    decided_at: _timestamp_pb2.Timestamp
+    experiment_id: str
+    arm: Arm
+    inputs_json: str
+    masked: _containers.RepeatedScalarFieldContainer[str]
+    decided_json: str
+    matched_rules: _containers.RepeatedScalarFieldContainer[str]
+    default_rule_used: bool
+    missing_facts: _containers.RepeatedScalarFieldContainer[str]
+    rules: _containers.RepeatedCompositeFieldContainer[RuleExplanation]
+    disagreements: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, decision_id: _Optional[str] = ..., order_id: _Optional[str] = ..., rule_set: _Optional[str] = ..., version: _Optional[int] = ..., content_hash: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., experiment_id: _Optional[str] = ..., arm: _Optional[_Union[Arm, str]] = ..., inputs_json: _Optional[str] = ..., masked: _Optional[_Iterable[str]] = ..., decided_json: _Optional[str] = ..., matched_rules: _Optional[_Iterable[str]] = ..., default_rule_used: _Optional[bool] = ..., missing_facts: _Optional[_Iterable[str]] = ..., rules: _Optional[_Iterable[_Union[RuleExplanation, _Mapping]]] = ..., disagreements: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class RuleExplanation(_message.Message):
+    __slots__ = ("rule_id", "priority", "matched", "decided", "tests")
+    RULE_ID_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    MATCHED_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_FIELD_NUMBER: _ClassVar[int]
+    TESTS_FIELD_NUMBER: _ClassVar[int]
+    rule_id: str
+    priority: int
+    matched: Truth
+    decided: _containers.RepeatedScalarFieldContainer[str]
+    tests: _containers.RepeatedCompositeFieldContainer[TestExplanation]
+    def __init__(self, rule_id: _Optional[str] = ..., priority: _Optional[int] = ..., matched: _Optional[_Union[Truth, str]] = ..., decided: _Optional[_Iterable[str]] = ..., tests: _Optional[_Iterable[_Union[TestExplanation, _Mapping]]] = ...) -> None: ...
+
+class TestExplanation(_message.Message):
+    __slots__ = ("fact", "test", "scope", "negated", "value_json", "held")
+    FACT_FIELD_NUMBER: _ClassVar[int]
+    TEST_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    NEGATED_FIELD_NUMBER: _ClassVar[int]
+    VALUE_JSON_FIELD_NUMBER: _ClassVar[int]
+    HELD_FIELD_NUMBER: _ClassVar[int]
+    fact: str
+    test: str
+    scope: str
+    negated: bool
+    value_json: str
+    held: Truth
+    def __init__(self, fact: _Optional[str] = ..., test: _Optional[str] = ..., scope: _Optional[str] = ..., negated: _Optional[bool] = ..., value_json: _Optional[str] = ..., held: _Optional[_Union[Truth, str]] = ...) -> None: ...

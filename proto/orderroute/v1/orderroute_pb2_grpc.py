@@ -1665,3 +1665,87 @@ class NotificationService:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class DecisionServiceStub:
+    """---------------------------------------------------------------- decisions
+
+    Decisions as they were made, with the order's inputs as logged (the decision log with inputs).
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.ExplainDecision = channel.unary_unary(
+                '/orderroute.v1.DecisionService/ExplainDecision',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.ExplainDecisionRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ExplainDecisionResponse.FromString,
+                _registered_method=True)
+
+
+class DecisionServiceServicer:
+    """---------------------------------------------------------------- decisions
+
+    Decisions as they were made, with the order's inputs as logged (the decision log with inputs).
+    """
+
+    def ExplainDecision(self, request, context):
+        """Why an order went where it did: its latest decision under each rule set (or one decision), the
+        inputs logged with it, and per rule whether it matched and per test the order's value and whether
+        it held, re-evaluated with the version that decided. Authors, reviewers and admins.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_DecisionServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'ExplainDecision': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExplainDecision,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ExplainDecisionRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.ExplainDecisionResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'orderroute.v1.DecisionService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('orderroute.v1.DecisionService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class DecisionService:
+    """---------------------------------------------------------------- decisions
+
+    Decisions as they were made, with the order's inputs as logged (the decision log with inputs).
+    """
+
+    @staticmethod
+    def ExplainDecision(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.DecisionService/ExplainDecision',
+            orderroute_dot_v1_dot_orderroute__pb2.ExplainDecisionRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.ExplainDecisionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

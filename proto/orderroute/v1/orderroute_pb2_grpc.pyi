@@ -644,3 +644,52 @@ class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
         """The last deliveries of every replica, newest first, and what is configured. Reviewers and admins."""
 
 def add_NotificationServiceServicer_to_server(servicer: NotificationServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class DecisionServiceStub:
+    """---------------------------------------------------------------- decisions
+
+    Decisions as they were made, with the order's inputs as logged (the decision log with inputs).
+    """
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> DecisionServiceAsyncStub: ...
+    ExplainDecision: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.ExplainDecisionRequest, _orderroute_pb2.ExplainDecisionResponse]
+    """Why an order went where it did: its latest decision under each rule set (or one decision), the
+    inputs logged with it, and per rule whether it matched and per test the order's value and whether
+    it held, re-evaluated with the version that decided. Authors, reviewers and admins.
+    """
+
+@_typing.type_check_only
+class DecisionServiceAsyncStub(DecisionServiceStub):
+    """---------------------------------------------------------------- decisions
+
+    Decisions as they were made, with the order's inputs as logged (the decision log with inputs).
+    """
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    ExplainDecision: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.ExplainDecisionRequest, _orderroute_pb2.ExplainDecisionResponse]  # type: ignore[assignment]
+    """Why an order went where it did: its latest decision under each rule set (or one decision), the
+    inputs logged with it, and per rule whether it matched and per test the order's value and whether
+    it held, re-evaluated with the version that decided. Authors, reviewers and admins.
+    """
+
+class DecisionServiceServicer(metaclass=_abc_1.ABCMeta):
+    """---------------------------------------------------------------- decisions
+
+    Decisions as they were made, with the order's inputs as logged (the decision log with inputs).
+    """
+
+    @_abc_1.abstractmethod
+    def ExplainDecision(
+        self,
+        request: _orderroute_pb2.ExplainDecisionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.ExplainDecisionResponse, _abc.Awaitable[_orderroute_pb2.ExplainDecisionResponse]]:
+        """Why an order went where it did: its latest decision under each rule set (or one decision), the
+        inputs logged with it, and per rule whether it matched and per test the order's value and whether
+        it held, re-evaluated with the version that decided. Authors, reviewers and admins.
+        """
+
+def add_DecisionServiceServicer_to_server(servicer: DecisionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

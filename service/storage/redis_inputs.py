@@ -1,0 +1,79 @@
+"""The Redis adapter of InputLogStore: per rule set a sorted set of decision ids by decision time and a
+hash of their records, in the rule set's own slot ({inputs:NAME}), so one script adds a batch and trims
+by age and by count atomically, on one node or on a cluster.
+
+A record is compact JSON (service.storage.inputs_codec); the decision id is its key in both.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from service.storage import keys
+from service.storage.connection import RedisClient, run
+from service.storage.inputs_codec import decode_logged, encode_logged
+from service.storage.records import LoggedDecision
+
+# KEYS: the rule set's log (sorted set), its records (hash). ARGV: cutoff ms, records kept, then
+# (decided at ms, decision id, record) per entry. Trims what the age and the count let go of, a
+# bounded number per call (a backlog goes over the next calls).
+_APPEND = """
+for i = 3, #ARGV, 3 do
+  redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1])
+  redis.call('HSET', KEYS[2], ARGV[i + 1], ARGV[i + 2])
+end
+local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, 5000)
+if #old > 0 then
+  redis.call('HDEL', KEYS[2], unpack(old))
+  redis.call('ZREM', KEYS[1], unpack(old))
+end
+local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[2])
+if over > 0 then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, math.min(over, 5000) - 1)
+  redis.call('HDEL', KEYS[2], unpack(oldest))
+  redis.call('ZREM', KEYS[1], unpack(oldest))
+end
+return 1
+"""
+READ_CHUNK = 1_000
+
+
+class RedisInputLogStore:
+    def __init__(self, client: RedisClient) -> None:
+        self._redis = client
+        self._append: Callable[..., Any] = client.register_script(_APPEND)
+
+    def append(self, entries: Sequence[LoggedDecision], cutoff_ms: int, kept: int) -> None:
+        by_rule_set: defaultdict[str, list[LoggedDecision]] = defaultdict(list)
+        for e in entries:
+            by_rule_set[e.rule_set].append(e)
+        for name, batch in by_rule_set.items():
+            args: list[Any] = [cutoff_ms, kept]
+            for e in batch:
+                args += [e.at_ms, e.decision_id, encode_logged(e)]
+            self._run_append([keys.inputs(name, "log"), keys.inputs(name, "records")], args)
+
+    def get(self, rule_set: str, decision_ids: Sequence[str]) -> list[LoggedDecision | None]:
+        if not decision_ids:
+            return []
+        raw = run(self._redis, lambda: self._redis.hmget(keys.inputs(rule_set, "records"), list(decision_ids)))
+        return [decode_logged(r) if r is not None else None for r in raw]
+
+    def between(self, rule_set: str, since_ms: int, until_ms: int, limit: int) -> list[LoggedDecision]:
+        log, records = keys.inputs(rule_set, "log"), keys.inputs(rule_set, "records")
+        ids = run(self._redis, lambda: self._redis.zrangebyscore(log, since_ms, f"({until_ms}", start=0, num=limit))
+        out: list[LoggedDecision] = []
+        for start in range(0, len(ids), READ_CHUNK):
+            out += [decode_logged(r) for r in self._records(records, ids[start : start + READ_CHUNK]) if r is not None]
+        return out
+
+    def _run_append(self, script_keys: list[str], args: list[Any]) -> None:
+        run(self._redis, lambda: self._append(keys=script_keys, args=args))
+
+    def _records(self, records: str, ids: list[Any]) -> list[Any]:
+        return list(run(self._redis, lambda: self._redis.hmget(records, ids)))
+
+    def count(self, rule_set: str) -> int:
+        return int(run(self._redis, lambda: self._redis.zcard(keys.inputs(rule_set, "log"))))

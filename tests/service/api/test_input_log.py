@@ -1,0 +1,145 @@
+"""The decision log with inputs over a real gRPC server and a real Redis: what Route decided is logged
+with the order's facts, found by decision id, and a masked fact never reaches Redis."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+import redis
+from orderroute.v1 import orderroute_pb2 as pb
+from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
+
+import service.cli as cli
+from service.api.server import create_server, set_serving
+from service.api.settings import ConfigError, Settings
+from service.api.wiring import App, build_app
+from service.storage.redis_inputs import RedisInputLogStore
+
+SECRET_CUSTOMER, SECRET_CITY = "C-SECRET-7731", "Secretville"
+
+
+@pytest.fixture
+def masked_app(redis_client: redis.Redis, redis_url: str, tmp_path: Path) -> Iterator[tuple[App, str]]:
+    (tmp_path / "mask-key").write_bytes(b"mask-key-for-tests")
+    settings = Settings(
+        redis_url=redis_url,
+        data_dir=tmp_path,
+        port=0,
+        threads=4,
+        grace_seconds=1,
+        masks=("customer.customer_id=hash", "ship_to.city"),
+        mask_key_file=tmp_path / "mask-key",
+    )
+    app = build_app(settings)
+    server, port, health = create_server(settings, app)
+    server.start()
+    set_serving(health, True)
+    yield app, f"127.0.0.1:{port}"
+    server.stop(0).wait()
+    app.close()
+
+
+def every_stored_byte(client: redis.Redis) -> bytes:
+    """Every key and every value Redis holds, whatever its type."""
+    out = []
+    for key in client.scan_iter(count=1000):
+        out.append(key)
+        kind = client.type(key)
+        if kind == b"string":
+            out.append(client.get(key) or b"")
+        elif kind == b"hash":
+            out += [b for pair in client.hgetall(key).items() for b in pair]
+        elif kind == b"zset":
+            out += [m for m, _ in client.zrange(key, 0, -1, withscores=True)]
+        elif kind == b"set":
+            out += list(client.smembers(key))
+        elif kind == b"list":
+            out += client.lrange(key, 0, -1)
+        elif kind == b"stream":
+            out += [b for _, fields in client.xrange(key) for pair in fields.items() for b in pair]
+    return b"\n".join(out)
+
+
+def test_a_routed_order_is_logged_with_its_facts_and_a_masked_fact_never_reaches_redis(
+    masked_app: tuple[App, str], redis_client: redis.Redis
+) -> None:
+    app, target = masked_app
+    order = pb.Order(
+        order_id="SO-MASK-1",
+        customer=pb.Customer(customer_id=SECRET_CUSTOMER, repeat_purchases=5),
+        ship_to=pb.Address(country="CN", city=SECRET_CITY),
+    )
+    with grpc.insecure_channel(target) as channel:
+        decision = pb_grpc.RoutingServiceStub(channel).Route(pb.RouteRequest(order=order)).decision
+    assert app.decisions.flush()
+    (entry,) = app.inputs.get("fulfilment", [decision.decision_id])
+    assert entry is not None and entry.order_id == "SO-MASK-1" and entry.version == decision.version
+    assert entry.decided["path"] == decision.path == "EXPRESS"
+    assert entry.matched_rules == tuple(decision.matched_rules) and entry.content_hash == ""  # the version names it
+    assert entry.masked == ("customer.customer_id", "ship_to.city")
+    assert entry.facts["customer"]["repeat_purchases"] == 5 and entry.facts["ship_to"] == {"country": "CN"}
+    stored = every_stored_byte(redis_client)
+    assert b"SO-MASK-1" in stored, "the scan does see what the log wrote"
+    assert SECRET_CUSTOMER.encode() not in stored and SECRET_CITY.encode() not in stored
+
+
+def test_a_hashed_mask_without_a_key_and_a_wrong_path_stop_the_server_with_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="--mask PATH=hash needs a key"):
+        Settings(masks=("customer.customer_id=hash",)).input_log(env={})
+    with pytest.raises(ConfigError, match="is not a fact path"):
+        Settings(masks=("customer.nmae",)).input_log(env={})
+    with pytest.raises(ConfigError, match="--input-log-sample must be from 0 to 1"):
+        Settings(input_log_sample=1.5).input_log(env={})
+
+
+def test_why_an_order_went_where_it_did_over_grpc_and_in_the_terminal(
+    app: App, target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    order = pb.Order(order_id="SO-1003", customer=pb.Customer(customer_id="c-1003", repeat_purchases=2))
+    with grpc.insecure_channel(target) as channel:
+        decision = pb_grpc.RoutingServiceStub(channel).Route(pb.RouteRequest(order=order)).decision
+        assert app.decisions.flush()
+        stub = pb_grpc.DecisionServiceStub(channel)
+        (explained,) = stub.ExplainDecision(pb.ExplainDecisionRequest(order_id="SO-1003")).decisions
+        assert explained.decision_id == decision.decision_id and not explained.disagreements
+        express = next(r for r in explained.rules if r.rule_id == "repeat-customer-express")
+        (failing,) = express.tests
+        assert express.matched == pb.TRUTH_FALSE
+        assert (failing.fact, failing.test, failing.value_json, failing.held) == (
+            "customer.repeat_purchases",
+            "at least 3",
+            "2",
+            pb.TRUTH_FALSE,
+        )
+        by_id = stub.ExplainDecision(pb.ExplainDecisionRequest(decision_id=decision.decision_id)).decisions
+        assert [d.decision_id for d in by_id] == [decision.decision_id]
+        with pytest.raises(grpc.RpcError) as info:
+            stub.ExplainDecision(pb.ExplainDecisionRequest(order_id="SO-NEVER"))
+        assert info.value.code() is grpc.StatusCode.NOT_FOUND
+    assert cli.main(["decisions", "show", decision.decision_id, "--server", target]) == 0
+    out = capsys.readouterr().out
+    assert "repeat-customer-express (priority 30): did not match" in out
+    assert "customer.repeat_purchases at least 3: the order has 2 -> no" in out and "reproduced: yes" in out
+
+
+def test_a_logged_decision_the_version_no_longer_reproduces_is_said_to_differ(
+    app: App, target: str, redis_client: redis.Redis
+) -> None:
+    order = pb.Order(order_id="SO-2001", customer=pb.Customer(customer_id="c-2001", repeat_purchases=5))
+    with grpc.insecure_channel(target) as channel:
+        decision = pb_grpc.RoutingServiceStub(channel).Route(pb.RouteRequest(order=order)).decision
+        assert app.decisions.flush()
+        (logged,) = app.inputs.get("fulfilment", [decision.decision_id])
+        assert logged is not None
+        tampered = dataclasses.replace(logged, decided={**logged.decided, "path": "HOLD"})
+        RedisInputLogStore(redis_client).append([tampered], 0, 1_000)  # as if it had been logged so
+        (explained,) = (
+            pb_grpc.DecisionServiceStub(channel)
+            .ExplainDecision(pb.ExplainDecisionRequest(decision_id=decision.decision_id))
+            .decisions
+        )
+    assert list(explained.disagreements) == ["path: logged 'HOLD', now 'EXPRESS'"]
