@@ -83,6 +83,7 @@ METHOD_ROLES: Mapping[str, frozenset[Role]] = {
     "GetOrderHealth": _ANY,
     "ListWebhookDeliveries": _REVIEW,
     "ExplainDecision": _AUTHOR | _REVIEW,
+    "ReplayRuleSet": _AUTHOR | _REVIEW,
 }
 
 

@@ -80,7 +80,9 @@ def add_service(
     """Registers every method of `service` (a descriptor) on `servicer`, with lenient request parsing;
     `pool_of(method)` names the thread pool a method runs in (None: the server's own)."""
     handlers = {
-        method.name: grpc.unary_unary_rpc_method_handler(
+        method.name: (
+            grpc.unary_stream_rpc_method_handler if method.server_streaming else grpc.unary_unary_rpc_method_handler
+        )(
             _in_pool(getattr(servicer, method.name), pool_of(method.name) if pool_of else None),
             request_deserializer=lenient(getattr(pb, method.input_type.name)),
             response_serializer=getattr(pb, method.output_type.name).SerializeToString,
@@ -129,6 +131,35 @@ def handled(method: F) -> F:
         except Exception as exc:
             if isinstance(exc, StorageError):
                 telemetry.redis_error(name)
+            if status_of(exc)[0] is grpc.StatusCode.INTERNAL:
+                log.exception("bug in %s", name)
+            error = exc
+        abort(context, error)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def handled_stream(method: F) -> F:
+    """`handled` for a server-streaming method: checks the caller, then streams what the method yields;
+    an error, before or during the stream, ends it with the right status."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
+        edge: Edge = self.edge
+        try:
+            with edge.telemetry.rpc(
+                name, edge.label(getattr(request, "rule_set", "")), self.SERVICE, context.invocation_metadata
+            ):
+                token = CURRENT_CALLER.set(edge.caller(name, context))
+                try:
+                    yield from method(self, _parsed(request), context)
+                finally:
+                    CURRENT_CALLER.reset(token)
+                return
+        except Exception as exc:
+            if isinstance(exc, StorageError):
+                edge.telemetry.redis_error(name)
             if status_of(exc)[0] is grpc.StatusCode.INTERNAL:
                 log.exception("bug in %s", name)
             error = exc

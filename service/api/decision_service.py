@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,10 +12,14 @@ from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from rules.explain import RuleExplanation, TestTrace
+from rules.facts import LINE_FACTS, fact_spec
 from rules.reference import Truth
-from service.api.boundary import Edge, handled
+from rules.replay import ReplayReport
+from service.api.boundary import Edge, handled, handled_stream, require
 from service.api.messages import ARM, timestamp
 from service.app.explaining import Explained, Explainer
+from service.app.replay import Replayer, ReplayRequest
+from service.errors import InvalidArgument
 
 TRUTH = {True: pb.TRUTH_TRUE, False: pb.TRUTH_FALSE, None: pb.TRUTH_UNKNOWN}
 
@@ -22,14 +27,89 @@ TRUTH = {True: pb.TRUTH_TRUE, False: pb.TRUTH_FALSE, None: pb.TRUTH_UNKNOWN}
 class DecisionServicer(pb_grpc.DecisionServiceServicer):
     SERVICE = "orderroute.v1.DecisionService"
 
-    def __init__(self, explainer: Explainer, edge: Edge) -> None:
+    def __init__(self, explainer: Explainer, replayer: Replayer, edge: Edge) -> None:
         self._explainer = explainer
+        self._replayer = replayer
         self.edge = edge
 
     @handled
     def ExplainDecision(self, request: pb.ExplainDecisionRequest, context: grpc.ServicerContext) -> Any:
         found = self._explainer.explain(request.order_id, request.decision_id, request.rule_set)
         return pb.ExplainDecisionResponse(decisions=[explained_to_proto(e) for e in found])
+
+    @handled_stream
+    def ReplayRuleSet(self, request: pb.ReplayRuleSetRequest, context: grpc.ServicerContext) -> Iterator[Any]:
+        replay = ReplayRequest(
+            require(request.rule_set, "rule_set"),
+            request.candidate_version,
+            request.candidate_source,
+            _ms(request, "since", 0),
+            _ms(request, "until", 2**62),
+            request.limit or DEFAULT_REPLAYED,
+            tuple(_fact_path(p, f"by[{i}]") for i, p in enumerate(request.by)),
+        )
+        for step in self._replayer.replaying(replay):
+            if isinstance(step, ReplayReport):
+                yield pb.ReplayProgress(replayed=step.replayed, total=step.replayed, report=report_to_proto(step))
+            else:
+                yield pb.ReplayProgress(replayed=step[0], total=step[1])
+
+
+DEFAULT_REPLAYED = 100_000
+
+
+def _ms(request: pb.ReplayRuleSetRequest, field: str, unset: int) -> int:
+    if not request.HasField(field):
+        return unset
+    value = getattr(request, field)
+    return int(value.seconds * 1000 + value.nanos // 1_000_000)
+
+
+def _fact_path(path: str, field: str) -> str:
+    if not (fact_spec(path) or (path.startswith("lines.") and path.removeprefix("lines.") in LINE_FACTS)):
+        raise InvalidArgument(field, f"{path!r} is not a fact path (e.g. channel, customer.tier, lines.category)")
+    return path
+
+
+def report_to_proto(r: ReplayReport) -> pb.ReplayReport:
+    low, high = r.changed_interval
+    return pb.ReplayReport(
+        replayed=r.replayed,
+        changed=r.changed,
+        changed_low=low,
+        changed_high=high,
+        not_reproduced=r.not_reproduced,
+        not_reproduced_examples=[f"{d}: {why}" for d, why in r.not_reproduced_examples],
+        trusted=r.trusted,
+        fields=[
+            pb.FieldChanges(
+                field=name,
+                changed=sum(counts.values()),
+                transitions=[
+                    pb.FieldTransition(from_value=a, to_value=b, orders=n)
+                    for (a, b), n in sorted(counts.items(), key=lambda item: -item[1])
+                ],
+            )
+            for name, counts in r.transitions.items()
+        ],
+        segments=[
+            pb.ReplaySegment(fact=s.fact, value=s.value, replayed=s.replayed, changed=s.changed) for s in r.segments
+        ],
+        causes=[pb.RuleCause(rule_id=rule, orders=n) for rule, n in r.causes],
+        examples=[
+            pb.ReplayExample(
+                field=kind[0],
+                from_value=kind[1],
+                to_value=kind[2],
+                order_id=e.order_id,
+                decision_id=e.decision_id,
+                before_json=_json(e.before),
+                after_json=_json(e.after),
+            )
+            for kind, examples in r.examples.items()
+            for e in examples
+        ],
+    )
 
 
 def explained_to_proto(e: Explained) -> pb.ExplainedDecision:

@@ -192,6 +192,16 @@ class RuleSetCatalog:
             return check, None
         return check, try_order(check.rule_set, facts, 0, check.content_hash)
 
+    def compiled_draft(self, source: str, file: str) -> CompiledRuleSet:
+        """An unpublished source compiled for the engine once it passes every check a publish makes
+        (InvalidArgument naming its first error otherwise): nothing unchecked reaches the engine."""
+        check = self.validate(source, file)
+        errors = [d for d in check.errors if d.code != "test-failed"]
+        if check.rule_set is None or errors:
+            first = errors[0] if errors else None
+            raise InvalidArgument("candidate_source", first.render() if first else "the draft does not parse")
+        return CompiledRuleSet(check.rule_set, 0, check.content_hash)
+
     def explain(self, name: str, version: int, facts: rules.OrderFacts) -> Explanation:
         """Why a published version decides the order as it does (rules.explain)."""
         record, _ = self.get(name, version)

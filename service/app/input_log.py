@@ -12,12 +12,12 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
+from rules.replay import field_values
 from service.app.clock import Clock
 from service.app.masking import Mask, masked
 from service.storage.ports import InputLogStore
-from service.storage.records import DECIDED_FIELDS, DecisionRecord, LoggedDecision
+from service.storage.records import DecisionRecord, LoggedDecision
 
 DEFAULT_RETENTION = timedelta(days=7)
 DEFAULT_KEPT = 50_000
@@ -78,7 +78,7 @@ class InputLog:
             r.arm,
             facts,
             done,
-            decided_fields(d),
+            field_values(d),
             d.matched_rules,
             d.default_rule_used,
             d.missing_facts,
@@ -89,15 +89,9 @@ class InputLog:
     def get(self, rule_set: str, decision_ids: Sequence[str]) -> list[LoggedDecision | None]:
         return self._store.get(rule_set, decision_ids)
 
-    def between(self, rule_set: str, since_ms: int, until_ms: int, limit: int) -> list[LoggedDecision]:
-        """Oldest first."""
-        return self._store.between(rule_set, since_ms, until_ms, limit)
+    def between(self, rule_set: str, since_ms: int, until_ms: int, limit: int, offset: int = 0) -> list[LoggedDecision]:
+        """Oldest first, from the `offset`-th on."""
+        return self._store.between(rule_set, since_ms, until_ms, limit, offset)
 
-
-def decided_fields(d: Any) -> dict[str, Any]:
-    """The decision's fields as the log keeps them (enums by name, tuples as lists)."""
-    out: dict[str, Any] = {}
-    for name in DECIDED_FIELDS:
-        value = getattr(d, name)
-        out[name] = list(value) if isinstance(value, tuple) else str(value) if hasattr(value, "value") else value
-    return out
+    def count(self, rule_set: str, since_ms: int = 0, until_ms: int = 2**62) -> int:
+        return self._store.count(rule_set, since_ms, until_ms)

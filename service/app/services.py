@@ -16,6 +16,7 @@ from service.app.gray import GrayReleases
 from service.app.health import OrderHealth
 from service.app.input_log import InputLog, InputLogSettings
 from service.app.outcomes import OutcomeRecorder
+from service.app.replay import Replayer
 from service.app.routing import Router
 from service.app.supervisor import Supervisor
 from service.app.webhook_delivery import Webhooks
@@ -44,6 +45,7 @@ class Services:
     inputs: InputLog
     """The decision log with inputs (explain, replay)."""
     explainer: Explainer
+    replayer: Replayer
 
     def start(self) -> None:
         self.supervisor.start()
@@ -110,4 +112,5 @@ def assemble(
         health=health,
         inputs=inputs,
         explainer=Explainer(decision_store, inputs, catalog),
+        replayer=Replayer(inputs, catalog),
     )

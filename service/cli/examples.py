@@ -28,6 +28,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "orderroute health-report fulfilment --since 1d --bucket 1h",
         "orderroute health-report fulfilment --since 2026-12-01T08:00 --until 2026-12-01T12:00 --bucket 1m --json",
     ),
+    "rules replay": (
+        "orderroute rules replay fulfilment --candidate v3",
+        "orderroute rules replay fulfilment --candidate my-draft.yaml --since 1d --by channel,customer.tier",
+        "orderroute rules replay fulfilment --candidate 3 --limit 20000 --json",
+    ),
     "decisions show": (
         "orderroute decisions show SO-1003                  # its latest decision under each rule set",
         "orderroute decisions show SO-1003 --rule-set fulfilment --json",

@@ -13,6 +13,7 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 import rules
 from rules._yaml import YamlError, load_yaml
 from rules.diff import column_name
+from service.cli import replay
 from service.cli._common import (
     CliError,
     call,
@@ -79,6 +80,8 @@ def register(sub: Any) -> None:
     c.add_argument("name")
     c.add_argument("--limit", type=int, default=50)
     c.set_defaults(run=_audit)
+
+    replay.register(r)
 
 
 # ---------------------------------------------------------------- offline

@@ -625,12 +625,15 @@ class MemoryInputLogStore:
             log = self._logs.get(rule_set, {})
             return [decode_logged(log[d][1]) if d in log else None for d in decision_ids]
 
-    def between(self, rule_set: str, since_ms: int, until_ms: int, limit: int) -> list[LoggedDecision]:
+    def between(self, rule_set: str, since_ms: int, until_ms: int, limit: int, offset: int = 0) -> list[LoggedDecision]:
         with self._lock:
-            log = sorted(self._logs.get(rule_set, {}).items(), key=lambda item: (item[1][0], item[0]))
-            chosen = [raw for _, (at, raw) in log if since_ms <= at < until_ms][:limit]
+            chosen = self._between(rule_set, since_ms, until_ms)[offset : offset + limit]
         return [decode_logged(raw) for raw in chosen]
 
-    def count(self, rule_set: str) -> int:
+    def count(self, rule_set: str, since_ms: int = 0, until_ms: int = 2**62) -> int:
         with self._lock:
-            return len(self._logs.get(rule_set, {}))
+            return len(self._between(rule_set, since_ms, until_ms))
+
+    def _between(self, rule_set: str, since_ms: int, until_ms: int) -> list[str]:
+        log = sorted(self._logs.get(rule_set, {}).items(), key=lambda item: (item[1][0], item[0]))
+        return [raw for _, (at, raw) in log if since_ms <= at < until_ms]

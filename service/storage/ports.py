@@ -346,8 +346,11 @@ class InputLogStore(Protocol):
 
     def get(self, rule_set: str, decision_ids: Sequence[str]) -> list[LoggedDecision | None]: ...
 
-    def between(self, rule_set: str, since_ms: int, until_ms: int, limit: int) -> list[LoggedDecision]:
-        """Decided in [since_ms, until_ms), oldest first, at most `limit`."""
+    def between(self, rule_set: str, since_ms: int, until_ms: int, limit: int, offset: int = 0) -> list[LoggedDecision]:
+        """Decided in [since_ms, until_ms), oldest first (then by decision id), at most `limit` from the
+        `offset`-th on."""
         ...
 
-    def count(self, rule_set: str) -> int: ...
+    def count(self, rule_set: str, since_ms: int = 0, until_ms: int = 2**62) -> int:
+        """Decided in [since_ms, until_ms)."""
+        ...

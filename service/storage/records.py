@@ -9,6 +9,7 @@ from typing import Any
 
 from experiments import Arm
 from rules import Decision
+from rules.replay import FIELDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,17 +129,5 @@ class LoggedDecision:
     missing_facts: tuple[str, ...]
 
 
-DECIDED_FIELDS = (
-    "path",
-    "risk_review",
-    "credit_review",
-    "warehouse",
-    "warehouse_node",
-    "carrier",
-    "priority_pickup",
-    "cs_queue",
-    "holds",
-    "tags",
-    "avoid_warehouse_types",
-)
-"""The fields of a decision the input log keeps, and a replay compares."""
+DECIDED_FIELDS = FIELDS
+"""The fields of a decision the input log keeps (those a replay compares: rules.replay)."""

@@ -61,9 +61,11 @@ class RedisInputLogStore:
         raw = run(self._redis, lambda: self._redis.hmget(keys.inputs(rule_set, "records"), list(decision_ids)))
         return [decode_logged(r) if r is not None else None for r in raw]
 
-    def between(self, rule_set: str, since_ms: int, until_ms: int, limit: int) -> list[LoggedDecision]:
+    def between(self, rule_set: str, since_ms: int, until_ms: int, limit: int, offset: int = 0) -> list[LoggedDecision]:
         log, records = keys.inputs(rule_set, "log"), keys.inputs(rule_set, "records")
-        ids = run(self._redis, lambda: self._redis.zrangebyscore(log, since_ms, f"({until_ms}", start=0, num=limit))
+        ids = run(
+            self._redis, lambda: self._redis.zrangebyscore(log, since_ms, f"({until_ms}", start=offset, num=limit)
+        )
         out: list[LoggedDecision] = []
         for start in range(0, len(ids), READ_CHUNK):
             out += [decode_logged(r) for r in self._records(records, ids[start : start + READ_CHUNK]) if r is not None]
@@ -75,5 +77,6 @@ class RedisInputLogStore:
     def _records(self, records: str, ids: list[Any]) -> list[Any]:
         return list(run(self._redis, lambda: self._redis.hmget(records, ids)))
 
-    def count(self, rule_set: str) -> int:
-        return int(run(self._redis, lambda: self._redis.zcard(keys.inputs(rule_set, "log"))))
+    def count(self, rule_set: str, since_ms: int = 0, until_ms: int = 2**62) -> int:
+        log = keys.inputs(rule_set, "log")
+        return int(run(self._redis, lambda: self._redis.zcount(log, since_ms, f"({until_ms}")))

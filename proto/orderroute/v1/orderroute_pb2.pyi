@@ -1543,6 +1543,118 @@ class WebhookDelivery(_message.Message):
     at: _timestamp_pb2.Timestamp
     def __init__(self, event_id: _Optional[str] = ..., event: _Optional[str] = ..., url: _Optional[str] = ..., state: _Optional[str] = ..., status: _Optional[int] = ..., error: _Optional[str] = ..., attempts: _Optional[int] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class ReplayRuleSetRequest(_message.Message):
+    __slots__ = ("rule_set", "candidate_version", "candidate_source", "since", "until", "limit", "by")
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    BY_FIELD_NUMBER: _ClassVar[int]
+    rule_set: str
+    candidate_version: int
+    candidate_source: str
+    since: _timestamp_pb2.Timestamp
+    until: _timestamp_pb2.Timestamp
+    limit: int
+    by: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, rule_set: _Optional[str] = ..., candidate_version: _Optional[int] = ..., candidate_source: _Optional[str] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., limit: _Optional[int] = ..., by: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ReplayProgress(_message.Message):
+    __slots__ = ("replayed", "total", "report")
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    REPORT_FIELD_NUMBER: _ClassVar[int]
+    replayed: int
+    total: int
+    report: ReplayReport
+    def __init__(self, replayed: _Optional[int] = ..., total: _Optional[int] = ..., report: _Optional[_Union[ReplayReport, _Mapping]] = ...) -> None: ...
+
+class ReplayReport(_message.Message):
+    __slots__ = ("replayed", "changed", "changed_low", "changed_high", "not_reproduced", "not_reproduced_examples", "trusted", "fields", "segments", "causes", "examples")
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_LOW_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_HIGH_FIELD_NUMBER: _ClassVar[int]
+    NOT_REPRODUCED_FIELD_NUMBER: _ClassVar[int]
+    NOT_REPRODUCED_EXAMPLES_FIELD_NUMBER: _ClassVar[int]
+    TRUSTED_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_FIELD_NUMBER: _ClassVar[int]
+    CAUSES_FIELD_NUMBER: _ClassVar[int]
+    EXAMPLES_FIELD_NUMBER: _ClassVar[int]
+    replayed: int
+    changed: int
+    changed_low: float
+    changed_high: float
+    not_reproduced: int
+    not_reproduced_examples: _containers.RepeatedScalarFieldContainer[str]
+    trusted: bool
+    fields: _containers.RepeatedCompositeFieldContainer[FieldChanges]
+    segments: _containers.RepeatedCompositeFieldContainer[ReplaySegment]
+    causes: _containers.RepeatedCompositeFieldContainer[RuleCause]
+    examples: _containers.RepeatedCompositeFieldContainer[ReplayExample]
+    def __init__(self, replayed: _Optional[int] = ..., changed: _Optional[int] = ..., changed_low: _Optional[float] = ..., changed_high: _Optional[float] = ..., not_reproduced: _Optional[int] = ..., not_reproduced_examples: _Optional[_Iterable[str]] = ..., trusted: _Optional[bool] = ..., fields: _Optional[_Iterable[_Union[FieldChanges, _Mapping]]] = ..., segments: _Optional[_Iterable[_Union[ReplaySegment, _Mapping]]] = ..., causes: _Optional[_Iterable[_Union[RuleCause, _Mapping]]] = ..., examples: _Optional[_Iterable[_Union[ReplayExample, _Mapping]]] = ...) -> None: ...
+
+class FieldChanges(_message.Message):
+    __slots__ = ("field", "changed", "transitions")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    TRANSITIONS_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    changed: int
+    transitions: _containers.RepeatedCompositeFieldContainer[FieldTransition]
+    def __init__(self, field: _Optional[str] = ..., changed: _Optional[int] = ..., transitions: _Optional[_Iterable[_Union[FieldTransition, _Mapping]]] = ...) -> None: ...
+
+class FieldTransition(_message.Message):
+    __slots__ = ("from_value", "to_value", "orders")
+    FROM_VALUE_FIELD_NUMBER: _ClassVar[int]
+    TO_VALUE_FIELD_NUMBER: _ClassVar[int]
+    ORDERS_FIELD_NUMBER: _ClassVar[int]
+    from_value: str
+    to_value: str
+    orders: int
+    def __init__(self, from_value: _Optional[str] = ..., to_value: _Optional[str] = ..., orders: _Optional[int] = ...) -> None: ...
+
+class ReplaySegment(_message.Message):
+    __slots__ = ("fact", "value", "replayed", "changed")
+    FACT_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    fact: str
+    value: str
+    replayed: int
+    changed: int
+    def __init__(self, fact: _Optional[str] = ..., value: _Optional[str] = ..., replayed: _Optional[int] = ..., changed: _Optional[int] = ...) -> None: ...
+
+class RuleCause(_message.Message):
+    __slots__ = ("rule_id", "orders")
+    RULE_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDERS_FIELD_NUMBER: _ClassVar[int]
+    rule_id: str
+    orders: int
+    def __init__(self, rule_id: _Optional[str] = ..., orders: _Optional[int] = ...) -> None: ...
+
+class ReplayExample(_message.Message):
+    __slots__ = ("field", "from_value", "to_value", "order_id", "decision_id", "before_json", "after_json")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    FROM_VALUE_FIELD_NUMBER: _ClassVar[int]
+    TO_VALUE_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    DECISION_ID_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_JSON_FIELD_NUMBER: _ClassVar[int]
+    AFTER_JSON_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    from_value: str
+    to_value: str
+    order_id: str
+    decision_id: str
+    before_json: str
+    after_json: str
+    def __init__(self, field: _Optional[str] = ..., from_value: _Optional[str] = ..., to_value: _Optional[str] = ..., order_id: _Optional[str] = ..., decision_id: _Optional[str] = ..., before_json: _Optional[str] = ..., after_json: _Optional[str] = ...) -> None: ...
+
 class ExplainDecisionRequest(_message.Message):
     __slots__ = ("order_id", "decision_id", "rule_set")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]

@@ -1684,6 +1684,11 @@ class DecisionServiceStub:
                 request_serializer=orderroute_dot_v1_dot_orderroute__pb2.ExplainDecisionRequest.SerializeToString,
                 response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ExplainDecisionResponse.FromString,
                 _registered_method=True)
+        self.ReplayRuleSet = channel.unary_stream(
+                '/orderroute.v1.DecisionService/ReplayRuleSet',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.ReplayRuleSetRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ReplayProgress.FromString,
+                _registered_method=True)
 
 
 class DecisionServiceServicer:
@@ -1701,6 +1706,15 @@ class DecisionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReplayRuleSet(self, request, context):
+        """Replays logged orders of a rule set: each decided again by the version that decided it (fidelity:
+        every logged decision must be reproduced) and by a candidate (a published version or a draft's
+        source). Streams progress; the last message carries the report. Authors, reviewers and admins.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DecisionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -1708,6 +1722,11 @@ def add_DecisionServiceServicer_to_server(servicer, server):
                     servicer.ExplainDecision,
                     request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ExplainDecisionRequest.FromString,
                     response_serializer=orderroute_dot_v1_dot_orderroute__pb2.ExplainDecisionResponse.SerializeToString,
+            ),
+            'ReplayRuleSet': grpc.unary_stream_rpc_method_handler(
+                    servicer.ReplayRuleSet,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ReplayRuleSetRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.ReplayProgress.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1740,6 +1759,33 @@ class DecisionService:
             '/orderroute.v1.DecisionService/ExplainDecision',
             orderroute_dot_v1_dot_orderroute__pb2.ExplainDecisionRequest.SerializeToString,
             orderroute_dot_v1_dot_orderroute__pb2.ExplainDecisionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplayRuleSet(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/orderroute.v1.DecisionService/ReplayRuleSet',
+            orderroute_dot_v1_dot_orderroute__pb2.ReplayRuleSetRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.ReplayProgress.FromString,
             options,
             channel_credentials,
             insecure,

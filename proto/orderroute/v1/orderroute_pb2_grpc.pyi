@@ -660,6 +660,11 @@ class DecisionServiceStub:
     inputs logged with it, and per rule whether it matched and per test the order's value and whether
     it held, re-evaluated with the version that decided. Authors, reviewers and admins.
     """
+    ReplayRuleSet: _grpc.UnaryStreamMultiCallable[_orderroute_pb2.ReplayRuleSetRequest, _orderroute_pb2.ReplayProgress]
+    """Replays logged orders of a rule set: each decided again by the version that decided it (fidelity:
+    every logged decision must be reproduced) and by a candidate (a published version or a draft's
+    source). Streams progress; the last message carries the report. Authors, reviewers and admins.
+    """
 
 @_typing.type_check_only
 class DecisionServiceAsyncStub(DecisionServiceStub):
@@ -673,6 +678,11 @@ class DecisionServiceAsyncStub(DecisionServiceStub):
     """Why an order went where it did: its latest decision under each rule set (or one decision), the
     inputs logged with it, and per rule whether it matched and per test the order's value and whether
     it held, re-evaluated with the version that decided. Authors, reviewers and admins.
+    """
+    ReplayRuleSet: _aio.UnaryStreamMultiCallable[_orderroute_pb2.ReplayRuleSetRequest, _orderroute_pb2.ReplayProgress]  # type: ignore[assignment]
+    """Replays logged orders of a rule set: each decided again by the version that decided it (fidelity:
+    every logged decision must be reproduced) and by a candidate (a published version or a draft's
+    source). Streams progress; the last message carries the report. Authors, reviewers and admins.
     """
 
 class DecisionServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -690,6 +700,17 @@ class DecisionServiceServicer(metaclass=_abc_1.ABCMeta):
         """Why an order went where it did: its latest decision under each rule set (or one decision), the
         inputs logged with it, and per rule whether it matched and per test the order's value and whether
         it held, re-evaluated with the version that decided. Authors, reviewers and admins.
+        """
+
+    @_abc_1.abstractmethod
+    def ReplayRuleSet(
+        self,
+        request: _orderroute_pb2.ReplayRuleSetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_orderroute_pb2.ReplayProgress], _abc.AsyncIterator[_orderroute_pb2.ReplayProgress]]:
+        """Replays logged orders of a rule set: each decided again by the version that decided it (fidelity:
+        every logged decision must be reproduced) and by a candidate (a published version or a draft's
+        source). Streams progress; the last message carries the report. Authors, reviewers and admins.
         """
 
 def add_DecisionServiceServicer_to_server(servicer: DecisionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

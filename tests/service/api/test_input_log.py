@@ -18,6 +18,7 @@ from service.api.server import create_server, set_serving
 from service.api.settings import ConfigError, Settings
 from service.api.wiring import App, build_app
 from service.storage.redis_inputs import RedisInputLogStore
+from tests.conftest import EXAMPLES
 
 SECRET_CUSTOMER, SECRET_CITY = "C-SECRET-7731", "Secretville"
 
@@ -143,3 +144,37 @@ def test_a_logged_decision_the_version_no_longer_reproduces_is_said_to_differ(
             .decisions
         )
     assert list(explained.disagreements) == ["path: logged 'HOLD', now 'EXPRESS'"]
+
+
+def test_a_candidate_is_replayed_on_logged_orders_over_grpc_and_in_the_terminal(
+    app: App, target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    orders = [
+        pb.Order(order_id=f"SO-R{i}", customer=pb.Customer(customer_id=f"c-{i}", repeat_purchases=i % 4))
+        for i in range(200)
+    ]
+    with grpc.insecure_channel(target) as channel:
+        pb_grpc.RoutingServiceStub(channel).RouteBatch(pb.RouteBatchRequest(orders=orders))
+        assert app.decisions.flush()
+        source = (EXAMPLES / "fulfilment-candidate.yaml").read_text()
+        pb_grpc.RuleSetServiceStub(channel).PublishRuleSet(pb.PublishRuleSetRequest(source=source, author="ana"))
+        stub = pb_grpc.DecisionServiceStub(channel)
+        steps = list(
+            stub.ReplayRuleSet(pb.ReplayRuleSetRequest(rule_set="fulfilment", candidate_version=2, by=["channel"]))
+        )
+        assert [s.replayed for s in steps[:-1]] == [0, 200] and steps[-1].HasField("report")
+        report = steps[-1].report
+        # The candidate sends two repeat purchases to the express lane: a quarter of these orders.
+        assert (report.replayed, report.changed, report.not_reproduced, report.trusted) == (200, 50, 0, True)
+        path = next(f for f in report.fields if f.field == "path")
+        assert [(t.from_value, t.to_value, t.orders) for t in path.transitions] == [("STANDARD", "EXPRESS", 50)]
+        assert ("repeat-customer-express", 50) in [(c.rule_id, c.orders) for c in report.causes]
+        drafted = stub.ReplayRuleSet(pb.ReplayRuleSetRequest(rule_set="fulfilment", candidate_source=source))
+        assert list(drafted)[-1].report.changed == 50, "a draft's source replays as its published version does"
+        with pytest.raises(grpc.RpcError) as info:
+            list(stub.ReplayRuleSet(pb.ReplayRuleSetRequest(rule_set="fulfilment", candidate_version=2, by=["chanel"])))
+        assert info.value.code() is grpc.StatusCode.INVALID_ARGUMENT and "chanel" in info.value.details()
+    assert cli.main(["rules", "replay", "fulfilment", "--candidate", "v2", "--by", "channel", "--server", target]) == 0
+    out = capsys.readouterr()
+    assert "200 orders replayed; the candidate changes 50 (25.00%" in out.out and "STANDARD -> EXPRESS: 50" in out.out
+    assert "replaying [" in out.err and "200/200 orders" in out.err
