@@ -44,9 +44,11 @@ def _known(path: str) -> bool:
     return path.startswith("lines.") and path.removeprefix("lines.") in LINE_FACTS
 
 
-def masked(facts: Mapping[str, Any], masks: Sequence[Mask], key: bytes) -> tuple[dict[str, Any], tuple[str, ...]]:
+def masked(facts: Mapping[str, Any], masks: Sequence[Mask], key: bytes) -> tuple[Mapping[str, Any], tuple[str, ...]]:
     """The facts with every mask applied (the original is not changed), and the paths that were there to
     mask."""
+    if not masks:
+        return facts, ()  # nothing to copy: the writer only reads them
     out: dict[str, Any] = dict(facts)
     done: list[str] = []
     for mask in masks:

@@ -4,7 +4,7 @@ adapters of InputLogStore hold records in this form, so both store exactly what 
 
 from __future__ import annotations
 
-import json
+import orjson
 
 from experiments import Arm
 from service.storage.records import DECIDED_FIELDS, LoggedDecision
@@ -13,7 +13,7 @@ EMPTY: dict[str, object] = {"priority_pickup": False, "holds": [], "tags": [], "
 """A decision field's value when nothing set it (the other fields: "")."""
 
 
-def encode_logged(e: LoggedDecision) -> str:
+def encode_logged(e: LoggedDecision) -> bytes:
     row = {
         "d": e.decision_id,
         "s": e.rule_set,
@@ -29,11 +29,11 @@ def encode_logged(e: LoggedDecision) -> str:
         "u": e.default_rule_used,
         "n": list(e.missing_facts),
     }
-    return json.dumps(row, separators=(",", ":"), ensure_ascii=False)
+    return orjson.dumps(row)
 
 
 def decode_logged(raw: str | bytes) -> LoggedDecision:
-    row = json.loads(raw)
+    row = orjson.loads(raw)
     return LoggedDecision(
         row["d"],
         row["s"],

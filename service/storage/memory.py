@@ -608,7 +608,7 @@ class MemoryInputLogStore:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._logs: dict[str, dict[str, tuple[int, str]]] = {}
+        self._logs: dict[str, dict[str, tuple[int, bytes]]] = {}
         """rule set -> decision id -> (decided at ms, encoded record)."""
 
     def append(self, entries: Sequence[LoggedDecision], cutoff_ms: int, kept: int) -> None:
@@ -634,6 +634,6 @@ class MemoryInputLogStore:
         with self._lock:
             return len(self._between(rule_set, since_ms, until_ms))
 
-    def _between(self, rule_set: str, since_ms: int, until_ms: int) -> list[str]:
+    def _between(self, rule_set: str, since_ms: int, until_ms: int) -> list[bytes]:
         log = sorted(self._logs.get(rule_set, {}).items(), key=lambda item: (item[1][0], item[0]))
         return [raw for _, (at, raw) in log if since_ms <= at < until_ms]

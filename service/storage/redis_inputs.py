@@ -1,6 +1,6 @@
 """The Redis adapter of InputLogStore: per rule set a sorted set of decision ids by decision time and a
-hash of their records, in the rule set's own slot ({inputs:NAME}), so one script adds a batch and trims
-by age and by count atomically, on one node or on a cluster.
+hash of their records, in the rule set's own slot ({inputs:NAME}), so one transaction adds a batch and
+trims by age and by count, on one node or on a cluster.
 
 A record is compact JSON (service.storage.inputs_codec); the decision id is its key in both.
 """
@@ -16,14 +16,9 @@ from service.storage.connection import RedisClient, run
 from service.storage.inputs_codec import decode_logged, encode_logged
 from service.storage.records import LoggedDecision
 
-# KEYS: the rule set's log (sorted set), its records (hash). ARGV: cutoff ms, records kept, then
-# (decided at ms, decision id, record) per entry. Trims what the age and the count let go of, a
-# bounded number per call (a backlog goes over the next calls).
-_APPEND = """
-for i = 3, #ARGV, 3 do
-  redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1])
-  redis.call('HSET', KEYS[2], ARGV[i + 1], ARGV[i + 2])
-end
+# KEYS: the rule set's log (sorted set), its records (hash). ARGV: cutoff ms, records kept. Lets go of
+# what the age and the count no longer keep, a bounded number per call (a backlog goes over the next).
+_TRIM = """
 local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, 5000)
 if #old > 0 then
   redis.call('HDEL', KEYS[2], unpack(old))
@@ -43,17 +38,30 @@ READ_CHUNK = 1_000
 class RedisInputLogStore:
     def __init__(self, client: RedisClient) -> None:
         self._redis = client
-        self._append: Callable[..., Any] = client.register_script(_APPEND)
+        self._trim: Callable[..., Any] = client.register_script(_TRIM)
 
     def append(self, entries: Sequence[LoggedDecision], cutoff_ms: int, kept: int) -> None:
+        """Per rule set one transaction: the records, their times, then the trim (two plain commands for
+        the batch, not a script command per record: this runs beside routing on the same cores)."""
         by_rule_set: defaultdict[str, list[LoggedDecision]] = defaultdict(list)
         for e in entries:
             by_rule_set[e.rule_set].append(e)
         for name, batch in by_rule_set.items():
-            args: list[Any] = [cutoff_ms, kept]
-            for e in batch:
-                args += [e.at_ms, e.decision_id, encode_logged(e)]
-            self._run_append([keys.inputs(name, "log"), keys.inputs(name, "records")], args)
+            self._write(name, batch, cutoff_ms, kept)
+
+    def _write(self, name: str, batch: list[LoggedDecision], cutoff_ms: int, kept: int) -> None:
+        log, records = keys.inputs(name, "log"), keys.inputs(name, "records")
+        times = {e.decision_id: e.at_ms for e in batch}
+        bodies = {e.decision_id: encode_logged(e) for e in batch}
+
+        def write() -> None:
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.hset(records, mapping=bodies)  # type: ignore[arg-type]
+            pipe.zadd(log, times)
+            self._trim(keys=[log, records], args=[cutoff_ms, kept], client=pipe)
+            pipe.execute()
+
+        run(self._redis, write)
 
     def get(self, rule_set: str, decision_ids: Sequence[str]) -> list[LoggedDecision | None]:
         if not decision_ids:
@@ -70,9 +78,6 @@ class RedisInputLogStore:
         for start in range(0, len(ids), READ_CHUNK):
             out += [decode_logged(r) for r in self._records(records, ids[start : start + READ_CHUNK]) if r is not None]
         return out
-
-    def _run_append(self, script_keys: list[str], args: list[Any]) -> None:
-        run(self._redis, lambda: self._append(keys=script_keys, args=args))
 
     def _records(self, records: str, ids: list[Any]) -> list[Any]:
         return list(run(self._redis, lambda: self._redis.hmget(records, ids)))
