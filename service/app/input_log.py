@@ -2,12 +2,14 @@
 (masked as configured), what was decided, by which rules, under which version: so a decision can be
 explained later and real orders replayed on a draft.
 
-Written by the decision log's thread, off the Route path: the router hands over the facts and the
-decision it already has (no copy, no encoding on the path); here they are sampled, masked and encoded.
+Written by the decision log's thread once the decision records are stored, off the Route path: the
+router hands over the facts and the decision it already holds (no copy, no encoding on the path); here
+they are sampled, masked and encoded.
 """
 
 from __future__ import annotations
 
+import logging
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,9 +18,11 @@ from datetime import timedelta
 from rules.replay import field_values
 from service.app.clock import Clock
 from service.app.masking import Mask, masked
+from service.errors import StorageError
 from service.storage.ports import InputLogStore
 from service.storage.records import DecisionRecord, LoggedDecision
 
+log = logging.getLogger(__name__)
 DEFAULT_RETENTION = timedelta(days=7)
 DEFAULT_KEPT = 50_000
 """Records kept per rule set by default: about 75 MB of Redis at 1.5 KB a record (README, Decision log
@@ -47,12 +51,22 @@ class InputLog:
         self.settings = settings
         self._clock = clock
         self._threshold = round(settings.sample * 1_000_000)
+        self.dropped = 0
+        """Records whose inputs were not logged because storage refused them."""
 
     def write(self, records: Sequence[DecisionRecord]) -> None:
-        """Logs the sampled records that carry their inputs (StorageError if Redis refuses: the caller
-        retries the batch, and writing a record again changes nothing)."""
+        """Logs the sampled records that carry their inputs. If Redis refuses, they are dropped and
+        counted: the decision records were stored already, and retrying would spend the writer's time
+        (and routing's CPU) again on what is a sample anyway."""
         if not self.settings.enabled:
             return
+        try:
+            self._write(records)
+        except StorageError as exc:
+            self.dropped += len(records)
+            log.warning("decision inputs not logged (%d dropped so far): %s", self.dropped, exc)
+
+    def _write(self, records: Sequence[DecisionRecord]) -> None:
         entries = [
             self.entry(r) for r in records if r.facts is not None and r.decision is not None and self._sampled(r)
         ]

@@ -92,8 +92,8 @@ def assemble(
     inputs = InputLog(input_store or MemoryInputLogStore(), input_settings or InputLogSettings(), clock)
 
     def write(records: Sequence[DecisionRecord]) -> None:
-        inputs.write(records)  # first: writing it again changes nothing, if the records fail and are retried
         decision_store.write(records)
+        inputs.write(records)  # once the records are stored; it never holds them back (it drops instead)
 
     decisions = DecisionLog(write, on_error=lambda: telemetry.redis_error("write_decisions"))
     router = Router(catalog, gray, decisions, default_rule_set, telemetry)

@@ -1,6 +1,6 @@
 """The Redis adapter of InputLogStore: per rule set a sorted set of decision ids by decision time and a
-hash of their records, in the rule set's own slot ({inputs:NAME}), so one transaction adds a batch and
-trims by age and by count, on one node or on a cluster.
+hash of their records, in the rule set's own slot ({inputs:NAME}): a batch is added in one round trip and
+one script trims by age and by count, on one node or on a cluster.
 
 A record is compact JSON (service.storage.inputs_codec); the decision id is its key in both.
 """
@@ -41,8 +41,8 @@ class RedisInputLogStore:
         self._trim: Callable[..., Any] = client.register_script(_TRIM)
 
     def append(self, entries: Sequence[LoggedDecision], cutoff_ms: int, kept: int) -> None:
-        """Per rule set one transaction: the records, their times, then the trim (two plain commands for
-        the batch, not a script command per record: this runs beside routing on the same cores)."""
+        """Per rule set the records and their times in one round trip, then the trim: two plain commands
+        for the batch, not a script command per record (this runs beside routing on the same cores)."""
         by_rule_set: defaultdict[str, list[LoggedDecision]] = defaultdict(list)
         for e in entries:
             by_rule_set[e.rule_set].append(e)
@@ -55,11 +55,11 @@ class RedisInputLogStore:
         bodies = {e.decision_id: encode_logged(e) for e in batch}
 
         def write() -> None:
-            pipe = self._redis.pipeline(transaction=True)
+            pipe = self._redis.pipeline(transaction=False)  # one slot; writing a record again is harmless
             pipe.hset(records, mapping=bodies)  # type: ignore[arg-type]
             pipe.zadd(log, times)
-            self._trim(keys=[log, records], args=[cutoff_ms, kept], client=pipe)
             pipe.execute()
+            self._trim(keys=[log, records], args=[cutoff_ms, kept])
 
         run(self._redis, write)
 
