@@ -71,6 +71,31 @@ class Segment:
     changed: int
 
 
+OUTCOME_METRICS = ("on_time", "exception", "complaint", "logistics_cost_minor", "fulfilment_hours")
+"""The outcomes the report sets beside the changes."""
+PATH_FIELDS = ("path", "warehouse", "carrier", "cs_queue")
+"""Fields whose value is a route other orders may already have taken: their outcomes are shown for the
+candidate's new values (observational)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeFigure:
+    metric: str
+    reports: int
+    mean: float
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeGroup:
+    """Recorded outcomes of a group of logged orders, as they were routed (observational, not causal)."""
+
+    group: str
+    """changed, unchanged, or took: orders already decided as the candidate would decide others."""
+    field: str
+    value: str
+    figures: tuple[OutcomeFigure, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class ReplayReport:
     replayed: int
@@ -87,6 +112,9 @@ class ReplayReport:
     """Rules behind the changes, most first: (rule id, changed orders it took part in)."""
     examples: Mapping[tuple[str, str, str], tuple[Example, ...]]
     """Per kind of change (field, from, to), up to EXAMPLES orders."""
+    outcomes: tuple[OutcomeGroup, ...] = ()
+    """The changed orders' recorded outcomes beside the unchanged ones', and those of orders already
+    decided with each new value the candidate gives (path, warehouse, carrier, queue)."""
 
     @property
     def trusted(self) -> bool:
@@ -108,9 +136,14 @@ class ReplayTally:
     _segments: defaultdict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     _causes: Counter[str] = field(default_factory=Counter)
     _examples: defaultdict[tuple[str, str, str], list[Example]] = field(default_factory=lambda: defaultdict(list))
+    _outcomes: defaultdict[tuple[str, str, str], defaultdict[str, list[float]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(lambda: [0.0, 0.0]))
+    )
+    """(group, field, value) -> metric -> [reports, sum]."""
 
-    def add(self, case: Case, again: Decision, candidate: Decision) -> None:
-        """`again`: the logged version's decision of the logged facts; `candidate`: the candidate's."""
+    def add(self, case: Case, again: Decision, candidate: Decision, outcome: Mapping[str, float] | None = None) -> None:
+        """`again`: the logged version's decision of the logged facts; `candidate`: the candidate's;
+        `outcome`: the order's recorded outcome (empty or None: none reported)."""
         self.replayed += 1
         before, after = field_values(again), field_values(candidate)
         differs = [
@@ -138,6 +171,17 @@ class ReplayTally:
             segment = self._segments[(path, segment_value(case.facts, path))]
             segment[0] += 1
             segment[1] += bool(changed)
+        if outcome:
+            self._count(("changed" if changed else "unchanged", "", ""), outcome)
+            for name in PATH_FIELDS:
+                self._count(("took", name, _text(logged[name])), outcome)
+
+    def _count(self, key: tuple[str, str, str], outcome: Mapping[str, float]) -> None:
+        sums = self._outcomes[key]
+        for metric in OUTCOME_METRICS:
+            if metric in outcome:
+                sums[metric][0] += 1
+                sums[metric][1] += outcome[metric]
 
     def report(self) -> ReplayReport:
         return ReplayReport(
@@ -150,6 +194,27 @@ class ReplayTally:
             tuple(Segment(f, v, n, c) for (f, v), (n, c) in sorted(self._segments.items())),
             tuple(sorted(self._causes.items(), key=lambda item: (-item[1], item[0]))),
             {k: tuple(v) for k, v in self._examples.items()},
+            self._outcome_groups(),
+        )
+
+    def _outcome_groups(self) -> tuple[OutcomeGroup, ...]:
+        """changed and unchanged; then, per new value the candidate gives a path field, the orders that
+        were already decided with that value."""
+        new_values = {
+            (name, to) for name, counts in self._transitions.items() if name in PATH_FIELDS for _, to in counts
+        }
+        keys = [k for k in (("changed", "", ""), ("unchanged", "", "")) if k in self._outcomes]
+        keys += sorted(("took", name, to) for name, to in new_values if ("took", name, to) in self._outcomes)
+        return tuple(
+            OutcomeGroup(
+                group,
+                name,
+                value,
+                tuple(
+                    OutcomeFigure(m, int(n), s / n) for m, (n, s) in self._outcomes[(group, name, value)].items() if n
+                ),
+            )
+            for group, name, value in keys
         )
 
 

@@ -109,6 +109,15 @@ def report_to_proto(r: ReplayReport) -> pb.ReplayReport:
             for kind, examples in r.examples.items()
             for e in examples
         ],
+        outcomes=[
+            pb.ReplayOutcomes(
+                group=g.group,
+                field=g.field,
+                value=g.value,
+                kpis=[pb.OutcomeKpi(metric=f.metric, reports=f.reports, mean=f.mean) for f in g.figures],
+            )
+            for g in r.outcomes
+        ],
     )
 
 

@@ -112,5 +112,5 @@ def assemble(
         health=health,
         inputs=inputs,
         explainer=Explainer(decision_store, inputs, catalog),
-        replayer=Replayer(inputs, catalog),
+        replayer=Replayer(inputs, catalog, decision_store),
     )

@@ -73,6 +73,12 @@ def _bar(done: int, total: int) -> None:
     print(f"\rreplaying [{'#' * filled}{'.' * (BAR - filled)}] {done:,}/{total:,} orders", end="", file=sys.stderr)
 
 
+def _kpi(k: pb.OutcomeKpi) -> str:
+    if k.metric in ("logistics_cost_minor", "fulfilment_hours"):
+        return f"{k.metric} {k.mean:,.1f} (n={k.reports:,})"
+    return f"{k.metric} {k.mean:.1%} (n={k.reports:,})"
+
+
 def report_text(r: pb.ReplayReport) -> str:
     share = r.changed / r.replayed if r.replayed else 0.0
     lines = [
@@ -98,6 +104,14 @@ def report_text(r: pb.ReplayReport) -> str:
     if r.causes:
         lines.append("\nrules behind the changes:")
         lines += [f"  {c.rule_id}: {c.orders:,} orders" for c in r.causes]
+    if r.outcomes:
+        lines.append("\noutcomes reported for these orders, as they were routed (observational, not causal):")
+        for g in r.outcomes:
+            who = {"changed": "orders the candidate changes", "unchanged": "orders it leaves as they are"}.get(
+                g.group, f"orders already decided with {g.field} {g.value}"
+            )
+            figures = ", ".join(_kpi(k) for k in g.kpis)
+            lines.append(f"  {who}: {figures}")
     if r.examples:
         lines.append("\nexamples (before -> after):")
         for e in r.examples[:10]:

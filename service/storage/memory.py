@@ -484,6 +484,9 @@ class MemoryDecisionStore:
                 return dict(experiment.reported.get(decision_id, {})) if experiment else {}
             return dict(self._db.plain_outcomes.get(decision_id, {}))
 
+    def stored_outcomes(self, decisions: Sequence[tuple[str, str]]) -> list[dict[str, float]]:
+        return [self.stored_outcome(d, e) for d, e in decisions]
+
     def apply_outcomes(
         self, items: Sequence[tuple[DecisionRecord, Mapping[str, float]]], now: datetime
     ) -> list[dict[str, float]]:

@@ -246,6 +246,10 @@ class DecisionStore(Protocol):
         """The metric values stored for a decision (empty: none)."""
         ...
 
+    def stored_outcomes(self, decisions: Sequence[tuple[str, str]]) -> list[dict[str, float]]:
+        """stored_outcome of each (decision id, experiment id), in one round trip."""
+        ...
+
     def health(self, rule_set: str, first_minute: int, last_minute: int) -> list[HealthMinute]:
         """The order health counters (service.storage.health) of the minutes from first to last (minutes
         since 1970, both included) that have any, oldest first; write and apply_outcomes keep them."""

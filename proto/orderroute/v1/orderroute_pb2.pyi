@@ -1572,7 +1572,7 @@ class ReplayProgress(_message.Message):
     def __init__(self, replayed: _Optional[int] = ..., total: _Optional[int] = ..., report: _Optional[_Union[ReplayReport, _Mapping]] = ...) -> None: ...
 
 class ReplayReport(_message.Message):
-    __slots__ = ("replayed", "changed", "changed_low", "changed_high", "not_reproduced", "not_reproduced_examples", "trusted", "fields", "segments", "causes", "examples")
+    __slots__ = ("replayed", "changed", "changed_low", "changed_high", "not_reproduced", "not_reproduced_examples", "trusted", "fields", "segments", "causes", "examples", "outcomes")
     REPLAYED_FIELD_NUMBER: _ClassVar[int]
     CHANGED_FIELD_NUMBER: _ClassVar[int]
     CHANGED_LOW_FIELD_NUMBER: _ClassVar[int]
@@ -1584,6 +1584,7 @@ class ReplayReport(_message.Message):
     SEGMENTS_FIELD_NUMBER: _ClassVar[int]
     CAUSES_FIELD_NUMBER: _ClassVar[int]
     EXAMPLES_FIELD_NUMBER: _ClassVar[int]
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
     replayed: int
     changed: int
     changed_low: float
@@ -1595,7 +1596,20 @@ class ReplayReport(_message.Message):
     segments: _containers.RepeatedCompositeFieldContainer[ReplaySegment]
     causes: _containers.RepeatedCompositeFieldContainer[RuleCause]
     examples: _containers.RepeatedCompositeFieldContainer[ReplayExample]
-    def __init__(self, replayed: _Optional[int] = ..., changed: _Optional[int] = ..., changed_low: _Optional[float] = ..., changed_high: _Optional[float] = ..., not_reproduced: _Optional[int] = ..., not_reproduced_examples: _Optional[_Iterable[str]] = ..., trusted: _Optional[bool] = ..., fields: _Optional[_Iterable[_Union[FieldChanges, _Mapping]]] = ..., segments: _Optional[_Iterable[_Union[ReplaySegment, _Mapping]]] = ..., causes: _Optional[_Iterable[_Union[RuleCause, _Mapping]]] = ..., examples: _Optional[_Iterable[_Union[ReplayExample, _Mapping]]] = ...) -> None: ...
+    outcomes: _containers.RepeatedCompositeFieldContainer[ReplayOutcomes]
+    def __init__(self, replayed: _Optional[int] = ..., changed: _Optional[int] = ..., changed_low: _Optional[float] = ..., changed_high: _Optional[float] = ..., not_reproduced: _Optional[int] = ..., not_reproduced_examples: _Optional[_Iterable[str]] = ..., trusted: _Optional[bool] = ..., fields: _Optional[_Iterable[_Union[FieldChanges, _Mapping]]] = ..., segments: _Optional[_Iterable[_Union[ReplaySegment, _Mapping]]] = ..., causes: _Optional[_Iterable[_Union[RuleCause, _Mapping]]] = ..., examples: _Optional[_Iterable[_Union[ReplayExample, _Mapping]]] = ..., outcomes: _Optional[_Iterable[_Union[ReplayOutcomes, _Mapping]]] = ...) -> None: ...
+
+class ReplayOutcomes(_message.Message):
+    __slots__ = ("group", "field", "value", "kpis")
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    KPIS_FIELD_NUMBER: _ClassVar[int]
+    group: str
+    field: str
+    value: str
+    kpis: _containers.RepeatedCompositeFieldContainer[OutcomeKpi]
+    def __init__(self, group: _Optional[str] = ..., field: _Optional[str] = ..., value: _Optional[str] = ..., kpis: _Optional[_Iterable[_Union[OutcomeKpi, _Mapping]]] = ...) -> None: ...
 
 class FieldChanges(_message.Message):
     __slots__ = ("field", "changed", "transitions")

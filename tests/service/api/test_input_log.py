@@ -154,8 +154,14 @@ def test_a_candidate_is_replayed_on_logged_orders_over_grpc_and_in_the_terminal(
         for i in range(200)
     ]
     with grpc.insecure_channel(target) as channel:
-        pb_grpc.RoutingServiceStub(channel).RouteBatch(pb.RouteBatchRequest(orders=orders))
+        routed = pb_grpc.RoutingServiceStub(channel).RouteBatch(pb.RouteBatchRequest(orders=orders)).results
         assert app.decisions.flush()
+        # The orders the candidate will change (two repeat purchases) all had an exception.
+        reports = [
+            pb.Outcome(decision_id=r.decision.decision_id, exception=i % 4 == 2, on_time=True)
+            for i, r in enumerate(routed)
+        ]
+        pb_grpc.OutcomeServiceStub(channel).RecordOutcomes(pb.RecordOutcomesRequest(outcomes=reports))
         source = (EXAMPLES / "fulfilment-candidate.yaml").read_text()
         pb_grpc.RuleSetServiceStub(channel).PublishRuleSet(pb.PublishRuleSetRequest(source=source, author="ana"))
         stub = pb_grpc.DecisionServiceStub(channel)
@@ -169,6 +175,12 @@ def test_a_candidate_is_replayed_on_logged_orders_over_grpc_and_in_the_terminal(
         path = next(f for f in report.fields if f.field == "path")
         assert [(t.from_value, t.to_value, t.orders) for t in path.transitions] == [("STANDARD", "EXPRESS", 50)]
         assert ("repeat-customer-express", 50) in [(c.rule_id, c.orders) for c in report.causes]
+        outcomes = {
+            (g.group, g.field, g.value): {k.metric: (k.reports, k.mean) for k in g.kpis} for g in report.outcomes
+        }
+        assert outcomes[("changed", "", "")]["exception"] == (50, 1.0)
+        assert outcomes[("unchanged", "", "")]["exception"] == (150, 0.0)
+        assert outcomes[("took", "path", "EXPRESS")]["exception"] == (50, 0.0), "three repeats: express already"
         drafted = stub.ReplayRuleSet(pb.ReplayRuleSetRequest(rule_set="fulfilment", candidate_source=source))
         assert list(drafted)[-1].report.changed == 50, "a draft's source replays as its published version does"
         with pytest.raises(grpc.RpcError) as info:
@@ -178,3 +190,4 @@ def test_a_candidate_is_replayed_on_logged_orders_over_grpc_and_in_the_terminal(
     out = capsys.readouterr()
     assert "200 orders replayed; the candidate changes 50 (25.00%" in out.out and "STANDARD -> EXPRESS: 50" in out.out
     assert "replaying [" in out.err and "200/200 orders" in out.err
+    assert "(observational, not causal)" in out.out and "orders the candidate changes: on_time 100.0%" in out.out
