@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from rules.replay import OUTCOME_METRICS, field_values
+from rules.replay import field_values
 from service.app.clock import Clock
 from service.app.masking import Mask, masked
 from service.errors import StorageError
@@ -97,27 +97,6 @@ class InputLog:
             d.default_rule_used,
             d.missing_facts,
         )
-
-    def add_outcomes(self, items: Sequence[tuple[DecisionRecord, Mapping[str, float]]]) -> None:
-        """Keeps, beside the logged decisions, the outcomes just recorded for them (replay sets them beside
-        its changes); like the inputs, dropped and counted if Redis refuses."""
-        if not self.settings.enabled:
-            return
-        kept = [
-            (record.rule_set, record.decision_id, {m: v for m, v in values.items() if m in OUTCOME_METRICS})
-            for record, values in items
-            if self._sampled(record)
-        ]
-        kept = [item for item in kept if item[2]]
-        if not kept:
-            return
-        try:
-            self._store.add_outcomes(kept)
-        except StorageError as exc:
-            log.warning("outcomes not kept beside the decision log: %s", exc)
-
-    def outcomes(self, rule_set: str, decision_ids: Sequence[str]) -> list[dict[str, float]]:
-        return self._store.outcomes(rule_set, decision_ids, OUTCOME_METRICS)
 
     # ------------------------------------------------------------ reading
 

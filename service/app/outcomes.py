@@ -16,7 +16,6 @@ from experiments.model import METRICS
 from experiments.outcomes import check_against_experiment
 from service.app.clock import Clock, utc_now
 from service.app.decision_log import DecisionLog
-from service.app.input_log import InputLog
 from service.errors import FailedPrecondition, NotFound, shown
 from service.storage import DecisionRecord, DecisionStore
 from service.telemetry import OutcomeChange, Telemetry
@@ -54,11 +53,8 @@ class OutcomeRecorder:
         telemetry: Telemetry,
         clock: Clock = utc_now,
         experiment: Callable[[str], Experiment] | None = None,
-        inputs: InputLog | None = None,
     ) -> None:
         self._store = store
-        self._inputs = inputs
-        """The decision log with inputs, which keeps the outcomes of its decisions beside them."""
         self._decisions = decisions
         self._telemetry = telemetry
         self._clock = clock
@@ -73,8 +69,6 @@ class OutcomeRecorder:
         checked = self._check_declared(reports, records)
         accepted = [(report, r) for report, r in zip(reports, checked, strict=True) if isinstance(r, DecisionRecord)]
         earlier = self._store.apply_outcomes([(record, report.values) for report, record in accepted], self._clock())
-        if self._inputs is not None:
-            self._inputs.add_outcomes([(record, report.values) for report, record in accepted])
         self._telemetry.outcomes(
             OutcomeChange(str(record.arm) if record.arm else "none", record.version, report.values, before)
             for (report, record), before in zip(accepted, earlier, strict=True)

@@ -13,6 +13,7 @@ from rules.replay import Case, ReplayReport, ReplayTally
 from service.app.catalog import RuleSetCatalog
 from service.app.input_log import InputLog
 from service.errors import InvalidArgument
+from service.storage import DecisionStore
 
 PAGE = 2_000
 MAX_ORDERS = 1_000_000
@@ -34,9 +35,11 @@ Progress = Callable[[int, int], None]
 
 
 class Replayer:
-    def __init__(self, inputs: InputLog, catalog: RuleSetCatalog) -> None:
+    def __init__(self, inputs: InputLog, catalog: RuleSetCatalog, decisions: DecisionStore) -> None:
         self._inputs = inputs
         self._catalog = catalog
+        self._decisions = decisions
+        """For the outcomes recorded for the replayed orders."""
 
     def replay(self, request: ReplayRequest, progress: Progress = lambda done, total: None) -> ReplayReport:
         report = None
@@ -68,7 +71,7 @@ class Replayer:
             page = self._inputs.between(request.rule_set, request.since_ms, request.until_ms, size, tally.replayed)
             if not page:
                 break
-            reported = self._inputs.outcomes(request.rule_set, [e.decision_id for e in page])
+            reported = self._decisions.stored_outcomes([(e.decision_id, e.experiment_id) for e in page])
             outcomes = {e.decision_id: o for e, o in zip(page, reported, strict=True)}
             by_version: defaultdict[int, list[Case]] = defaultdict(list)
             for logged in page:

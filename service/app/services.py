@@ -97,7 +97,7 @@ def assemble(
 
     decisions = DecisionLog(write, on_error=lambda: telemetry.redis_error("write_decisions"))
     router = Router(catalog, gray, decisions, default_rule_set, telemetry)
-    outcomes = OutcomeRecorder(decision_store, decisions, telemetry, clock, experiments.get, inputs)
+    outcomes = OutcomeRecorder(decision_store, decisions, telemetry, clock, experiments.get)
     known = lambda name: name in catalog.active_names or name in rule_sets.list_names()  # noqa: E731
     health = OrderHealth(decision_store, known, clock, health_retention)
     return Services(
@@ -112,5 +112,5 @@ def assemble(
         health=health,
         inputs=inputs,
         explainer=Explainer(decision_store, inputs, catalog),
-        replayer=Replayer(inputs, catalog),
+        replayer=Replayer(inputs, catalog, decision_store),
     )

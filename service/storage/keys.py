@@ -50,8 +50,6 @@ spread over every node.
     orderroute:{inputs:NAME}:log                ZSET decision id -> decided at (ms): the decision log with inputs
     orderroute:{inputs:NAME}:records            HASH decision id -> the logged decision with its inputs
                                                 (service.storage.inputs_codec); both trimmed by age and count
-    orderroute:{inputs:NAME}:outcomes           HASH decision id -> JSON of the outcomes reported, kept while
-                                                its record is (what a replay sets beside its changes)
 
     orderroute:changes                          pub/sub channel: the name of a rule set that changed
 """

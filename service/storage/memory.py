@@ -484,6 +484,9 @@ class MemoryDecisionStore:
                 return dict(experiment.reported.get(decision_id, {})) if experiment else {}
             return dict(self._db.plain_outcomes.get(decision_id, {}))
 
+    def stored_outcomes(self, decisions: Sequence[tuple[str, str]]) -> list[dict[str, float]]:
+        return [self.stored_outcome(d, e) for d, e in decisions]
+
     def apply_outcomes(
         self, items: Sequence[tuple[DecisionRecord, Mapping[str, float]]], now: datetime
     ) -> list[dict[str, float]]:
@@ -610,8 +613,6 @@ class MemoryInputLogStore:
         self._lock = threading.Lock()
         self._logs: dict[str, dict[str, tuple[int, bytes]]] = {}
         """rule set -> decision id -> (decided at ms, encoded record)."""
-        self._outcomes: dict[str, dict[str, dict[str, float]]] = {}
-        """rule set -> decision id -> metric -> value."""
 
     def append(self, entries: Sequence[LoggedDecision], cutoff_ms: int, kept: int) -> None:
         with self._lock:
@@ -621,19 +622,6 @@ class MemoryInputLogStore:
                 ordered = sorted(log.items(), key=lambda item: (item[1][0], item[0]))
                 keep = [item for item in ordered if item[1][0] >= cutoff_ms][-kept:] if kept > 0 else []
                 self._logs[name] = dict(keep)
-                reported = self._outcomes.get(name, {})
-                self._outcomes[name] = {d: v for d, v in reported.items() if d in self._logs[name]}
-
-    def add_outcomes(self, items: Sequence[tuple[str, str, Mapping[str, float]]]) -> None:
-        with self._lock:
-            for rule_set, decision_id, values in items:
-                if decision_id in self._logs.get(rule_set, {}):  # only while its record is kept
-                    self._outcomes.setdefault(rule_set, {}).setdefault(decision_id, {}).update(values)
-
-    def outcomes(self, rule_set: str, decision_ids: Sequence[str], metrics: Sequence[str]) -> list[dict[str, float]]:
-        with self._lock:
-            kept = self._outcomes.get(rule_set, {})
-            return [{m: v for m, v in kept.get(d, {}).items() if m in metrics} for d in decision_ids]
 
     def get(self, rule_set: str, decision_ids: Sequence[str]) -> list[LoggedDecision | None]:
         with self._lock:

@@ -246,6 +246,10 @@ class DecisionStore(Protocol):
         """The metric values stored for a decision (empty: none)."""
         ...
 
+    def stored_outcomes(self, decisions: Sequence[tuple[str, str]]) -> list[dict[str, float]]:
+        """stored_outcome of each (decision id, experiment id), in one round trip."""
+        ...
+
     def health(self, rule_set: str, first_minute: int, last_minute: int) -> list[HealthMinute]:
         """The order health counters (service.storage.health) of the minutes from first to last (minutes
         since 1970, both included) that have any, oldest first; write and apply_outcomes keep them."""
@@ -353,14 +357,4 @@ class InputLogStore(Protocol):
 
     def count(self, rule_set: str, since_ms: int = 0, until_ms: int = 2**62) -> int:
         """Decided in [since_ms, until_ms)."""
-        ...
-
-    def add_outcomes(self, items: Sequence[tuple[str, str, Mapping[str, float]]]) -> None:
-        """Keeps the outcome values reported for logged decisions: (rule set, decision id, metric -> value);
-        a later value of a metric replaces the earlier. Kept only while their record is, and they go with
-        it (a value for a decision not in the log is not kept)."""
-        ...
-
-    def outcomes(self, rule_set: str, decision_ids: Sequence[str], metrics: Sequence[str]) -> list[dict[str, float]]:
-        """The values kept for each decision, of these metrics."""
         ...

@@ -167,6 +167,24 @@ class RedisDecisionStore:
         fields: dict[Any, Any] = run(self._redis, lambda: self._redis.hgetall(keys.outcome(decision_id)))
         return {text(m): float(v) for m, v in fields.items()}
 
+    def stored_outcomes(self, decisions: Sequence[tuple[str, str]]) -> list[dict[str, float]]:
+        def read() -> list[Any]:
+            pipe = self._redis.pipeline(transaction=False)
+            for decision_id, experiment_id in decisions:
+                if experiment_id:
+                    pipe.hget(keys.experiment(experiment_id, "outcomes"), decision_id)
+                else:
+                    pipe.hgetall(keys.outcome(decision_id))
+            return list(pipe.execute())
+
+        out: list[dict[str, float]] = []
+        for (_, experiment_id), raw in zip(decisions, run(self._redis, read) if decisions else [], strict=True):
+            if experiment_id:
+                out.append({m: float(v) for m, v in json.loads(raw).items()} if raw else {})
+            else:
+                out.append({text(m): float(v) for m, v in raw.items()})
+        return out
+
     def apply_outcomes(
         self, items: Sequence[tuple[DecisionRecord, Mapping[str, float]]], now: datetime
     ) -> list[dict[str, float]]:

@@ -62,16 +62,3 @@ def test_the_log_lets_go_of_the_oldest_by_age_and_by_count(store: InputLogStore)
     kept = [e.decision_id for e in store.between("fulfilment", 0, T0 + 100, 100)]
     assert kept == ["d-0008", "d-0009", "d-0010", "d-0011"]
     assert store.get("fulfilment", ["d-0003"]) == [None], "its record went with it"
-
-
-def test_outcomes_are_kept_beside_their_records_only_while_the_records_are(store: InputLogStore) -> None:
-    store.append([logged(n) for n in range(3)], cutoff_ms=0, kept=100)
-    store.add_outcomes([("fulfilment", "d-0000", {"on_time": 1.0}), ("fulfilment", "d-9999", {"on_time": 0.0})])
-    store.add_outcomes([("fulfilment", "d-0000", {"on_time": 0.0, "exception": 1.0})])
-    assert store.outcomes("fulfilment", ["d-0000", "d-0001", "d-9999"], ("on_time", "exception")) == [
-        {"on_time": 0.0, "exception": 1.0},
-        {},
-        {},
-    ], "a later value replaces the earlier; a decision not in the log keeps nothing"
-    store.append([logged(3)], cutoff_ms=0, kept=1)
-    assert store.outcomes("fulfilment", ["d-0000"], ("on_time", "exception")) == [{}], "gone with its record"
