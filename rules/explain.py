@@ -15,6 +15,7 @@ from rules import reference
 from rules.facts import OrderFacts, lookup
 from rules.model import AllOf, AnyOf, Compare, Condition, LineScope, Not, RuleSet
 from rules.reference import Truth
+from rules.replay import field_values
 from rules.trial import Trial, try_order
 from rules.wording import ENGLISH, Words, comparison_words
 
@@ -97,12 +98,8 @@ def disagreements(explanation: Explanation, decided: Mapping[str, Any], matched:
     """Where re-evaluating the logged facts with the logged version differs from what was logged:
     "path: logged EXPRESS, now STANDARD" (empty: the decision is reproduced)."""
     d = explanation.trial.decision
-    out = []
-    for name, logged in decided.items():
-        now = getattr(d, name)
-        now = list(now) if isinstance(now, tuple) else str(now) if hasattr(now, "value") else now
-        if now != logged:
-            out.append(f"{name}: logged {logged!r}, now {now!r}")
+    now = field_values(d)
+    out = [f"{k}: logged {v!r}, now {now[k]!r}" for k, v in decided.items() if k in now and now[k] != v]
     if tuple(matched) != d.matched_rules:
         out.append(f"matched rules: logged {', '.join(matched) or 'none'}, now {', '.join(d.matched_rules) or 'none'}")
     return tuple(out)

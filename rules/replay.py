@@ -146,18 +146,14 @@ class ReplayTally:
         `outcome`: the order's recorded outcome (empty or None: none reported)."""
         self.replayed += 1
         before, after = field_values(again), field_values(candidate)
-        differs = [
-            f"{k}: logged {case.decided.get(k)!r}, now {before[k]!r}"
-            for k in FIELDS
-            if case.decided.get(k, before[k]) != before[k]
-        ]
+        logged = {k: case.decided.get(k, before[k]) for k in FIELDS}  # a field the log lacks: as decided now
+        differs = [f"{k}: logged {logged[k]!r}, now {before[k]!r}" for k in FIELDS if logged[k] != before[k]]
         if tuple(case.matched) != again.matched_rules:
             differs.append(f"matched rules: logged {list(case.matched)}, now {list(again.matched_rules)}")
         if differs:
             self.not_reproduced += 1
             if len(self._mismatches) < EXAMPLES:
                 self._mismatches.append((case.decision_id, "; ".join(differs)))
-        logged = {k: case.decided.get(k, before[k]) for k in FIELDS}
         changed = [k for k in FIELDS if logged[k] != after[k]]
         if changed:
             self.changed += 1

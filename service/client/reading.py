@@ -140,15 +140,11 @@ def _primary_words(r: pb.GetResultsResponse, words: Words) -> str:
 
 
 def waiting_words(wait: Missing, words: Words) -> str:
-    parts = []
-    if wait.baseline or wait.candidate:
-        parts.append(
-            words.gettext(
-                "%(baseline)s more outcomes in the baseline and %(candidate)s in the candidate",
-                baseline=words.number(wait.baseline),
-                candidate=words.number(wait.candidate),
-            )
-        )
+    parts = []  # only what is still short: an arm that has its outcomes is not named
+    if wait.baseline:
+        parts.append(words.gettext("%(n)s more outcomes in the baseline", n=words.number(wait.baseline)))
+    if wait.candidate:
+        parts.append(words.gettext("%(n)s more outcomes in the candidate", n=words.number(wait.candidate)))
     if wait.time > timedelta(0):
         parts.append(words.gettext("%(hours)s more hours", hours=words.number(wait.time.total_seconds() / 3600, 1)))
     return words.gettext("waiting for %(what)s", what=words.gettext(" and ").join(parts))

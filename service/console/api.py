@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 import grpc
@@ -53,7 +54,7 @@ class ServiceApi:
         return Caller(reply.auth_enabled, reply.name, frozenset(reply.roles))
 
     def rule_sets(self, token: str) -> Iterator[pb.RuleSetSummary]:
-        pages = _pages(self._rule_sets.ListRuleSets, lambda t: pb.ListRuleSetsRequest(page_token=t), token)
+        pages = _pages(self._rule_sets.ListRuleSets, pb.ListRuleSetsRequest, token)
         for reply in pages:
             yield from reply.rule_sets
 
@@ -70,7 +71,7 @@ class ServiceApi:
         return out
 
     def versions(self, name: str, token: str) -> list[pb.RuleSetVersion]:
-        request = lambda t: pb.ListRuleSetVersionsRequest(name=name, page_size=1000, page_token=t)  # noqa: E731
+        request = partial(pb.ListRuleSetVersionsRequest, name=name, page_size=1000)
         return [v for reply in _pages(self._rule_sets.ListRuleSetVersions, request, token) for v in reply.versions]
 
     def version(self, name: str, version: int, token: str) -> pb.RuleSetVersion:
@@ -124,7 +125,7 @@ class ServiceApi:
     def experiments(self, token: str, most: int = 10_000) -> list[pb.Experiment]:
         """Newest first, up to `most`."""
         out: list[pb.Experiment] = []
-        request = lambda t: pb.ListExperimentsRequest(page_size=200, page_token=t)  # noqa: E731
+        request = partial(pb.ListExperimentsRequest, page_size=200)
         for reply in _pages(self._experiments.ListExperiments, request, token):
             out += reply.experiments
             if len(out) >= most:
@@ -178,7 +179,7 @@ class ServiceApi:
     def audit(self, name: str, token: str, most: int = 10_000) -> list[pb.AuditEntry]:
         """Newest first, up to `most` entries."""
         out: list[pb.AuditEntry] = []
-        request = lambda t: pb.GetAuditLogRequest(name=name, page_size=1_000, page_token=t)  # noqa: E731
+        request = partial(pb.GetAuditLogRequest, name=name, page_size=1_000)
         for reply in _pages(self._rule_sets.GetAuditLog, request, token):
             out += reply.entries
             if len(out) >= most:
@@ -187,10 +188,10 @@ class ServiceApi:
 
 
 def _pages(method: grpc.UnaryUnaryMultiCallable[Any, Any], request: Any, token: str) -> Iterator[Any]:
-    """Every page of a list call: `request(page_token)` makes each request, until no next page."""
+    """Every page of a list call: `request(page_token=...)` makes each request, until no next page."""
     page_token = ""
     while True:
-        reply = _call(method, request(page_token), token)
+        reply = _call(method, request(page_token=page_token), token)
         yield reply
         if not reply.next_page_token:
             return

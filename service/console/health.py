@@ -4,7 +4,8 @@ OrderHealthService's minute counters)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup
@@ -67,42 +68,37 @@ def health_page(name: str, span: str, h: pb.GetOrderHealthResponse, lang: Langua
             for version, arm in keys
         ]
 
-    per_minute = lambda v: lang.gettext("%(value)s/min", value=lang.number(v, 1))  # noqa: E731
-    share = lambda v: lang.gettext("%(value)s%%", value=lang.number(v * 100, 1))  # noqa: E731
-    micros = lambda v: lang.gettext("%(value)s µs", value=lang.number(v, 0))  # noqa: E731
+    def per_minute(v: float) -> str:
+        return lang.gettext("%(value)s/min", value=lang.number(v, 1))
+
+    def share(v: float) -> str:
+        return lang.gettext("%(value)s%%", value=lang.number(v * 100, 1))
+
+    def micros(v: float) -> str:
+        return lang.gettext("%(value)s µs", value=lang.number(v, 0))
+
+    def amount(v: float) -> str:
+        return lang.number(v, 1)
+
+    def chart(title: str, lines: list[Line], axis: Callable[[float], str], most: float = math.inf) -> None:
+        charts.append((title, lines_over_time(lines, title, ends, axis, most)))
+
     latency = [
-        Line(
-            lang.gettext("p50"),
-            tuple(b.latency_p50_micros if b.HasField("latency_p50_micros") else None for b in h.buckets),
-        ),
-        Line(
-            lang.gettext("p99"),
-            tuple(b.latency_p99_micros if b.HasField("latency_p99_micros") else None for b in h.buckets),
-        ),
+        Line(label, tuple(getattr(b, field) if b.HasField(field) else None for b in h.buckets))
+        for label, field in ((lang.gettext("p50"), "latency_p50_micros"), (lang.gettext("p99"), "latency_p99_micros"))
     ]
-    charts = [
-        (
-            lang.gettext("Decisions per minute, by version and arm"),
-            lines_over_time(
-                per_series("per_minute"), lang.gettext("Decisions per minute, by version and arm"), ends, per_minute
-            ),
-        ),
-        (
-            lang.gettext("Default rule's share of decisions"),
-            lines_over_time(
-                per_series("default_share"), lang.gettext("Default rule's share of decisions"), ends, share
-            ),
-        ),
-        (lang.gettext("Decision latency"), lines_over_time(latency, lang.gettext("Decision latency"), ends, micros)),
-    ]
+    charts: list[tuple[str, Markup]] = []
+    chart(lang.gettext("Decisions per minute, by version and arm"), per_series("per_minute"), per_minute)
+    chart(lang.gettext("Default rule's share of decisions"), per_series("default_share"), share, 1.0)
+    chart(lang.gettext("Decision latency"), latency, micros)
     for metric in kpis:
-        title = lang.gettext(KPI_WORDS[metric])
-        if metric in RATES:
-            charts.append((title, lines_over_time(per_series("kpi:" + metric), title, ends, share, 1.0)))
-        else:
-            charts.append(
-                (title, lines_over_time(per_series("kpi:" + metric), title, ends, lambda v: lang.number(v, 1)))
-            )
+        rate = metric in RATES
+        chart(
+            lang.gettext(KPI_WORDS[metric]),
+            per_series("kpi:" + metric),
+            share if rate else amount,
+            1.0 if rate else math.inf,
+        )
     return HealthPage(
         name,
         span,

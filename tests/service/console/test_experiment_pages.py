@@ -61,7 +61,8 @@ def test_an_experiment_starts_from_the_console_and_states_its_rule_before_any_da
     page_path = started(browser, target)
     page = text_of(browser.get(page_path).body)
     assert (
-        "Not enough data" in page and "waiting for 200 more outcomes in the baseline and 200 in the candidate" in page
+        "Not enough data" in page
+        and "waiting for 200 more outcomes in the baseline and 200 more outcomes in the candidate" in page
     )
     assert (
         "Promote is recommended when on_time is better with 95% always-valid confidence, after at least 200 "
@@ -168,6 +169,10 @@ def test_order_health_shows_the_orders_just_routed_per_version(open_console, tar
         time.sleep(0.2)
     assert "Order health of fulfilment" in page and "v1 40" in page and "STANDARD 40" in page
     assert "Decisions per minute, by version and arm" in page
+    raw = browser.get("/rule-sets/fulfilment/health").body
+    assert '<text class="tick" x="2" y="' in raw and ">100%</text>" in raw and ">200%</text>" not in raw, (
+        "a share tops out at 100%"
+    )
     week = text_of(browser.get("/rule-sets/fulfilment/health?span=7d").body)
     assert "v1 40" in week and "last 7 days" in week
 
