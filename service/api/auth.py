@@ -84,6 +84,7 @@ METHOD_ROLES: Mapping[str, frozenset[Role]] = {
     "ListWebhookDeliveries": _REVIEW,
     "ExplainDecision": _AUTHOR | _REVIEW,
     "ReplayRuleSet": _AUTHOR | _REVIEW,
+    "GetRuleInsights": _AUTHOR | _REVIEW,
 }
 
 

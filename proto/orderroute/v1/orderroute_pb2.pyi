@@ -1293,7 +1293,7 @@ class SampleRatio(_message.Message):
     def __init__(self, baseline_units: _Optional[int] = ..., candidate_units: _Optional[int] = ..., expected_share: _Optional[float] = ..., observed_share: _Optional[float] = ..., p_value: _Optional[float] = ..., chi_square: _Optional[float] = ..., chi_square_p: _Optional[float] = ..., mismatch: _Optional[bool] = ..., epoch: _Optional[int] = ...) -> None: ...
 
 class GetResultsResponse(_message.Message):
-    __slots__ = ("experiment_id", "verdict", "reason", "samples_needed", "arms", "metrics", "guardrails", "sample_ratio", "computed_at", "experiment", "epoch_sample_ratios", "coverage")
+    __slots__ = ("experiment_id", "verdict", "reason", "samples_needed", "arms", "metrics", "guardrails", "sample_ratio", "computed_at", "experiment", "epoch_sample_ratios", "coverage", "shadow")
     EXPERIMENT_ID_FIELD_NUMBER: _ClassVar[int]
     VERDICT_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
@@ -1306,6 +1306,7 @@ class GetResultsResponse(_message.Message):
     EXPERIMENT_FIELD_NUMBER: _ClassVar[int]
     EPOCH_SAMPLE_RATIOS_FIELD_NUMBER: _ClassVar[int]
     COVERAGE_FIELD_NUMBER: _ClassVar[int]
+    SHADOW_FIELD_NUMBER: _ClassVar[int]
     experiment_id: str
     verdict: Verdict
     reason: str
@@ -1318,7 +1319,20 @@ class GetResultsResponse(_message.Message):
     experiment: Experiment
     epoch_sample_ratios: _containers.RepeatedCompositeFieldContainer[SampleRatio]
     coverage: _containers.RepeatedCompositeFieldContainer[OutcomeCoverage]
-    def __init__(self, experiment_id: _Optional[str] = ..., verdict: _Optional[_Union[Verdict, str]] = ..., reason: _Optional[str] = ..., samples_needed: _Optional[int] = ..., arms: _Optional[_Iterable[_Union[ArmSummary, _Mapping]]] = ..., metrics: _Optional[_Iterable[_Union[MetricResult, _Mapping]]] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailResult, _Mapping]]] = ..., sample_ratio: _Optional[_Union[SampleRatio, _Mapping]] = ..., computed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., experiment: _Optional[_Union[Experiment, _Mapping]] = ..., epoch_sample_ratios: _Optional[_Iterable[_Union[SampleRatio, _Mapping]]] = ..., coverage: _Optional[_Iterable[_Union[OutcomeCoverage, _Mapping]]] = ...) -> None: ...
+    shadow: ShadowReplay
+    def __init__(self, experiment_id: _Optional[str] = ..., verdict: _Optional[_Union[Verdict, str]] = ..., reason: _Optional[str] = ..., samples_needed: _Optional[int] = ..., arms: _Optional[_Iterable[_Union[ArmSummary, _Mapping]]] = ..., metrics: _Optional[_Iterable[_Union[MetricResult, _Mapping]]] = ..., guardrails: _Optional[_Iterable[_Union[GuardrailResult, _Mapping]]] = ..., sample_ratio: _Optional[_Union[SampleRatio, _Mapping]] = ..., computed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., experiment: _Optional[_Union[Experiment, _Mapping]] = ..., epoch_sample_ratios: _Optional[_Iterable[_Union[SampleRatio, _Mapping]]] = ..., coverage: _Optional[_Iterable[_Union[OutcomeCoverage, _Mapping]]] = ..., shadow: _Optional[_Union[ShadowReplay, _Mapping]] = ...) -> None: ...
+
+class ShadowReplay(_message.Message):
+    __slots__ = ("report", "computed_at", "since", "limit")
+    REPORT_FIELD_NUMBER: _ClassVar[int]
+    COMPUTED_AT_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    report: ReplayReport
+    computed_at: _timestamp_pb2.Timestamp
+    since: _timestamp_pb2.Timestamp
+    limit: int
+    def __init__(self, report: _Optional[_Union[ReplayReport, _Mapping]] = ..., computed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., limit: _Optional[int] = ...) -> None: ...
 
 class OutcomeCoverage(_message.Message):
     __slots__ = ("metric", "maturity_seconds", "baseline_matured", "candidate_matured", "baseline_analysed", "candidate_analysed", "baseline_late", "candidate_late", "test")
@@ -1543,8 +1557,90 @@ class WebhookDelivery(_message.Message):
     at: _timestamp_pb2.Timestamp
     def __init__(self, event_id: _Optional[str] = ..., event: _Optional[str] = ..., url: _Optional[str] = ..., state: _Optional[str] = ..., status: _Optional[int] = ..., error: _Optional[str] = ..., attempts: _Optional[int] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class GetRuleInsightsRequest(_message.Message):
+    __slots__ = ("rule_set", "since", "until", "limit", "version")
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    rule_set: str
+    since: _timestamp_pb2.Timestamp
+    until: _timestamp_pb2.Timestamp
+    limit: int
+    version: int
+    def __init__(self, rule_set: _Optional[str] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., limit: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
+
+class GetRuleInsightsResponse(_message.Message):
+    __slots__ = ("rule_set", "version", "orders", "reported", "rules", "not_reproduced")
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ORDERS_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_FIELD_NUMBER: _ClassVar[int]
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    NOT_REPRODUCED_FIELD_NUMBER: _ClassVar[int]
+    rule_set: str
+    version: int
+    orders: int
+    reported: int
+    rules: _containers.RepeatedCompositeFieldContainer[RuleInsight]
+    not_reproduced: int
+    def __init__(self, rule_set: _Optional[str] = ..., version: _Optional[int] = ..., orders: _Optional[int] = ..., reported: _Optional[int] = ..., rules: _Optional[_Iterable[_Union[RuleInsight, _Mapping]]] = ..., not_reproduced: _Optional[int] = ...) -> None: ...
+
+class RuleInsight(_message.Message):
+    __slots__ = ("rule_id", "priority", "matched", "decided", "fields", "kpis")
+    RULE_ID_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    MATCHED_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    KPIS_FIELD_NUMBER: _ClassVar[int]
+    rule_id: str
+    priority: int
+    matched: int
+    decided: int
+    fields: _containers.RepeatedCompositeFieldContainer[FieldCount]
+    kpis: _containers.RepeatedCompositeFieldContainer[KpiComparison]
+    def __init__(self, rule_id: _Optional[str] = ..., priority: _Optional[int] = ..., matched: _Optional[int] = ..., decided: _Optional[int] = ..., fields: _Optional[_Iterable[_Union[FieldCount, _Mapping]]] = ..., kpis: _Optional[_Iterable[_Union[KpiComparison, _Mapping]]] = ...) -> None: ...
+
+class FieldCount(_message.Message):
+    __slots__ = ("field", "orders")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    ORDERS_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    orders: int
+    def __init__(self, field: _Optional[str] = ..., orders: _Optional[int] = ...) -> None: ...
+
+class KpiComparison(_message.Message):
+    __slots__ = ("metric", "decided", "rest", "difference", "difference_low", "difference_high")
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_FIELD_NUMBER: _ClassVar[int]
+    REST_FIELD_NUMBER: _ClassVar[int]
+    DIFFERENCE_FIELD_NUMBER: _ClassVar[int]
+    DIFFERENCE_LOW_FIELD_NUMBER: _ClassVar[int]
+    DIFFERENCE_HIGH_FIELD_NUMBER: _ClassVar[int]
+    metric: str
+    decided: KpiEstimate
+    rest: KpiEstimate
+    difference: float
+    difference_low: float
+    difference_high: float
+    def __init__(self, metric: _Optional[str] = ..., decided: _Optional[_Union[KpiEstimate, _Mapping]] = ..., rest: _Optional[_Union[KpiEstimate, _Mapping]] = ..., difference: _Optional[float] = ..., difference_low: _Optional[float] = ..., difference_high: _Optional[float] = ...) -> None: ...
+
+class KpiEstimate(_message.Message):
+    __slots__ = ("reports", "mean", "low", "high")
+    REPORTS_FIELD_NUMBER: _ClassVar[int]
+    MEAN_FIELD_NUMBER: _ClassVar[int]
+    LOW_FIELD_NUMBER: _ClassVar[int]
+    HIGH_FIELD_NUMBER: _ClassVar[int]
+    reports: int
+    mean: float
+    low: float
+    high: float
+    def __init__(self, reports: _Optional[int] = ..., mean: _Optional[float] = ..., low: _Optional[float] = ..., high: _Optional[float] = ...) -> None: ...
+
 class ReplayRuleSetRequest(_message.Message):
-    __slots__ = ("rule_set", "candidate_version", "candidate_source", "since", "until", "limit", "by")
+    __slots__ = ("rule_set", "candidate_version", "candidate_source", "since", "until", "limit", "by", "latest")
     RULE_SET_FIELD_NUMBER: _ClassVar[int]
     CANDIDATE_VERSION_FIELD_NUMBER: _ClassVar[int]
     CANDIDATE_SOURCE_FIELD_NUMBER: _ClassVar[int]
@@ -1552,6 +1648,7 @@ class ReplayRuleSetRequest(_message.Message):
     UNTIL_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     BY_FIELD_NUMBER: _ClassVar[int]
+    LATEST_FIELD_NUMBER: _ClassVar[int]
     rule_set: str
     candidate_version: int
     candidate_source: str
@@ -1559,7 +1656,8 @@ class ReplayRuleSetRequest(_message.Message):
     until: _timestamp_pb2.Timestamp
     limit: int
     by: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, rule_set: _Optional[str] = ..., candidate_version: _Optional[int] = ..., candidate_source: _Optional[str] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., limit: _Optional[int] = ..., by: _Optional[_Iterable[str]] = ...) -> None: ...
+    latest: bool
+    def __init__(self, rule_set: _Optional[str] = ..., candidate_version: _Optional[int] = ..., candidate_source: _Optional[str] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., limit: _Optional[int] = ..., by: _Optional[_Iterable[str]] = ..., latest: _Optional[bool] = ...) -> None: ...
 
 class ReplayProgress(_message.Message):
     __slots__ = ("replayed", "total", "report")

@@ -1689,6 +1689,11 @@ class DecisionServiceStub:
                 request_serializer=orderroute_dot_v1_dot_orderroute__pb2.ReplayRuleSetRequest.SerializeToString,
                 response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ReplayProgress.FromString,
                 _registered_method=True)
+        self.GetRuleInsights = channel.unary_unary(
+                '/orderroute.v1.DecisionService/GetRuleInsights',
+                request_serializer=orderroute_dot_v1_dot_orderroute__pb2.GetRuleInsightsRequest.SerializeToString,
+                response_deserializer=orderroute_dot_v1_dot_orderroute__pb2.GetRuleInsightsResponse.FromString,
+                _registered_method=True)
 
 
 class DecisionServiceServicer:
@@ -1715,6 +1720,15 @@ class DecisionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetRuleInsights(self, request, context):
+        """Per rule, from the logged orders: how many it matched, which fields it decided, and the recorded
+        outcomes of the orders it decided beside the rest of the traffic's; the worst first. Authors,
+        reviewers and admins.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DecisionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -1727,6 +1741,11 @@ def add_DecisionServiceServicer_to_server(servicer, server):
                     servicer.ReplayRuleSet,
                     request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.ReplayRuleSetRequest.FromString,
                     response_serializer=orderroute_dot_v1_dot_orderroute__pb2.ReplayProgress.SerializeToString,
+            ),
+            'GetRuleInsights': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRuleInsights,
+                    request_deserializer=orderroute_dot_v1_dot_orderroute__pb2.GetRuleInsightsRequest.FromString,
+                    response_serializer=orderroute_dot_v1_dot_orderroute__pb2.GetRuleInsightsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1786,6 +1805,33 @@ class DecisionService:
             '/orderroute.v1.DecisionService/ReplayRuleSet',
             orderroute_dot_v1_dot_orderroute__pb2.ReplayRuleSetRequest.SerializeToString,
             orderroute_dot_v1_dot_orderroute__pb2.ReplayProgress.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRuleInsights(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/orderroute.v1.DecisionService/GetRuleInsights',
+            orderroute_dot_v1_dot_orderroute__pb2.GetRuleInsightsRequest.SerializeToString,
+            orderroute_dot_v1_dot_orderroute__pb2.GetRuleInsightsResponse.FromString,
             options,
             channel_credentials,
             insecure,

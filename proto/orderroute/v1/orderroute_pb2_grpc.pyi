@@ -665,6 +665,11 @@ class DecisionServiceStub:
     every logged decision must be reproduced) and by a candidate (a published version or a draft's
     source). Streams progress; the last message carries the report. Authors, reviewers and admins.
     """
+    GetRuleInsights: _grpc.UnaryUnaryMultiCallable[_orderroute_pb2.GetRuleInsightsRequest, _orderroute_pb2.GetRuleInsightsResponse]
+    """Per rule, from the logged orders: how many it matched, which fields it decided, and the recorded
+    outcomes of the orders it decided beside the rest of the traffic's; the worst first. Authors,
+    reviewers and admins.
+    """
 
 @_typing.type_check_only
 class DecisionServiceAsyncStub(DecisionServiceStub):
@@ -683,6 +688,11 @@ class DecisionServiceAsyncStub(DecisionServiceStub):
     """Replays logged orders of a rule set: each decided again by the version that decided it (fidelity:
     every logged decision must be reproduced) and by a candidate (a published version or a draft's
     source). Streams progress; the last message carries the report. Authors, reviewers and admins.
+    """
+    GetRuleInsights: _aio.UnaryUnaryMultiCallable[_orderroute_pb2.GetRuleInsightsRequest, _orderroute_pb2.GetRuleInsightsResponse]  # type: ignore[assignment]
+    """Per rule, from the logged orders: how many it matched, which fields it decided, and the recorded
+    outcomes of the orders it decided beside the rest of the traffic's; the worst first. Authors,
+    reviewers and admins.
     """
 
 class DecisionServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -711,6 +721,17 @@ class DecisionServiceServicer(metaclass=_abc_1.ABCMeta):
         """Replays logged orders of a rule set: each decided again by the version that decided it (fidelity:
         every logged decision must be reproduced) and by a candidate (a published version or a draft's
         source). Streams progress; the last message carries the report. Authors, reviewers and admins.
+        """
+
+    @_abc_1.abstractmethod
+    def GetRuleInsights(
+        self,
+        request: _orderroute_pb2.GetRuleInsightsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orderroute_pb2.GetRuleInsightsResponse, _abc.Awaitable[_orderroute_pb2.GetRuleInsightsResponse]]:
+        """Per rule, from the logged orders: how many it matched, which fields it decided, and the recorded
+        outcomes of the orders it decided beside the rest of the traffic's; the worst first. Authors,
+        reviewers and admins.
         """
 
 def add_DecisionServiceServicer_to_server(servicer: DecisionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
