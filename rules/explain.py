@@ -15,7 +15,7 @@ from rules import reference
 from rules.facts import OrderFacts, lookup
 from rules.model import AllOf, AnyOf, Compare, Condition, LineScope, Not, RuleSet
 from rules.reference import Truth
-from rules.replay import field_values
+from rules.replay import reproduced
 from rules.trial import Trial, try_order
 from rules.wording import ENGLISH, Words, comparison_words
 
@@ -96,10 +96,5 @@ def _tests(
 
 def disagreements(explanation: Explanation, decided: Mapping[str, Any], matched: Sequence[str]) -> tuple[str, ...]:
     """Where re-evaluating the logged facts with the logged version differs from what was logged:
-    "path: logged EXPRESS, now STANDARD" (empty: the decision is reproduced)."""
-    d = explanation.trial.decision
-    now = field_values(d)
-    out = [f"{k}: logged {v!r}, now {now[k]!r}" for k, v in decided.items() if k in now and now[k] != v]
-    if tuple(matched) != d.matched_rules:
-        out.append(f"matched rules: logged {', '.join(matched) or 'none'}, now {', '.join(d.matched_rules) or 'none'}")
-    return tuple(out)
+    "path: logged 'EXPRESS', now 'STANDARD'" (empty: the decision is reproduced)."""
+    return tuple(reproduced(decided, matched, explanation.trial.decision)[1])

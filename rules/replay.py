@@ -145,11 +145,8 @@ class ReplayTally:
         """`again`: the logged version's decision of the logged facts; `candidate`: the candidate's;
         `outcome`: the order's recorded outcome (empty or None: none reported)."""
         self.replayed += 1
-        before, after = field_values(again), field_values(candidate)
-        logged = {k: case.decided.get(k, before[k]) for k in FIELDS}  # a field the log lacks: as decided now
-        differs = [f"{k}: logged {logged[k]!r}, now {before[k]!r}" for k in FIELDS if logged[k] != before[k]]
-        if tuple(case.matched) != again.matched_rules:
-            differs.append(f"matched rules: logged {list(case.matched)}, now {list(again.matched_rules)}")
+        logged, differs = reproduced(case.decided, case.matched, again)
+        after = field_values(candidate)
         if differs:
             self.not_reproduced += 1
             if len(self._mismatches) < EXAMPLES:
@@ -212,6 +209,19 @@ class ReplayTally:
             )
             for group, name, value in keys
         )
+
+
+def reproduced(decided: Mapping[str, Any], matched: Sequence[str], again: Decision) -> tuple[dict[str, Any], list[str]]:
+    """The logged decision fields (a field the log lacks: as decided again), and where deciding the
+    logged facts again differs from what was logged ("path: logged 'EXPRESS', now 'STANDARD'")."""
+    before = field_values(again)
+    logged = {k: decided.get(k, before[k]) for k in FIELDS}
+    differs = [f"{k}: logged {logged[k]!r}, now {before[k]!r}" for k in FIELDS if logged[k] != before[k]]
+    if tuple(matched) != again.matched_rules:
+        differs.append(
+            f"matched rules: logged {', '.join(matched) or 'none'}, now {', '.join(again.matched_rules) or 'none'}"
+        )
+    return logged, differs
 
 
 def _causes(before: Decision, after: Decision, changed: Sequence[str]) -> set[str]:

@@ -13,11 +13,14 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from rules.explain import RuleExplanation, TestTrace
 from rules.facts import LINE_FACTS, fact_spec
+from rules.insights import Comparison, Estimate
 from rules.reference import Truth
 from rules.replay import ReplayReport
 from service.api.boundary import Edge, handled, handled_stream, require
 from service.api.messages import ARM, timestamp
 from service.app.explaining import Explained, Explainer
+from service.app.insights import RuleInsights, VersionInsights
+from service.app.logged_orders import Window
 from service.app.replay import Replayer, ReplayRequest
 from service.errors import InvalidArgument
 
@@ -27,9 +30,10 @@ TRUTH = {True: pb.TRUTH_TRUE, False: pb.TRUTH_FALSE, None: pb.TRUTH_UNKNOWN}
 class DecisionServicer(pb_grpc.DecisionServiceServicer):
     SERVICE = "orderroute.v1.DecisionService"
 
-    def __init__(self, explainer: Explainer, replayer: Replayer, edge: Edge) -> None:
+    def __init__(self, explainer: Explainer, replayer: Replayer, insights: RuleInsights, edge: Edge) -> None:
         self._explainer = explainer
         self._replayer = replayer
+        self._insights = insights
         self.edge = edge
 
     @handled
@@ -47,6 +51,7 @@ class DecisionServicer(pb_grpc.DecisionServiceServicer):
             _ms(request, "until", 2**62),
             request.limit or DEFAULT_REPLAYED,
             tuple(_fact_path(p, f"by[{i}]") for i, p in enumerate(request.by)),
+            request.latest,
         )
         for step in self._replayer.replaying(replay):
             if isinstance(step, ReplayReport):
@@ -54,11 +59,20 @@ class DecisionServicer(pb_grpc.DecisionServiceServicer):
             else:
                 yield pb.ReplayProgress(replayed=step[0], total=step[1])
 
+    @handled
+    def GetRuleInsights(self, request: pb.GetRuleInsightsRequest, context: grpc.ServicerContext) -> Any:
+        name = require(request.rule_set, "rule_set")
+        window = Window(
+            name, _ms(request, "since", 0), _ms(request, "until", 2**62), request.limit or DEFAULT_REPLAYED, True
+        )
+        found = self._insights.insights(window, request.version)
+        return insights_to_proto(name, found)
+
 
 DEFAULT_REPLAYED = 100_000
 
 
-def _ms(request: pb.ReplayRuleSetRequest, field: str, unset: int) -> int:
+def _ms(request: pb.ReplayRuleSetRequest | pb.GetRuleInsightsRequest, field: str, unset: int) -> int:
     if not request.HasField(field):
         return unset
     value = getattr(request, field)
@@ -119,6 +133,42 @@ def report_to_proto(r: ReplayReport) -> pb.ReplayReport:
             for g in r.outcomes
         ],
     )
+
+
+def insights_to_proto(name: str, found: VersionInsights) -> pb.GetRuleInsightsResponse:
+    return pb.GetRuleInsightsResponse(
+        rule_set=name,
+        version=found.version,
+        orders=found.insights.orders,
+        reported=found.insights.reported,
+        not_reproduced=found.not_reproduced,
+        rules=[
+            pb.RuleInsight(
+                rule_id=r.rule_id,
+                priority=min(found.priorities.get(r.rule_id, 0), 2**31 - 1),
+                matched=r.matched,
+                decided=r.decided,
+                fields=[pb.FieldCount(field=f, orders=n) for f, n in r.fields],
+                kpis=[_comparison(c) for c in r.kpis],
+            )
+            for r in found.insights.rules
+        ],
+    )
+
+
+def _comparison(c: Comparison) -> pb.KpiComparison:
+    return pb.KpiComparison(
+        metric=c.metric,
+        decided=_estimate(c.decided),
+        rest=_estimate(c.rest),
+        difference=c.difference,
+        difference_low=c.difference_low,
+        difference_high=c.difference_high,
+    )
+
+
+def _estimate(e: Estimate) -> pb.KpiEstimate:
+    return pb.KpiEstimate(reports=e.reports, mean=e.mean, low=e.low, high=e.high)
 
 
 def explained_to_proto(e: Explained) -> pb.ExplainedDecision:

@@ -89,7 +89,9 @@ def create_server(
     add_service(server, AccessServicer(edge), services["AccessService"], pool_of)
     add_service(server, OrderHealthServicer(app.health, edge), services["OrderHealthService"], pool_of)
     add_service(server, NotificationServicer(app.webhooks, edge), services["NotificationService"], pool_of)
-    add_service(server, DecisionServicer(app.explainer, app.replayer, edge), services["DecisionService"], pool_of)
+    add_service(
+        server, DecisionServicer(app.explainer, app.replayer, app.insights, edge), services["DecisionService"], pool_of
+    )
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable(server, (*SERVICE_NAMES, health.SERVICE_NAME))

@@ -1,22 +1,17 @@
 """Replay: logged orders decided again, by the version that decided them and by a candidate (a published
-version or an unpublished draft), tallied by rules.replay. Reads the decision log with inputs in pages,
-evaluates a page per version with the engine, and says how far it got as it goes."""
+version or an unpublished draft), tallied by rules.replay. Reads the decision log with inputs in pages
+(service.app.logged_orders) and says how far it got as it goes."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from rules import CompiledRuleSet
 from rules.replay import Case, ReplayReport, ReplayTally
 from service.app.catalog import RuleSetCatalog
-from service.app.input_log import InputLog
+from service.app.logged_orders import LoggedOrders, Window
 from service.errors import InvalidArgument
-from service.storage import DecisionStore
-
-PAGE = 2_000
-MAX_ORDERS = 1_000_000
+from service.storage.records import LoggedDecision
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +23,12 @@ class ReplayRequest:
     until_ms: int = 2**62
     limit: int = 100_000
     by: tuple[str, ...] = ()
+    latest: bool = False
+    """The latest `limit` orders of the range instead of the oldest."""
+
+    @property
+    def window(self) -> Window:
+        return Window(self.rule_set, self.since_ms, self.until_ms, self.limit, self.latest)
 
 
 Progress = Callable[[int, int], None]
@@ -35,15 +36,18 @@ Progress = Callable[[int, int], None]
 
 
 class Replayer:
-    def __init__(self, inputs: InputLog, catalog: RuleSetCatalog, decisions: DecisionStore) -> None:
-        self._inputs = inputs
+    def __init__(self, orders: LoggedOrders, catalog: RuleSetCatalog) -> None:
+        self._orders = orders
         self._catalog = catalog
-        self._decisions = decisions
-        """For the outcomes recorded for the replayed orders."""
 
-    def replay(self, request: ReplayRequest, progress: Progress = lambda done, total: None) -> ReplayReport:
+    def replay(
+        self,
+        request: ReplayRequest,
+        progress: Progress = lambda done, total: None,
+        keep: Callable[[LoggedDecision], bool] = lambda logged: True,
+    ) -> ReplayReport:
         report = None
-        for step in self.replaying(request):
+        for step in self.replaying(request, keep):
             if isinstance(step, ReplayReport):
                 report = step
             else:
@@ -51,10 +55,10 @@ class Replayer:
         assert report is not None, "replaying ends with its report"
         return report
 
-    def replaying(self, request: ReplayRequest) -> Iterator[tuple[int, int] | ReplayReport]:
-        """(orders replayed, orders to replay) after each page, then the report."""
-        if not 0 < request.limit <= MAX_ORDERS:
-            raise InvalidArgument("limit", f"must be from 1 to {MAX_ORDERS:,}")
+    def replaying(
+        self, request: ReplayRequest, keep: Callable[[LoggedDecision], bool] = lambda logged: True
+    ) -> Iterator[tuple[int, int] | ReplayReport]:
+        """(orders read, orders to read) after each page, then the report of the orders `keep` keeps."""
         if bool(request.candidate_version) == bool(request.candidate_source):
             raise InvalidArgument("candidate_version", "name the candidate: a published version or a draft's source")
         candidate = (
@@ -62,28 +66,14 @@ class Replayer:
             if request.candidate_version
             else self._catalog.compiled_draft(request.candidate_source, "candidate")
         )
-        total = min(request.limit, self._inputs.count(request.rule_set, request.since_ms, request.until_ms))
-        engines: dict[int, CompiledRuleSet] = {}
+        total = self._orders.total(request.window)
         tally = ReplayTally(request.by)
         yield (0, total)
-        while tally.replayed < total:
-            size = min(PAGE, total - tally.replayed)
-            page = self._inputs.between(request.rule_set, request.since_ms, request.until_ms, size, tally.replayed)
-            if not page:
-                break
-            reported = self._decisions.stored_outcomes([(e.decision_id, e.experiment_id) for e in page])
-            outcomes = {e.decision_id: o for e, o in zip(page, reported, strict=True)}
-            by_version: defaultdict[int, list[Case]] = defaultdict(list)
-            for logged in page:
+        for read, orders in self._orders.pages(request.window, keep):
+            after = candidate.evaluate_many([o.logged.facts for o in orders])
+            for order, b in zip(orders, after, strict=True):
+                logged = order.logged
                 case = Case(logged.decision_id, logged.order_id, logged.facts, logged.decided, logged.matched_rules)
-                by_version[logged.version].append(case)
-            for version, cases in by_version.items():
-                if version not in engines:
-                    engines[version] = self._catalog.compiled(request.rule_set, version)
-                facts = [c.facts for c in cases]
-                again = engines[version].evaluate_many(facts)
-                after = again if version == candidate.version else candidate.evaluate_many(facts)
-                for case, a, b in zip(cases, again, after, strict=True):
-                    tally.add(case, a, b, outcomes.get(case.decision_id))
-            yield (tally.replayed, total)
+                tally.add(case, order.again, b, order.outcome)
+            yield (read, total)
         yield tally.report()

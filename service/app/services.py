@@ -15,6 +15,8 @@ from service.app.explaining import Explainer
 from service.app.gray import GrayReleases
 from service.app.health import OrderHealth
 from service.app.input_log import InputLog, InputLogSettings
+from service.app.insights import RuleInsights
+from service.app.logged_orders import LoggedOrders
 from service.app.outcomes import OutcomeRecorder
 from service.app.replay import Replayer
 from service.app.routing import Router
@@ -45,7 +47,10 @@ class Services:
     inputs: InputLog
     """The decision log with inputs (explain, replay)."""
     explainer: Explainer
+    logged_orders: LoggedOrders
+    """The decision log with inputs read back in pages, decided again (replay, rule insights)."""
     replayer: Replayer
+    insights: RuleInsights
 
     def start(self) -> None:
         self.supervisor.start()
@@ -100,6 +105,7 @@ def assemble(
     outcomes = OutcomeRecorder(decision_store, decisions, telemetry, clock, experiments.get)
     known = lambda name: name in catalog.active_names or name in rule_sets.list_names()  # noqa: E731
     health = OrderHealth(decision_store, known, clock, health_retention)
+    logged_orders = LoggedOrders(inputs, catalog, decision_store)
     return Services(
         catalog,
         gray,
@@ -112,5 +118,7 @@ def assemble(
         health=health,
         inputs=inputs,
         explainer=Explainer(decision_store, inputs, catalog),
-        replayer=Replayer(inputs, catalog, decision_store),
+        logged_orders=logged_orders,
+        replayer=Replayer(logged_orders, catalog),
+        insights=RuleInsights(logged_orders, catalog),
     )
