@@ -80,6 +80,8 @@ class _Sums:
 
 @dataclass
 class InsightTally:
+    default_rule: str = "default"
+    """Its id: counted as matching the orders no other rule matched."""
     orders: int = 0
     reported: int = 0
     _matched: Counter[str] = field(default_factory=Counter)
@@ -94,7 +96,7 @@ class InsightTally:
     def add(self, decision: Decision, outcome: Mapping[str, float] | None) -> None:
         """`decision`: the logged order decided again by the version that decided it."""
         self.orders += 1
-        self._matched.update(decision.matched_rules or ("default",))
+        self._matched.update(decision.matched_rules or (self.default_rule,))
         deciders: defaultdict[str, list[str]] = defaultdict(list)
         for name, rules in decision.decided_by.items():
             for rule in rules.split(","):
@@ -185,4 +187,5 @@ def t_quantile(dof: float) -> float:
         + (z**3 + z) / (4 * v)
         + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * v**2)
         + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * v**3)
+        + (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / (92160 * v**4)
     )

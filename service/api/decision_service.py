@@ -145,11 +145,12 @@ def insights_to_proto(name: str, found: VersionInsights) -> pb.GetRuleInsightsRe
         rules=[
             pb.RuleInsight(
                 rule_id=r.rule_id,
-                priority=min(found.priorities.get(r.rule_id, 0), 2**31 - 1),
+                priority=0 if r.rule_id == found.default_rule else found.priorities.get(r.rule_id, 0),
                 matched=r.matched,
                 decided=r.decided,
                 fields=[pb.FieldCount(field=f, orders=n) for f, n in r.fields],
                 kpis=[_comparison(c) for c in r.kpis],
+                default_rule=r.rule_id == found.default_rule,
             )
             for r in found.insights.rules
         ],

@@ -20,6 +20,7 @@ class VersionInsights:
     not_reproduced: int
     """Logged decisions the version no longer reproduces."""
     priorities: Mapping[str, int]
+    default_rule: str
 
 
 class RuleInsights:
@@ -32,11 +33,12 @@ class RuleInsights:
         decided."""
         version = version or self._catalog.get(window.rule_set, 0)[0].version
         rule_set = self._catalog.compiled(window.rule_set, version).rule_set
-        tally, not_reproduced = InsightTally(), 0
+        tally, not_reproduced = InsightTally(rule_set.default.id), 0
         for _, orders in self._orders.pages(window, lambda logged: logged.version == version):
             for order in orders:
                 tally.add(order.again, order.outcome)
                 not_reproduced += bool(reproduced(order.logged.decided, order.logged.matched_rules, order.again)[1])
         rules = (*rule_set.rules, rule_set.default)
         priorities = {rule.id: rule.priority for rule in rules}
-        return VersionInsights(version, tally.report([rule.id for rule in rules]), not_reproduced, priorities)
+        report = tally.report([rule.id for rule in rules])
+        return VersionInsights(version, report, not_reproduced, priorities, rule_set.default.id)

@@ -28,6 +28,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "orderroute health-report fulfilment --since 1d --bucket 1h",
         "orderroute health-report fulfilment --since 2026-12-01T08:00 --until 2026-12-01T12:00 --bucket 1m --json",
     ),
+    "rules insights": (
+        "orderroute rules insights fulfilment",
+        "orderroute rules insights fulfilment --since 7d",
+        "orderroute rules insights fulfilment --version 3 --json",
+    ),
     "rules replay": (
         "orderroute rules replay fulfilment --candidate v3",
         "orderroute rules replay fulfilment --candidate my-draft.yaml --since 1d --by channel,customer.tier",

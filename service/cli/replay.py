@@ -42,9 +42,9 @@ def _replay(args: argparse.Namespace) -> int:
     else:
         request.candidate_source = read(Path(candidate))
     if args.since:
-        request.since.CopyFrom(_stamp(moment(args.since, "--since", now)))
+        request.since.CopyFrom(stamp(moment(args.since, "--since", now)))
     if args.until:
-        request.until.CopyFrom(_stamp(moment(args.until, "--until", now)))
+        request.until.CopyFrom(stamp(moment(args.until, "--until", now)))
     report = None
     with channel(args) as chan:
         for step in pb_grpc.DecisionServiceStub(chan).ReplayRuleSet(request, timeout=args.timeout):
@@ -62,7 +62,7 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stamp(at: datetime) -> Timestamp:
+def stamp(at: datetime) -> Timestamp:
     ts = Timestamp()
     ts.FromDatetime(at)
     return ts

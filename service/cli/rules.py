@@ -13,7 +13,7 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 import rules
 from rules._yaml import YamlError, load_yaml
 from rules.diff import column_name
-from service.cli import replay
+from service.cli import insights, replay
 from service.cli._common import (
     CliError,
     call,
@@ -82,6 +82,7 @@ def register(sub: Any) -> None:
     c.set_defaults(run=_audit)
 
     replay.register(r)
+    insights.register(r)
 
 
 # ---------------------------------------------------------------- offline

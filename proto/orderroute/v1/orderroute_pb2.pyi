@@ -1588,20 +1588,22 @@ class GetRuleInsightsResponse(_message.Message):
     def __init__(self, rule_set: _Optional[str] = ..., version: _Optional[int] = ..., orders: _Optional[int] = ..., reported: _Optional[int] = ..., rules: _Optional[_Iterable[_Union[RuleInsight, _Mapping]]] = ..., not_reproduced: _Optional[int] = ...) -> None: ...
 
 class RuleInsight(_message.Message):
-    __slots__ = ("rule_id", "priority", "matched", "decided", "fields", "kpis")
+    __slots__ = ("rule_id", "priority", "matched", "decided", "fields", "kpis", "default_rule")
     RULE_ID_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     MATCHED_FIELD_NUMBER: _ClassVar[int]
     DECIDED_FIELD_NUMBER: _ClassVar[int]
     FIELDS_FIELD_NUMBER: _ClassVar[int]
     KPIS_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_RULE_FIELD_NUMBER: _ClassVar[int]
     rule_id: str
     priority: int
     matched: int
     decided: int
     fields: _containers.RepeatedCompositeFieldContainer[FieldCount]
     kpis: _containers.RepeatedCompositeFieldContainer[KpiComparison]
-    def __init__(self, rule_id: _Optional[str] = ..., priority: _Optional[int] = ..., matched: _Optional[int] = ..., decided: _Optional[int] = ..., fields: _Optional[_Iterable[_Union[FieldCount, _Mapping]]] = ..., kpis: _Optional[_Iterable[_Union[KpiComparison, _Mapping]]] = ...) -> None: ...
+    default_rule: bool
+    def __init__(self, rule_id: _Optional[str] = ..., priority: _Optional[int] = ..., matched: _Optional[int] = ..., decided: _Optional[int] = ..., fields: _Optional[_Iterable[_Union[FieldCount, _Mapping]]] = ..., kpis: _Optional[_Iterable[_Union[KpiComparison, _Mapping]]] = ..., default_rule: _Optional[bool] = ...) -> None: ...
 
 class FieldCount(_message.Message):
     __slots__ = ("field", "orders")

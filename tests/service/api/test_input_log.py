@@ -191,3 +191,43 @@ def test_a_candidate_is_replayed_on_logged_orders_over_grpc_and_in_the_terminal(
     assert "200 orders replayed; the candidate changes 50 (25.00%" in out.out and "STANDARD -> EXPRESS: 50" in out.out
     assert "replaying [" in out.err and "200/200 orders" in out.err
     assert "(observational, not causal)" in out.out and "orders the candidate changes: on_time 100.0%" in out.out
+
+
+def test_rule_insights_put_the_rule_whose_orders_fared_worst_first_over_grpc_and_in_the_terminal(
+    app: App, target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    orders = [
+        pb.Order(order_id=f"SO-I{i}", customer=pb.Customer(customer_id=f"c-{i}", repeat_purchases=i % 4))
+        for i in range(200)
+    ]
+    with grpc.insecure_channel(target) as channel:
+        routed = pb_grpc.RoutingServiceStub(channel).RouteBatch(pb.RouteBatchRequest(orders=orders)).results
+        assert app.decisions.flush()
+        # The express lane's orders (three repeat purchases) had an exception half the time; no other did.
+        reports = [
+            pb.Outcome(decision_id=r.decision.decision_id, exception=i % 8 == 3, on_time=i % 4 != 3)
+            for i, r in enumerate(routed)
+        ]
+        pb_grpc.OutcomeServiceStub(channel).RecordOutcomes(pb.RecordOutcomesRequest(outcomes=reports))
+        stub = pb_grpc.DecisionServiceStub(channel)
+        reply = stub.GetRuleInsights(pb.GetRuleInsightsRequest(rule_set="fulfilment"))
+        with pytest.raises(grpc.RpcError) as info:
+            stub.GetRuleInsights(pb.GetRuleInsightsRequest(rule_set="fulfilment", version=9))
+        assert info.value.code() is grpc.StatusCode.NOT_FOUND
+    assert (reply.version, reply.orders, reply.reported, reply.not_reproduced) == (1, 200, 200, 0)
+    worst = reply.rules[0]
+    assert (worst.rule_id, worst.matched, worst.decided) == ("repeat-customer-express", 50, 50)
+    exception = next(k for k in worst.kpis if k.metric == "exception")
+    assert (exception.decided.reports, exception.decided.mean, exception.rest.reports, exception.rest.mean) == (
+        50,
+        0.5,
+        150,
+        0.0,
+    )
+    assert exception.difference_low > 0.3, "half against none: the interval is well above zero"
+    assert cli.main(["rules", "insights", "fulfilment", "--server", target]) == 0
+    out = capsys.readouterr().out
+    assert "fulfilment v1: 200 logged orders, 200 with a reported outcome" in out
+    assert "repeat-customer-express (priority 30): matched 50, decided 50 (fields: " in out and " path 50" in out
+    assert "standard (the default): matched 150, decided 200" in out
+    assert "exception 50.0% [" in out and "vs rest 0.0% [0.0%, 2.5%] (n=150): +50.0 points [" in out
