@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +17,7 @@ from rules.reference import Truth
 from rules.replay import ReplayReport
 from service.api.boundary import Edge, handled, handled_stream, require
 from service.api.messages import ARM, timestamp
+from service.api.replay_messages import json_text, report_to_proto
 from service.app.explaining import Explained, Explainer
 from service.app.insights import RuleInsights, VersionInsights
 from service.app.logged_orders import Window
@@ -85,56 +85,6 @@ def _fact_path(path: str, field: str) -> str:
     return path
 
 
-def report_to_proto(r: ReplayReport) -> pb.ReplayReport:
-    low, high = r.changed_interval
-    return pb.ReplayReport(
-        replayed=r.replayed,
-        changed=r.changed,
-        changed_low=low,
-        changed_high=high,
-        not_reproduced=r.not_reproduced,
-        not_reproduced_examples=[f"{d}: {why}" for d, why in r.not_reproduced_examples],
-        trusted=r.trusted,
-        fields=[
-            pb.FieldChanges(
-                field=name,
-                changed=sum(counts.values()),
-                transitions=[
-                    pb.FieldTransition(from_value=a, to_value=b, orders=n)
-                    for (a, b), n in sorted(counts.items(), key=lambda item: -item[1])
-                ],
-            )
-            for name, counts in r.transitions.items()
-        ],
-        segments=[
-            pb.ReplaySegment(fact=s.fact, value=s.value, replayed=s.replayed, changed=s.changed) for s in r.segments
-        ],
-        causes=[pb.RuleCause(rule_id=rule, orders=n) for rule, n in r.causes],
-        examples=[
-            pb.ReplayExample(
-                field=kind[0],
-                from_value=kind[1],
-                to_value=kind[2],
-                order_id=e.order_id,
-                decision_id=e.decision_id,
-                before_json=_json(e.before),
-                after_json=_json(e.after),
-            )
-            for kind, examples in r.examples.items()
-            for e in examples
-        ],
-        outcomes=[
-            pb.ReplayOutcomes(
-                group=g.group,
-                field=g.field,
-                value=g.value,
-                kpis=[pb.OutcomeKpi(metric=f.metric, reports=f.reports, mean=f.mean) for f in g.figures],
-            )
-            for g in r.outcomes
-        ],
-    )
-
-
 def insights_to_proto(name: str, found: VersionInsights) -> pb.GetRuleInsightsResponse:
     return pb.GetRuleInsightsResponse(
         rule_set=name,
@@ -183,9 +133,9 @@ def explained_to_proto(e: Explained) -> pb.ExplainedDecision:
         decided_at=timestamp(datetime.fromtimestamp(logged.at_ms / 1000, UTC)),
         experiment_id=logged.experiment_id,
         arm=ARM[logged.arm] if logged.arm is not None else pb.ARM_UNSPECIFIED,
-        inputs_json=_json(logged.facts),
+        inputs_json=json_text(logged.facts),
         masked=list(logged.masked),
-        decided_json=_json(logged.decided),
+        decided_json=json_text(logged.decided),
         matched_rules=list(logged.matched_rules),
         default_rule_used=logged.default_rule_used,
         missing_facts=list(logged.missing_facts),
@@ -206,13 +156,9 @@ def _rule(r: RuleExplanation) -> pb.RuleExplanation:
 
 def _test(t: TestTrace) -> pb.TestExplanation:
     return pb.TestExplanation(
-        fact=t.fact, test=t.test, scope=t.scope, negated=t.negated, value_json=_json(t.value), held=_truth(t.held)
+        fact=t.fact, test=t.test, scope=t.scope, negated=t.negated, value_json=json_text(t.value), held=_truth(t.held)
     )
 
 
 def _truth(value: Truth) -> Any:
     return TRUTH[value]
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)

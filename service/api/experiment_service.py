@@ -25,7 +25,9 @@ from service.api.messages import (
     unit_from_proto,
 )
 from service.api.paging import page
+from service.api.replay_messages import shadow_to_proto
 from service.app import Changed, GrayReleases
+from service.app.shadow import Shadows
 from service.errors import InvalidArgument
 
 REQUEST_FIELDS = {"traffic": "traffic_bp", "min_duration": "min_duration_seconds", "maturity": "maturity_seconds"}
@@ -35,8 +37,9 @@ REQUEST_FIELDS = {"traffic": "traffic_bp", "min_duration": "min_duration_seconds
 class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
     SERVICE = "orderroute.v1.ExperimentService"
 
-    def __init__(self, gray: GrayReleases, edge: Edge) -> None:
+    def __init__(self, gray: GrayReleases, shadows: Shadows, edge: Edge) -> None:
         self._gray = gray
+        self._shadows = shadows
         self.edge = edge
 
     @handled
@@ -117,7 +120,11 @@ class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
     @handled
     def GetResults(self, request: pb.GetResultsRequest, context: grpc.ServicerContext) -> Any:
         experiment, results = self._gray.results(require(request.id, "id"))
-        return results_to_proto(experiment, results)
+        reply = results_to_proto(experiment, results)
+        shadow = self._shadows.get(experiment.id)
+        if shadow is not None:
+            reply.shadow.CopyFrom(shadow_to_proto(shadow))
+        return reply
 
     @handled
     def GetResultsHistory(self, request: pb.GetResultsHistoryRequest, context: grpc.ServicerContext) -> Any:

@@ -83,7 +83,7 @@ def create_server(
     pool_of = admission.pool_of
     add_service(server, RoutingServicer(app.router, settings.max_batch, edge), services["RoutingService"], pool_of)
     add_service(server, RuleSetServicer(app.catalog, edge), services["RuleSetService"], pool_of)
-    add_service(server, ExperimentServicer(app.gray, edge), services["ExperimentService"], pool_of)
+    add_service(server, ExperimentServicer(app.gray, app.shadows, edge), services["ExperimentService"], pool_of)
     outcomes = OutcomeServicer(app.outcomes, settings.max_batch, edge)
     add_service(server, outcomes, services["OutcomeService"], pool_of)
     add_service(server, AccessServicer(edge), services["AccessService"], pool_of)

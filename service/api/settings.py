@@ -57,6 +57,10 @@ class Settings:
     """How often a replica reconciles with Redis (changes also arrive at once by pub/sub) and checks guardrails."""
     results_cadence_seconds: float = 60.0
     """How often a running experiment's results are kept as a point of their history (GetResultsHistory)."""
+    shadow_cadence_seconds: float = 600.0
+    """How often a running candidate is replayed over its baseline's logged orders (0: never)."""
+    shadow_orders: int = 20_000
+    """The latest baseline orders a shadow replay reads."""
     reuse_port: bool = False
     """Let several processes bind the same port (serve --workers)."""
     metrics_port: int | None = None
@@ -135,6 +139,13 @@ class Settings:
         if not self.results_cadence_seconds > 0:
             raise ConfigError(f"--results-cadence-seconds must be more than 0, got {self.results_cadence_seconds:g}")
         return timedelta(seconds=self.results_cadence_seconds)
+
+    @property
+    def shadow_cadence(self) -> timedelta:
+        """How often a running candidate is replayed (ConfigError when negative; 0: never)."""
+        if self.shadow_cadence_seconds < 0 or self.shadow_orders < 0:
+            raise ConfigError("--shadow-cadence-seconds and --shadow-orders must be 0 (off) or more")
+        return timedelta(seconds=self.shadow_cadence_seconds)
 
     @property
     def approvals(self) -> int:
@@ -275,6 +286,13 @@ FLAGS: tuple[Flag, ...] = (
         "seconds between the points kept of a running experiment's results (the console's charts)",
         float,
     ),
+    Flag(
+        "shadow_cadence_seconds",
+        "--shadow-cadence-seconds",
+        "seconds between replays of a running candidate over its baseline's logged orders (0: never)",
+        float,
+    ),
+    Flag("shadow_orders", "--shadow-orders", "the latest baseline orders a shadow replay reads", int),
     Flag("reuse_port", "--reuse-port", "share the port with other processes", _flag_value, hidden=True),
     Flag("metrics_port", "--metrics-port", "serve Prometheus metrics on this port (path /metrics)", int),
     Flag("auth_file", "--auth-file", "bearer tokens and roles", Path, "ORDERROUTE_AUTH_FILE"),

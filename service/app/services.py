@@ -20,6 +20,9 @@ from service.app.logged_orders import LoggedOrders
 from service.app.outcomes import OutcomeRecorder
 from service.app.replay import Replayer
 from service.app.routing import Router
+from service.app.shadow import CADENCE as SHADOW_CADENCE
+from service.app.shadow import ORDERS as SHADOW_ORDERS
+from service.app.shadow import Shadows
 from service.app.supervisor import Supervisor
 from service.app.webhook_delivery import Webhooks
 from service.app.webhooks import WebhookConfig
@@ -51,12 +54,16 @@ class Services:
     """The decision log with inputs read back in pages, decided again (replay, rule insights)."""
     replayer: Replayer
     insights: RuleInsights
+    shadows: Shadows
+    """Running candidates replayed over their baseline's orders (the results page's shadow)."""
 
     def start(self) -> None:
         self.supervisor.start()
         self.webhooks.start()
+        self.shadows.start()
 
     def close(self) -> None:
+        self.shadows.close()
         self.supervisor.close()
         self.webhooks.close()
         self.decisions.close()
@@ -81,6 +88,8 @@ def assemble(
     webhook_config: WebhookConfig | None = None,
     input_store: InputLogStore | None = None,
     input_settings: InputLogSettings | None = None,
+    shadow_cadence: timedelta = SHADOW_CADENCE,
+    shadow_orders: int = SHADOW_ORDERS,
 ) -> Services:
     webhooks = Webhooks(webhook_queue or MemoryWebhookQueue(), webhook_config, clock)
     catalog = RuleSetCatalog(rule_sets, clock, check, required_approvals, webhooks)
@@ -106,6 +115,7 @@ def assemble(
     known = lambda name: name in catalog.active_names or name in rule_sets.list_names()  # noqa: E731
     health = OrderHealth(decision_store, known, clock, health_retention)
     logged_orders = LoggedOrders(inputs, catalog, decision_store)
+    replayer = Replayer(logged_orders, catalog)
     return Services(
         catalog,
         gray,
@@ -119,6 +129,7 @@ def assemble(
         inputs=inputs,
         explainer=Explainer(decision_store, inputs, catalog),
         logged_orders=logged_orders,
-        replayer=Replayer(logged_orders, catalog),
+        replayer=replayer,
         insights=RuleInsights(logged_orders, catalog),
+        shadows=Shadows(gray, replayer, experiments, clock, shadow_cadence, shadow_orders),
     )

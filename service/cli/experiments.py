@@ -11,6 +11,7 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from experiments import Action
 from experiments.model import DEFAULT_MIN_SAMPLES, DEFAULT_PRIMARY, DEFAULT_SHARE_BP, MetricKind
+from rules.wording import ENGLISH
 from service.cli._common import (
     CliError,
     call,
@@ -26,6 +27,7 @@ from service.cli._common import (
 )
 from service.cli.limits import BUILT_IN, limit_pairs
 from service.cli.limits import shown as shown_limit
+from service.client.replay_summary import shadow_lines
 from service.client.report import experiments_table, percent_bp, results_text, state_name
 
 CHANGES = {
@@ -213,6 +215,9 @@ def _results(args: argparse.Namespace) -> int:
         return print_message(reply)
     history = _experiments_call(args, "GetExperiment", pb.GetExperimentRequest(id=args.id))
     print(results_text(reply, history.transitions))
+    if reply.experiment.state in (pb.EXPERIMENT_STATE_RUNNING, pb.EXPERIMENT_STATE_PAUSED) or reply.HasField("shadow"):
+        print("\nshadow (observational, not causal):")
+        print("\n".join(f"  {line}" for line in shadow_lines(reply, ENGLISH)))
     return 0
 
 

@@ -7,16 +7,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import grpc
 from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 import rules
 from rules._yaml import YamlError, load_yaml
 from rules.diff import column_name
+from rules.wording import ENGLISH
 from service.cli import insights, replay
 from service.cli._common import (
     CliError,
     call,
+    channel,
     looks_like,
     print_json,
     print_message,
@@ -27,6 +30,7 @@ from service.cli._common import (
     user,
     version_number,
 )
+from service.client.replay_summary import BLAST_ORDERS, fidelity_line, field_changes
 
 
 def register(sub: Any) -> None:
@@ -41,6 +45,12 @@ def register(sub: Any) -> None:
     c.add_argument("file", type=Path)
     c.add_argument("--comment", default="")
     c.add_argument("--author", default=None, help="default: your user name")
+    c.add_argument(
+        "--blast-orders",
+        type=int,
+        default=BLAST_ORDERS,
+        help=f"what the new version changes on this many of the latest logged orders (0: skip; {BLAST_ORDERS:,})",
+    )
     c.set_defaults(run=_publish)
 
     c = remote(r.add_parser("activate", help="make a version active (also rollback)"))
@@ -190,8 +200,27 @@ def _publish(args: argparse.Namespace) -> int:
     state = "published" if reply.created else "unchanged: same content as"
     print(f"{state} {v.name} version {v.version} ({v.content_hash[:19]}, {len(reply.tests)} tests passed)")
     if reply.created:
+        if args.blast_orders > 0:
+            print("\n".join(_blast_radius(args, v)))
         print(f"activate it with: orderroute rules activate {v.name} {v.version} --reason '...'")
     return 0
+
+
+def _blast_radius(args: argparse.Namespace, v: pb.RuleSetVersion) -> list[str]:
+    """What the new version changes on the latest logged orders; a publish that cannot measure it has
+    still published."""
+    request = pb.ReplayRuleSetRequest(
+        rule_set=v.name, candidate_version=v.version, limit=args.blast_orders, latest=True
+    )
+    try:
+        with channel(args) as chan:
+            steps = list(pb_grpc.DecisionServiceStub(chan).ReplayRuleSet(request, timeout=args.timeout))
+    except grpc.RpcError as exc:
+        return [f"blast radius not measured: {exc.details() or exc.code().name}"]
+    report = steps[-1].report
+    lines = [f"blast radius: {line}" for line in field_changes(report, ENGLISH)]
+    fidelity = fidelity_line(report, ENGLISH)
+    return lines + ([f"blast radius: {fidelity}"] if fidelity else [])
 
 
 def _activate(args: argparse.Namespace) -> int:

@@ -46,11 +46,13 @@ WORDING = Path(__file__).resolve().parents[2] / "rules" / "wording.py"
 """Plain words for rules, shared with the CLI and the API (English there)."""
 READING = Path(__file__).resolve().parents[1] / "client" / "reading.py"
 """Experiment results in words, shared with the terminal (English there)."""
+REPLAY_SUMMARY = READING.with_name("replay_summary.py")
+"""A publish's blast radius and an experiment's shadow in words, shared with the terminal."""
 
 
 def python_messages() -> set[str]:
     found: set[str] = set()
-    for path in (*HERE.glob("*.py"), WORDING, READING):
+    for path in (*HERE.glob("*.py"), WORDING, READING, REPLAY_SUMMARY):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if (

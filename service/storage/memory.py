@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -51,8 +52,10 @@ from service.storage.records import (
     DraftRecord,
     LoggedDecision,
     ReviewRecord,
+    ShadowRecord,
     VersionRecord,
 )
+from service.storage.shadow_codec import decode_shadow, encode_shadow
 
 _HOLDS = frozenset({State.RUNNING, State.PAUSED, State.PROMOTED})
 """States in which an experiment keeps its rule set (promoted: until its candidate is active)."""
@@ -114,6 +117,10 @@ class _Experiment:
     """The results at the cadence, oldest first (experiments.history)."""
     marks: list[ResultsPoint] = field(default_factory=list)
     """The results at each transition."""
+    shadow: bytes = b""
+    """The latest shadow replay, encoded as in Redis."""
+    shadow_claimed_until: float = 0.0
+    """time.monotonic() until which the shadow replay is claimed."""
 
 
 class MemoryDatabase:
@@ -430,6 +437,23 @@ class MemoryExperimentStore:
         with self._db.lock:
             stored = self._experiment(experiment_id)
             return chart_points(stored.points, stored.marks, limit), len(stored.points) + len(stored.marks)
+
+    def claim_shadow(self, experiment_id: str, cadence: timedelta) -> bool:
+        with self._db.lock:
+            stored, now = self._experiment(experiment_id), time.monotonic()
+            if now < stored.shadow_claimed_until:
+                return False
+            stored.shadow_claimed_until = now + cadence.total_seconds()
+            return True
+
+    def save_shadow(self, experiment_id: str, shadow: ShadowRecord) -> None:
+        with self._db.lock:
+            self._experiment(experiment_id).shadow = encode_shadow(shadow)
+
+    def shadow(self, experiment_id: str) -> ShadowRecord | None:
+        with self._db.lock:
+            raw = self._experiment(experiment_id).shadow
+        return decode_shadow(raw) if raw else None
 
 
 class MemoryDecisionStore:

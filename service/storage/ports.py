@@ -27,6 +27,7 @@ from service.storage.records import (
     DraftRecord,
     LoggedDecision,
     ReviewRecord,
+    ShadowRecord,
     VersionRecord,
 )
 
@@ -218,6 +219,16 @@ class ExperimentStore(Protocol):
         """What a chart shows (experiments.history.chart_points: at most `limit` cadence points spread evenly,
         and every transition), oldest first; and how many points are kept."""
         ...
+
+    def claim_shadow(self, experiment_id: str, cadence: timedelta) -> bool:
+        """True for the one caller in a cadence (on any replica) that is to replay the candidate now."""
+        ...
+
+    def save_shadow(self, experiment_id: str, shadow: ShadowRecord) -> None:
+        """Keeps the latest shadow replay of the experiment's candidate, replacing the one before."""
+        ...
+
+    def shadow(self, experiment_id: str) -> ShadowRecord | None: ...
 
 
 class DecisionStore(Protocol):

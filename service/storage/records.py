@@ -9,7 +9,7 @@ from typing import Any
 
 from experiments import Arm
 from rules import Decision
-from rules.replay import FIELDS
+from rules.replay import FIELDS, ReplayReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,3 +131,14 @@ class LoggedDecision:
 
 DECIDED_FIELDS = FIELDS
 """The fields of a decision the input log keeps (those a replay compares: rules.replay)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowRecord:
+    """A running experiment's candidate replayed over the baseline arm's logged orders."""
+
+    computed_at: datetime
+    since: datetime
+    """The baseline arm's orders decided since then; the latest `limit` of them."""
+    limit: int
+    report: ReplayReport

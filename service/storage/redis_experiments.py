@@ -38,8 +38,9 @@ from service.storage.codec import (
 from service.storage.connection import RedisClient, mget, run
 from service.storage.keys import UNASSIGNED
 from service.storage.outcome_scripts import MATURE, MATURE_BATCH
-from service.storage.records import Claim
+from service.storage.records import Claim, ShadowRecord
 from service.storage.redis_history import RedisResultsHistory
+from service.storage.shadow_codec import decode_shadow, encode_shadow
 
 START_REQUEST_TTL_SECONDS = 24 * 3600
 """How long a start request id is remembered (a retry after that starts anew, if allowed)."""
@@ -332,6 +333,19 @@ class RedisExperimentStore:
 
     def points(self, experiment_id: str, limit: int) -> tuple[list[ResultsPoint], int]:
         return self._history.points(experiment_id, limit)
+
+    def claim_shadow(self, experiment_id: str, cadence: timedelta) -> bool:
+        key, ms = keys.experiment(experiment_id, "shadow-claim"), max(1, int(cadence.total_seconds() * 1000))
+        return bool(run(self._redis, lambda: self._redis.set(key, 1, px=ms, nx=True)))
+
+    def save_shadow(self, experiment_id: str, shadow: ShadowRecord) -> None:
+        key, raw = keys.experiment(experiment_id, "shadow"), encode_shadow(shadow)
+        run(self._redis, lambda: self._redis.set(key, raw))
+
+    def shadow(self, experiment_id: str) -> ShadowRecord | None:
+        key = keys.experiment(experiment_id, "shadow")
+        raw = run(self._redis, lambda: self._redis.get(key))
+        return decode_shadow(raw) if raw else None
 
     def _mature(self, experiment_id: str, now_ms: int) -> None:
         """Analyses the held values whose decisions have matured by now, a batch per call."""

@@ -12,6 +12,7 @@ import pytest
 from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
+import service.cli as cli
 from experiments import METRICS, Arm
 from experiments.statistics import Accumulator, ArmMoments, heaviest
 from service.api.statuses import field_of
@@ -472,3 +473,31 @@ def test_declared_metric_errors_name_the_field(declaring, routing, outcomes, exp
     with pytest.raises(grpc.RpcError) as info:
         experiments.StartExperiment(bad_start)
     assert info.value.details().startswith("metrics[0].kind:")
+
+
+def test_the_results_carry_the_candidate_replayed_over_the_orders_the_baseline_served(
+    running, routing, outcomes, experiments, app, target, capsys, redis_client
+) -> None:
+    app.shadows.close()  # this test replays when it has routed, not when the background thread would
+    redis_client.delete(keys.experiment(running.id, "shadow"), keys.experiment(running.id, "shadow-claim"))
+    orders = [order(f"sh{i}", 0, repeats=i % 4) for i in range(600)]
+    decided = routing.RouteBatch(pb.RouteBatchRequest(orders=orders)).results
+    baseline = [(o, r.decision) for o, r in zip(orders, decided, strict=True) if r.decision.arm == pb.ARM_BASELINE]
+    assert 450 < len(baseline) < 600, "a tenth of the customers are the candidate's"
+    reports = [pb.Outcome(decision_id=d.decision_id, exception=o.customer.repeat_purchases == 2) for o, d in baseline]
+    outcomes.RecordOutcomes(pb.RecordOutcomesRequest(outcomes=reports))
+    assert app.decisions.flush()
+    assert not experiments.GetResults(pb.GetResultsRequest(id=running.id)).HasField("shadow")
+    assert app.shadows.refresh() == [running.id]
+    assert app.shadows.refresh() == [], "once a cadence, whichever replica claims it"
+    shadow = experiments.GetResults(pb.GetResultsRequest(id=running.id)).shadow
+    changes = sum(o.customer.repeat_purchases == 2 for o, _ in baseline)  # the candidate sends them express
+    assert (shadow.report.replayed, shadow.report.changed, shadow.report.trusted) == (len(baseline), changes, True)
+    assert shadow.since == running.created_at and shadow.limit == 20_000
+    changed = next(g for g in shadow.report.outcomes if g.group == "changed")
+    assert [(k.metric, k.reports, k.mean) for k in changed.kpis] == [("exception", changes, 1.0)]
+    assert cli.main(["experiments", "results", running.id, "--server", target]) == 0
+    out = capsys.readouterr().out
+    assert "shadow (observational, not causal):" in out
+    assert f"Would change {changes} of {len(baseline)} orders" in out and "path: STANDARD -> EXPRESS for" in out
+    assert f"Orders it would change, as they were routed: exception 100% (n={changes})." in out

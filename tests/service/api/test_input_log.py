@@ -231,3 +231,26 @@ def test_rule_insights_put_the_rule_whose_orders_fared_worst_first_over_grpc_and
     assert "repeat-customer-express (priority 30): matched 50, decided 50 (fields: " in out and " path 50" in out
     assert "standard (the default): matched 150, decided 200" in out
     assert "exception 50.0% [" in out and "vs rest 0.0% [0.0%, 2.5%] (n=150): +50.0 points [" in out
+
+
+def test_publishing_says_what_the_new_version_changes_on_the_latest_logged_orders(
+    app: App, target: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["rules", "publish", str(EXAMPLES / "fulfilment-candidate.yaml"), "--server", target]) == 0
+    assert "blast radius: No logged orders to measure the change on yet." in capsys.readouterr().out
+    orders = [
+        pb.Order(order_id=f"SO-B{i}", customer=pb.Customer(customer_id=f"c-{i}", repeat_purchases=i % 4))
+        for i in range(300)
+    ]
+    with grpc.insecure_channel(target) as channel:
+        pb_grpc.RoutingServiceStub(channel).RouteBatch(pb.RouteBatchRequest(orders=orders))
+    assert app.decisions.flush()
+    edited = tmp_path / "fulfilment.yaml"
+    source = (EXAMPLES / "fulfilment-candidate.yaml").read_text()
+    edited.write_text(source.replace("description:", "description: again,", 1))
+    assert cli.main(["rules", "publish", str(edited), "--server", target]) == 0
+    out = capsys.readouterr().out
+    # v3 decides as v2 does: orders with two repeat purchases go express, a quarter of them.
+    assert "blast radius: Changes path for 25% of the last 300 logged orders." in out
+    assert cli.main(["rules", "publish", str(edited), "--blast-orders", "0", "--server", target]) == 0
+    assert "blast radius" not in capsys.readouterr().out, "unchanged content: nothing new to measure"

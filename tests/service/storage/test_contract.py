@@ -14,9 +14,11 @@ import pytest
 from experiments import METRICS, Action, Arm, Experiment, State, new_experiment, transition
 from experiments.running import Bounds
 from experiments.statistics import HEAVY_UNITS, Accumulator, heaviest
+from rules.replay import Example, OutcomeFigure, OutcomeGroup, ReplayReport, Segment
 from service.errors import Conflict, InvalidArgument, NotFound
 from service.storage import DecisionRecord, DraftRecord, RuleSetHeld
 from service.storage.codec import pack_decision, unpack_decision
+from service.storage.records import ShadowRecord
 from tests.service.conftest import Stores
 
 T0 = datetime(2026, 12, 2, 8, 0, 0, 123_000, tzinfo=UTC)
@@ -141,6 +143,40 @@ def test_starting_claims_the_rule_set_and_a_second_start_is_told_who_holds_it(st
         stores.experiments.get(second.id)
     start = stores.experiments.transitions(first.id)
     assert [(t.action, t.actor, t.reason, t.at) for t in start] == [(Action.START, "rev", "pilot", T0)]
+
+
+def test_a_shadow_replay_is_claimed_once_a_cadence_and_kept_whole(stores: Stores) -> None:
+    first = experiment(stores)
+    stores.experiments.start(first, "rev", "pilot", replacing=None)
+    assert stores.experiments.shadow(first.id) is None
+    assert stores.experiments.claim_shadow(first.id, timedelta(minutes=10))
+    assert not stores.experiments.claim_shadow(first.id, timedelta(minutes=10)), "claimed for this cadence"
+    kept = ShadowRecord(T0 + timedelta(minutes=10), T0, 20_000, SHADOW_REPORT)
+    stores.experiments.save_shadow(first.id, kept)
+    assert stores.experiments.shadow(first.id) == kept
+    stores.experiments.save_shadow(first.id, dataclasses.replace(kept, limit=5))
+    assert stores.experiments.shadow(first.id) == dataclasses.replace(kept, limit=5), "the latest replaces it"
+
+
+SHADOW_REPORT = ReplayReport(
+    1_000,
+    125,
+    (0.105, 0.147),
+    1,
+    (("d-1", "path: logged 'HOLD', now 'EXPRESS'"),),
+    {"path": {("STANDARD", "EXPRESS"): 120, ("HOLD", "EXPRESS"): 5}, "tags": {("-", "vip"): 3}},
+    (Segment("channel", "APP", 600, 100), Segment("channel", "WEB", 400, 25)),
+    (("repeat-customer-express", 125),),
+    {
+        ("path", "STANDARD", "EXPRESS"): (
+            Example("SO-1", "d-2", {"path": "STANDARD"}, {"path": "EXPRESS", "tags": ["vip"]}),
+        )
+    },
+    (
+        OutcomeGroup("changed", "", "", (OutcomeFigure("exception", 100, 0.04),)),
+        OutcomeGroup("took", "path", "EXPRESS", ()),
+    ),
+)
 
 
 def test_a_start_retried_with_its_request_id_gets_the_experiment_it_created(stores: Stores) -> None:
