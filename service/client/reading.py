@@ -341,3 +341,40 @@ def _is_rate(metric: str, e: pb.Experiment) -> bool:
         return spec.kind is MetricKind.RATE
     declared = {d.name: d for d in e.metrics}
     return metric in declared and declared[metric].kind == pb.METRIC_KIND_RATE
+
+
+# ============================================================ logged orders: replay and rule insights
+# Figures read back from the decision log with inputs (DecisionService): the outcomes recorded for orders
+# as they were routed, so observational, not causal. A rate in percent and its differences in points;
+# an amount and its differences in its own unit.
+
+OUTCOME_RATES = frozenset({"on_time", "exception", "complaint"})
+"""The yes/no outcomes of a replay's and the rule insights' figures (rules.insights.RATES); the others
+(logistics_cost_minor, fulfilment_hours) are amounts."""
+
+
+def outcome_words(metric: str, value: float, words: Words) -> str:
+    """A mean of recorded outcomes in the metric's unit: "4.1%" for a rate, "52.3 hours" for an amount."""
+    if metric in OUTCOME_RATES:
+        return words.gettext("%(value)s%%", value=words.number(value * 100, 2))
+    unit = words.gettext(UNIT_WORDS[metric]) if metric in UNIT_WORDS else ""
+    return words.gettext("%(value)s %(unit)s", value=words.number(value, 2), unit=unit).strip()
+
+
+def outcome_change_words(metric: str, value: float, words: Words) -> str:
+    """A difference of two groups' means: "+1.2 points" for a rate, "+3.5 hours" for an amount."""
+    if metric in OUTCOME_RATES:
+        return change_words(value, True, words)
+    sign = "+" if value > 0 else "-" if value < 0 else ""
+    unit = words.gettext(UNIT_WORDS[metric]) if metric in UNIT_WORDS else ""
+    return words.gettext("%(sign)s%(value)s %(unit)s", sign=sign, value=words.number(abs(value), 2), unit=unit).strip()
+
+
+def outcome_tone(metric: str, low: float, high: float) -> str:
+    """worse, better or unclear: the side of zero a difference's whole interval is on, as the metric reads
+    (more exceptions, complaints, cost or hours is worse; fewer orders on time is worse)."""
+    if not (low > 0 or high < 0):
+        return "unclear"
+    spec = METRICS.get(metric)
+    higher_is_better = spec.higher_is_better if spec is not None else False
+    return "better" if (low > 0) == higher_is_better else "worse"
