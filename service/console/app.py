@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from rules.editing import EditError, add_test
 from service.console.api import ApiError, Caller, ServiceApi
+from service.console.blast import blast_routes
 from service.console.decision_pages import decision_routes
 from service.console.drafts import Checks, checks_view, draft_page, operator_choices
 from service.console.edits import edited
@@ -463,6 +464,7 @@ def create_app(channel: grpc.Channel, settings: ConsoleSettings) -> Starlette:
             Route("/rule-sets/{name}/history", signed_in(history)),
             Route("/rule-sets/{name}/history.csv", signed_in(history_csv)),
             *experiment_routes(api, render, signed_in, language, actor),
+            *blast_routes(api, render, signed_in, language),
             *decision_routes(api, render, signed_in, language, actor),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]

@@ -25,6 +25,7 @@ from service.client.reading import (
     sample_ratio_words,
     status_of,
 )
+from service.client.replay_summary import shadow_lines
 from service.console.charts import Sample, bar_scale, interval_bar, interval_over_time
 from service.console.i18n import Language
 from service.console.pages import when
@@ -102,6 +103,8 @@ class ResultsPage:
     guardrail_limits: dict[str, str]
     share: str
     unit: str
+    shadow: tuple[str, ...] = ()
+    """The candidate replayed over the baseline's logged orders, in lines (service.client.replay_summary)."""
 
     @property
     def running(self) -> bool:
@@ -201,6 +204,7 @@ def results_page(
         limits,
         share_words(e.traffic_bp, lang),
         unit_words(e.unit, lang),
+        tuple(shadow_lines(r, lang)) if r.HasField("shadow") or e.state == pb.EXPERIMENT_STATE_RUNNING else (),
     )
 
 

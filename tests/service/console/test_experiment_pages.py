@@ -208,3 +208,27 @@ def test_pause_resume_and_abort_each_with_a_reason_and_a_wrong_share_is_explaine
 def test_the_notifications_page_says_when_no_webhook_is_configured(open_console) -> None:
     page = text_of(Browser(open_console.port).get("/notifications").body)
     assert "No webhook is configured" in page
+
+
+def test_the_results_page_shows_the_candidate_replayed_over_the_baseline_orders(open_console, target, app: App) -> None:
+    app.shadows.close()  # replayed below, once the orders are routed
+    browser = Browser(open_console.port)
+    page_path = started(browser, target)
+    assert "Not replayed yet" in text_of(browser.get(page_path).body)
+    orders = [
+        pb.Order(order_id=f"SO-SH{i}", customer=pb.Customer(customer_id=f"c-sh{i}", repeat_purchases=i % 4))
+        for i in range(400)
+    ]
+    with grpc.insecure_channel(target) as channel:
+        routed = pb_grpc.RoutingServiceStub(channel).RouteBatch(pb.RouteBatchRequest(orders=orders)).results
+    assert app.decisions.flush()
+    served = [o for o, r in zip(orders, routed, strict=True) if r.decision.arm == pb.ARM_BASELINE]
+    changes = sum(o.customer.repeat_purchases == 2 for o in served)
+    experiment_id = page_path.rsplit("/", 1)[1]
+    assert app.shadows.refresh() == [experiment_id]
+    page = text_of(browser.get(page_path).body)
+    assert "Shadow: the candidate on the orders the baseline served" in page
+    assert f"Would change {changes:,} of {len(served):,} orders" in page
+    assert "path: STANDARD -> EXPRESS for" in page
+    browser.language = "zh-CN"
+    assert f"会改变 {len(served):,} 个订单中的 {changes:,} 个" in text_of(browser.get(page_path).body)

@@ -8,8 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
+from orderroute.v1 import orderroute_pb2 as pb
+from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
+from service.api.wiring import App
 from service.console import ConsoleError, ConsoleSettings, start_console
+from tests.conftest import EXAMPLES
 from tests.service.api.test_auth import AUTHOR, REVIEWER, ROUTER
 from tests.service.console.conftest import Browser
 
@@ -296,3 +300,29 @@ def test_a_draft_tries_an_order_filled_in_fact_by_fact(open_console) -> None:
     nameless = browser.post(f"{draft}/try", {"order": "channel: APP", "csrf": facts["csrf"]}, {"HX-Request": "true"})
     assert nameless.status == 200 and "order.order_id: is required" in nameless.body  # was an error page
     assert '<input id="of-fact-order_id" name="fact:order_id" value="TRY-1">' in browser.get(draft).body
+
+
+def test_a_versions_review_page_shows_what_it_would_change_on_the_latest_logged_orders(
+    open_console, target, app: App
+) -> None:
+    browser = Browser(open_console.port)
+    with grpc.insecure_channel(target) as channel:
+        source = (EXAMPLES / "fulfilment-candidate.yaml").read_text()
+        pb_grpc.RuleSetServiceStub(channel).PublishRuleSet(pb.PublishRuleSetRequest(source=source, author="ana"))
+        assert "No logged orders to measure the change on yet." in browser.get(BLAST).body
+        orders = [
+            pb.Order(order_id=f"SO-BR{i}", customer=pb.Customer(customer_id=f"c-br{i}", repeat_purchases=i % 4))
+            for i in range(200)
+        ]
+        pb_grpc.RoutingServiceStub(channel).RouteBatch(pb.RouteBatchRequest(orders=orders))
+    assert app.decisions.flush()
+    page = browser.get("/rule-sets/fulfilment/versions/2").body
+    assert f'hx-get="{BLAST}"' in page, "the review page fetches it once loaded"
+    fragment = browser.get(BLAST)
+    assert fragment.status == 200 and "<html" not in fragment.body
+    assert "Changes path for 25% of the last 200 logged orders." in html.unescape(fragment.body)
+    browser.language = "zh-CN"
+    assert "在最近记录的 200 个订单中，改变其中 25% 的 path。" in html.unescape(browser.get(BLAST).body)
+
+
+BLAST = "/rule-sets/fulfilment/versions/2/blast"
