@@ -89,7 +89,7 @@ def check(source: str, file: str = "<source>") -> CheckResult:
         return CheckResult(None, tuple(diagnostics), (), digest)
     diagnostics.extend(analyse(rule_set))
     try:
-        compiled = CompiledRuleSet(rule_set)
+        compiled = CompiledRuleSet(rule_set, memo_size=0)  # a check evaluates only its tests
     except EngineRejected:
         diagnostics.extend(_located(d, file) for d in _engine_rejections(rule_set))
         return CheckResult(None, tuple(diagnostics), (), digest)
@@ -114,7 +114,7 @@ def _engine_rejections(rule_set: RuleSet) -> list[Diagnostic]:
     found = []
     for rule in rule_set.rules:
         try:
-            CompiledRuleSet(dataclasses.replace(rule_set, rules=(rule,))).close()
+            CompiledRuleSet(dataclasses.replace(rule_set, rules=(rule,)), memo_size=0).close()
         except EngineRejected as exc:
             found.append(
                 error(

@@ -30,7 +30,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,9 +39,11 @@ import orjson
 
 from rules._engine_json import engine_float, engine_values
 from rules._errors import EngineRejected
+from rules.canonical import CanonicalPlan
 from rules.combine import Combined, Decision, Provenance, combine_outputs, decide, resolve_warehouse
 from rules.compile import LINE_MARK, TEXT_TESTS, reads_line_mark, text_test_key, to_durable, to_durable_shards
 from rules.facts import LINE_FACTS, FactType, OrderFacts, fact_spec, lookup
+from rules.memo import MEMO_SIZE, Answer, Memo
 from rules.model import AllOf, AnyOf, Compare, Condition, LineScope, Not, Op, Rule, RuleSet
 
 _names = itertools.count(1)
@@ -57,12 +59,15 @@ _MAX_CACHED_DECISIONS = 16384
 class CompiledRuleSet:
     """A rule set ready to evaluate orders. Thread-safe; call close() when retired."""
 
-    def __init__(self, rule_set: RuleSet, version: int = 0, content_hash: str = "") -> None:
+    def __init__(self, rule_set: RuleSet, version: int = 0, content_hash: str = "", memo_size: int = MEMO_SIZE) -> None:
         self.rule_set = rule_set
         self.provenance = Provenance(rule_set.name, version, content_hash)
         self._rules = rule_set.rules
         self._plan = DocumentPlan.of(rule_set)
         self._document = self._plan.builder()
+        self._key = CanonicalPlan.of(rule_set).key_function() if memo_size > 0 else None
+        self.memo = Memo(max(memo_size, 0))
+        """Canonical key -> the engine's answer: the engine decides each distinct case once."""
         self._combined: dict[tuple[int, ...], Combined] = {}
         self._decisions: dict[tuple[tuple[int, ...], tuple[str, ...], str], Decision] = {}
         self._lock = threading.Lock()
@@ -89,15 +94,38 @@ class CompiledRuleSet:
         return self.evaluate_many((facts,))[0]
 
     def evaluate_many(self, batch: Sequence[OrderFacts]) -> list[Decision]:
-        """Decisions for several orders with one call into the engine."""
+        """Decisions for several orders: each case the memo has not seen goes to the engine, all of them in
+        one call, once per distinct canonical key."""
+        if self._key is None:
+            return self._evaluate_directly(batch)
+        keys = [self._key(facts) for facts in batch]
+        found = self.memo.get_many(keys)
+        learned: dict[Hashable, Answer] = {}
+        if None in found:
+            first: dict[Hashable, int] = {}
+            for i, answer in enumerate(found):
+                if answer is None:
+                    first.setdefault(keys[i], i)
+            documents, missing = self._documents([batch[i] for i in first.values()])
+            for key, indexes, absent in zip(first, self._match(documents), missing, strict=True):
+                learned[key] = (indexes, tuple(absent))
+                self.memo.put(key, learned[key])
+        self.memo.count(len(batch), len(learned))
+        return [
+            self._decide(*(answer if answer is not None else learned[key]), facts=facts)
+            for facts, answer, key in zip(batch, found, keys, strict=True)
+        ]
+
+    def _evaluate_directly(self, batch: Sequence[OrderFacts]) -> list[Decision]:
+        """Every order to the engine (no memo)."""
         documents, missing = self._documents(batch)
         matched = self._match(documents)
         return [
-            self._decide(indexes, facts, tuple(absent))
+            self._decide(indexes, tuple(absent), facts)
             for facts, indexes, absent in zip(batch, matched, missing, strict=True)
         ]
 
-    def _decide(self, indexes: tuple[int, ...], facts: OrderFacts, missing: tuple[str, ...]) -> Decision:
+    def _decide(self, indexes: tuple[int, ...], missing: tuple[str, ...], facts: OrderFacts) -> Decision:
         """decide(), remembered: orders that match the same rules, lack the same facts and get the same
         warehouse node share one (immutable) Decision, so most orders cost a dict lookup here."""
         combined = self._combine(indexes)

@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from rules.memo import MEMO_SIZE
 from service.app.input_log import DEFAULT_KEPT, InputLogSettings
 from service.app.masking import parse_masks
 from service.app.webhooks import WebhookConfig, check_urls, parse_events
@@ -61,6 +62,8 @@ class Settings:
     """How often a running candidate is replayed over its baseline's logged orders (0: never)."""
     shadow_orders: int = 20_000
     """The latest baseline orders a shadow replay reads."""
+    memo_size: int = MEMO_SIZE
+    """Distinct cases each compiled version remembers the engine's answer for (0: none)."""
     reuse_port: bool = False
     """Let several processes bind the same port (serve --workers)."""
     metrics_port: int | None = None
@@ -146,6 +149,13 @@ class Settings:
         if self.shadow_cadence_seconds < 0 or self.shadow_orders < 0:
             raise ConfigError("--shadow-cadence-seconds and --shadow-orders must be 0 (off) or more")
         return timedelta(seconds=self.shadow_cadence_seconds)
+
+    @property
+    def memo_entries(self) -> int:
+        """Entries of each version's memo (ConfigError when negative; 0: no memo)."""
+        if self.memo_size < 0:
+            raise ConfigError(f"--memo-size must be 0 (no memo) or more, got {self.memo_size}")
+        return self.memo_size
 
     @property
     def approvals(self) -> int:
@@ -293,6 +303,12 @@ FLAGS: tuple[Flag, ...] = (
         float,
     ),
     Flag("shadow_orders", "--shadow-orders", "the latest baseline orders a shadow replay reads", int),
+    Flag(
+        "memo_size",
+        "--memo-size",
+        "distinct cases each version remembers the engine's answer for (0: every order goes to the engine)",
+        int,
+    ),
     Flag("reuse_port", "--reuse-port", "share the port with other processes", _flag_value, hidden=True),
     Flag("metrics_port", "--metrics-port", "serve Prometheus metrics on this port (path /metrics)", int),
     Flag("auth_file", "--auth-file", "bearer tokens and roles", Path, "ORDERROUTE_AUTH_FILE"),

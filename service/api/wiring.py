@@ -93,6 +93,7 @@ def build_app(settings: Settings, load: bool = True) -> App:
         results_cadence=settings.results_cadence,
         shadow_cadence=settings.shadow_cadence,
         shadow_orders=settings.shadow_orders,
+        memo_size=settings.memo_entries,
         metrics_port=settings.metrics_port,
         metrics_host=settings.host,
         check=shared_checker(),  # a rule set that hangs or crashes the engine costs a refused publish

@@ -20,6 +20,7 @@ from importlib import resources
 import rules
 from rules import CheckResult, CompiledRuleSet, RulesError, RuleSetDiff, RuleSetInvalid
 from rules.explain import Explanation, explain
+from rules.memo import MEMO_SIZE, MemoStats
 from rules.parse import MAX_SOURCE_BYTES, NAME
 from rules.trial import Trial, try_order
 from service.app.clock import Clock
@@ -77,8 +78,11 @@ class RuleSetCatalog:
         check: Checker = rules.check,
         required_approvals: int = 0,
         notifier: Notifier = SILENT,
+        memo_size: int = MEMO_SIZE,
     ) -> None:
         self._store = store
+        self.memo_size = memo_size
+        """Entries of each compiled version's memo (rules.memo; 0: every order goes to the engine)."""
         self.notifier = notifier
         """Where events go (service.app.notifications): activations from here; gray releases and the
         supervisor reach it through the catalog too."""
@@ -138,6 +142,11 @@ class RuleSetCatalog:
             self._refused.pop(name, None)
             log.info("loaded rule set %s version %d", name, active.version)
         self.loaded = True
+
+    def memos(self) -> list[tuple[str, int, MemoStats]]:
+        """(rule set, version, its memo's figures) of every version compiled here."""
+        compiled = {(c.name, c.version): c for c in (*list(self._active.values()), *list(self._versions.values()))}
+        return [(name, version, c.memo.stats()) for (name, version), c in sorted(compiled.items())]
 
     def names(self) -> list[str]:
         return list(self._active)
@@ -396,4 +405,4 @@ class RuleSetCatalog:
         return rule_set
 
     def _compile(self, record: VersionRecord) -> CompiledRuleSet:
-        return CompiledRuleSet(self._parse(record), record.version, record.content_hash)
+        return CompiledRuleSet(self._parse(record), record.version, record.content_hash, self.memo_size)

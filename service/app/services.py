@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import rules
 from experiments.history import CADENCE
+from rules.memo import MEMO_SIZE
 from service.app.catalog import Checker, RuleSetCatalog
 from service.app.clock import Clock, utc_now
 from service.app.decision_log import DecisionLog
@@ -90,9 +91,10 @@ def assemble(
     input_settings: InputLogSettings | None = None,
     shadow_cadence: timedelta = SHADOW_CADENCE,
     shadow_orders: int = SHADOW_ORDERS,
+    memo_size: int = MEMO_SIZE,
 ) -> Services:
     webhooks = Webhooks(webhook_queue or MemoryWebhookQueue(), webhook_config, clock)
-    catalog = RuleSetCatalog(rule_sets, clock, check, required_approvals, webhooks)
+    catalog = RuleSetCatalog(rule_sets, clock, check, required_approvals, webhooks, memo_size)
     gray = GrayReleases(experiments, catalog, clock, results_cadence)
     supervisor = Supervisor(gray, supervise_seconds)
     # The gauges are read only at collection time, so they may name the decision log made below.
@@ -101,6 +103,7 @@ def assemble(
         lambda: [(e, m, b) for e, states in supervisor.guardrail_states.items() for m, b in states],
         lambda: decisions.depth,
         lambda: decisions.dropped,
+        catalog.memos,
     )
     telemetry = Telemetry(metrics_port, metrics_host, gauges)
     inputs = InputLog(input_store or MemoryInputLogStore(), input_settings or InputLogSettings(), clock)

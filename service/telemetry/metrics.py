@@ -41,7 +41,7 @@ from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from opentelemetry import metrics, propagate, trace
 from opentelemetry.metrics import CallbackOptions, Observation
@@ -99,6 +99,28 @@ class _OutcomeTallies:
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 
 
+class MemoFigures(Protocol):
+    """A compiled version's memo as the metrics read it (rules.memo.MemoStats)."""
+
+    @property
+    def size(self) -> int: ...
+    @property
+    def hits(self) -> int: ...
+    @property
+    def misses(self) -> int: ...
+    @property
+    def evictions(self) -> int: ...
+
+
+MEMO_INSTRUMENTS: tuple[tuple[str, Callable[[MemoFigures], int], str, str], ...] = (
+    ("orderroute.memo.size", lambda m: m.size, "gauge", "Distinct cases a version's memo holds"),
+    ("orderroute.memo.hits", lambda m: m.hits, "counter", "Orders decided from the memo, without the engine"),
+    ("orderroute.memo.misses", lambda m: m.misses, "counter", "Orders whose case went to the engine"),
+    ("orderroute.memo.evictions", lambda m: m.evictions, "counter", "Cases the full memo let go (oldest first)"),
+)
+"""The memo's figures: its hit rate is hits / (hits + misses)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Gauges:
     """Where the observable gauges read from (set by the server wiring)."""
@@ -109,6 +131,8 @@ class Gauges:
     """(experiment id, metric, breached) from the last guardrail check."""
     buffer_depth: Callable[[], int] = lambda: 0
     buffer_dropped: Callable[[], int] = lambda: 0
+    memos: Callable[[], Iterable[tuple[str, int, MemoFigures]]] = lambda: ()
+    """(rule set, version, its memo's figures) of every compiled version (rules.memo)."""
 
 
 class Telemetry:
@@ -196,11 +220,23 @@ class Telemetry:
             callbacks=[lambda _: [Observation(self.gauges.buffer_depth())]],
             description="Decision records waiting to be written",
         )
+        for name, read, kind, description in MEMO_INSTRUMENTS:
+            create = meter.create_observable_gauge if kind == "gauge" else meter.create_observable_counter
+            create(name, callbacks=[self._memo_observer(read)], description=description)
         meter.create_observable_counter(
             "orderroute.decision_buffer.dropped",
             callbacks=[lambda _: [Observation(self.gauges.buffer_dropped())]],
             description="Decision records dropped because the buffer was full",
         )
+
+    def _memo_observer(self, read: Callable[[MemoFigures], int]) -> Callable[[Any], list[Observation]]:
+        def observe(_: Any) -> list[Observation]:
+            return [
+                Observation(read(figures), {"rule_set": name, "version": version})
+                for name, version, figures in self.gauges.memos()
+            ]
+
+        return observe
 
     # ------------------------------------------------------------ recording
 

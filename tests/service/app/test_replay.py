@@ -14,7 +14,7 @@ from service.client.documents import order_from_document
 from tests.service.app.conftest import prepare
 from tests.service.conftest import Stores
 
-ORDERS = 3_000
+ORDERS = 20_000
 
 
 def generated(n: int) -> list[dict[str, object]]:

@@ -103,6 +103,13 @@ def test_metrics_after_real_traffic(metered) -> None:
     guardrails = {labels["metric"] for labels in labels_of(series, "orderroute_experiment_guardrail_breached")}
     assert {"exception", "complaint", "cancelled", "logistics_cost_minor"} <= guardrails
     assert "orderroute_decision_buffer_depth" in series
+    # The 210 orders are two cases (one per version): the engine saw each once, the memo served the rest.
+    memo = {
+        name: {labels["version"]: value for labels, value in series[f"orderroute_memo_{name}"]}
+        for name in ("hits_total", "misses_total", "size", "evictions_total")
+    }
+    assert memo["misses_total"] == memo["size"] == {"1": 1, "2": 1} and memo["evictions_total"] == {"1": 0, "2": 0}
+    assert sum(memo["hits_total"].values()) == 210 - 2
 
 
 def standing(series, name: str, **match: str) -> float:
