@@ -44,6 +44,7 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from experiments.simulation import customer_pool, pick_customer, synthetic_order
 from loadtest._figures import emit
+from rules.memo import MEMO_SIZE
 from service.client.documents import order_from_document
 from service.storage.local_redis import free_port, start_redis
 
@@ -187,6 +188,72 @@ def requests(count: int, seed: int = 7) -> tuple[list[pb.RouteRequest], list[pb.
     return singles, batches
 
 
+ADVERSARIAL_MEMO = 1_000
+"""The memo of the service under the adversarial stream: fewer entries than the stream has cases, so a
+stream that cycles through them never finds one still there."""
+
+
+def adversarial_requests(count: int, seed: int = 11) -> tuple[list[pb.RouteRequest], list[pb.RouteBatchRequest]]:
+    """`count` orders that are each a case of their own for the example rule set (distinct canonical keys):
+    every fact its rules compare set at random on either side of, or on, the constants they name."""
+    from rules.canonical import CanonicalPlan
+    from service.api.orders import order_to_facts
+
+    key = CanonicalPlan.of(example_rule_set()).key_function()
+    rng, pool = random.Random(seed), customer_pool(count, "adversarial")
+    seen: set[object] = set()
+    orders: list[pb.Order] = []
+    while len(orders) < count:
+        doc: dict[str, Any] = synthetic_order(f"adv-{len(orders)}", pick_customer(pool, rng), rng)
+        doc["order_type"] = rng.choice(("NORMAL", "PRESALE", "RETURN", "EXCHANGE"))
+        doc["channel"] = rng.choice(("WEB", "APP", "LIVE_STREAM", "MARKETPLACE"))
+        doc["is_cross_border"] = rng.random() < 0.5
+        doc["tags"] = ["flash_sale"] if rng.random() < 0.5 else []
+        doc["customer"].update(
+            tier=rng.choice(("REGULAR", "PLUS", "VIP")),
+            repeat_purchases=rng.choice((0, 1, 2, 3, 4, 9)),
+            ltv_minor=rng.choice((0, 4_999_999, 5_000_000, 5_000_001, 7_000_000)),
+        )
+        doc["risk"] = {"fraud_score": rng.choice((0.05, 0.79, 0.8, 0.81, 0.99))}
+        for line in doc["lines"]:
+            line.update(
+                category=rng.choice(("apparel", "shoes", "consumer_electronics", "books", "toys", "beauty")),
+                hazmat=rng.random() < 0.5,
+                inventory_type=rng.choice(("PHYSICAL", "VIRTUAL", "PRESALE")),
+            )
+        order = order_from_document(doc)
+        case = key(order_to_facts(order, "order"))
+        if case not in seen:
+            seen.add(case)
+            orders.append(order)
+    singles = [pb.RouteRequest(order=o) for o in orders]
+    batches = [pb.RouteBatchRequest(orders=orders[i : i + 100]) for i in range(0, count - 99, 100)]
+    return singles, batches
+
+
+def example_rule_set() -> Any:
+    import rules
+
+    return rules.check((ROOT / "rules" / "examples" / "fulfilment.yaml").read_text()).rule_set
+
+
+def stream_hit_rate(singles: list[pb.RouteRequest], memo_size: int, passes: int = 2) -> float:
+    """The memo's hit rate on a stream routed order by order `passes` times over, as the service's memo
+    would see it (the example rule set; the code the service runs)."""
+    from rules import CompiledRuleSet
+    from service.api.orders import order_to_facts
+
+    compiled = CompiledRuleSet(example_rule_set(), 1, memo_size=memo_size)
+    try:
+        facts = [order_to_facts(r.order, "order") for r in singles]
+        for _ in range(passes):
+            for f in facts:
+                compiled.evaluate(f)
+        return compiled.memo.stats().hit_rate
+    finally:
+        compiled.close()
+
+
 def serve_command(port: int, redis_url: str, data_dir: Path, *extra: str) -> list[str]:
     """The command line of `orderroute serve` on a loopback port and a given Redis (no console unless
     `extra` asks for one)."""
@@ -195,11 +262,20 @@ def serve_command(port: int, redis_url: str, data_dir: Path, *extra: str) -> lis
 
 
 def start_service(
-    redis_url: str, data_dir: Path, metrics: bool, workers: int = 1, console: bool = False, inputs: bool = True
+    redis_url: str,
+    data_dir: Path,
+    metrics: bool,
+    workers: int = 1,
+    console: bool = False,
+    inputs: bool = True,
+    *extra: str,
+    shadow_cadence_seconds: float | None = None,
 ) -> tuple[Process, int]:
-    """`inputs`: the decision log with inputs on (the default) or off."""
+    """`inputs`: the decision log with inputs on (the default) or off; `extra`: more `serve` flags."""
     port = free_port()
-    command = serve_command(port, redis_url, data_dir, "--threads", "2", "--workers", str(workers))
+    command = serve_command(port, redis_url, data_dir, "--threads", "2", "--workers", str(workers), *extra)
+    if shadow_cadence_seconds is not None:
+        command += ["--shadow-cadence-seconds", str(shadow_cadence_seconds)]
     if not inputs:
         command += ["--input-log-sample", "0"]
     if metrics:
@@ -336,6 +412,43 @@ def arranged(
         echo.stop()
 
 
+def paired_rates(
+    a: Process, b: Process, requests: list[Any], seconds: float, rounds: int, method: str, in_flight: int, per_call: int
+) -> tuple[float, float]:
+    """Orders/s of `a` and of `b` (medians of short alternating runs, as paired_overhead)."""
+    rates: dict[str, list[float]] = {"a": [], "b": []}
+    for index in range(3 * rounds):
+        pair = [(a, "a"), (b, "b")][:: 1 if index % 2 else -1]
+        for server, label in pair:
+            rates[label].append(drive(server, requests, method, in_flight, seconds / 2, per_call).orders_per_s)
+    return statistics.median(rates["a"]), statistics.median(rates["b"])
+
+
+def adversarial_rows(
+    figures: dict[str, float],
+    workload: str,
+    start: Callable[..., Process],
+    echo_rate: float,
+    requests: list[Any],
+    seconds: float,
+    rounds: int,
+    call: tuple[str, int, int],
+) -> None:
+    """The adversarial stream (every order a case of its own, the memo never hits) on the service as
+    configured (its memo bounded below the stream's cases) against the same service without a memo
+    (every order to the engine, as before the memo): what the memo costs when it cannot help."""
+    today, adversary = start("--memo-size", "0"), start("--memo-size", str(ADVERSARIAL_MEMO))
+    try:
+        before, now = paired_rates(today, adversary, requests, seconds, rounds, *call)
+    finally:
+        today.stop()
+        adversary.stop()
+    figures[f"adversarial_{workload}_orders_per_s"] = now
+    figures[f"adversarial_{workload}_without_memo_orders_per_s"] = before
+    figures[f"adversarial_{workload}_vs_without_memo"] = now / before
+    figures[f"adversarial_{workload}_vs_echo"] = now / echo_rate
+
+
 def paired_overhead(
     off: Process,
     on: Process,
@@ -366,8 +479,16 @@ def paired_overhead(
         (stop or on).stop()
 
 
-def memory_growth(evaluations: int) -> float:
-    """RSS growth (%) from a warmed-up engine to after `evaluations` more, in a fresh process."""
+def memory_growth(evaluations: int, memo_full: bool = False) -> float:
+    """RSS growth (%) from a warmed-up engine to after `evaluations` more, in a fresh process; with
+    `memo_full`, over orders that are each a case of their own with the memo at its bound (every
+    evaluation a miss that lets the oldest case go)."""
+    orders = (
+        "[order_to_facts(r.order) for r in adversarial_requests(5_000)[0]]"
+        if memo_full
+        else "[order_to_facts(order_from_document(synthetic_order(f'm{i}', f'c{i}', rng))) for i in range(100)]"
+    )
+    memo = ADVERSARIAL_MEMO if memo_full else MEMO_SIZE
     code = f"""
 import resource, gc, yaml, rules
 from pathlib import Path
@@ -376,15 +497,16 @@ from service.client.documents import order_from_document
 from experiments.simulation import synthetic_order
 import random
 chk = rules.check(Path({str(ROOT / "rules/examples/fulfilment.yaml")!r}).read_text())
-c = rules.CompiledRuleSet(chk.rule_set, 1, chk.content_hash)
+from loadtest.bench import adversarial_requests
+c = rules.CompiledRuleSet(chk.rule_set, 1, chk.content_hash, memo_size={memo})
 rng = random.Random(3)
-facts = [order_to_facts(order_from_document(synthetic_order(f"m{{i}}", f"c{{i}}", rng))) for i in range(100)]
+facts = {orders}
 def rss():
     return int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize()
-for _ in range(200): c.evaluate_many(facts)
+for start in range(0, 20_000, 100): c.evaluate_many(facts[start % len(facts):][:100])
 gc.collect(); before = rss()
 for i in range({evaluations} // 100):
-    c.evaluate_many(facts)
+    c.evaluate_many(facts[i * 100 % len(facts):][:100])
 gc.collect(); print((rss() - before) / before * 100)
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -398,6 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seconds, rounds = (0.6, 1) if args.quick else (3.0, 3)
     singles, batches = requests(1_000 if args.quick else 5_000)
+    adversarial_singles, adversarial_batches = adversarial_requests(2_000 if args.quick else 5_000)
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         redis_port = free_port()
@@ -413,6 +536,16 @@ def main(argv: list[str] | None = None) -> int:
         def start_mine(workers: int) -> Process:
             return start_service(redis_url, Path(tmp) / "a", False, workers)[0]
 
+        def alongside(service: Process, folder: str) -> Callable[..., Process]:
+            """Starts the service in `service`'s arrangement with more `serve` flags."""
+
+            def start(*flags: str) -> Process:
+                started = start_service(redis_url, Path(tmp) / folder, False, service.workers, False, True, *flags)[0]
+                started.connections = service.connections
+                return started
+
+            return start
+
         def route_16(server: Process) -> Run:
             return drive(server, singles, "Route", 16, seconds, 1)
 
@@ -426,6 +559,16 @@ def main(argv: list[str] | None = None) -> int:
                 without_inputs.connections = service.connections
                 figures["input_log_batch_overhead_pct"] = paired_overhead(
                     without_inputs, service, batches, seconds, rounds, "RouteBatch", 4, 100, stop=without_inputs
+                )
+                adversarial_rows(
+                    figures,
+                    "batch",
+                    alongside(service, "f"),
+                    figures["echo_batch_orders_per_s"],
+                    adversarial_batches,
+                    seconds,
+                    rounds,
+                    ("RouteBatch", 4, 100),
                 )
             with arranged(figures, "route", start_mine, route_16, choices) as (service, echo):
                 compare_route(figures, service, echo, singles, seconds, rounds)
@@ -441,6 +584,16 @@ def main(argv: list[str] | None = None) -> int:
                 # The input log on (the service as run) against off: what logging every order costs.
                 figures["input_log_overhead_pct"] = paired_overhead(
                     without_inputs, service, singles, seconds, rounds, stop=without_inputs
+                )
+                adversarial_rows(
+                    figures,
+                    "route_16",
+                    alongside(service, "g"),
+                    figures["echo_rps_16"],
+                    adversarial_singles,
+                    seconds,
+                    rounds,
+                    ("Route", 16, 1),
                 )
                 if service.workers == 1:  # the console runs beside a lone server only
                     figures["console_overhead_pct"] = paired_overhead(
@@ -467,6 +620,9 @@ def main(argv: list[str] | None = None) -> int:
     if "zen_us" in engine:  # zen-engine installed
         figures["zen_us"] = engine["zen_us"]
     figures["mem_growth_pct"] = memory_growth(100_000 if args.quick else 1_000_000)
+    figures["mem_growth_memo_full_pct"] = memory_growth(100_000 if args.quick else 1_000_000, memo_full=True)
+    figures["memo_hit_rate_realistic"] = stream_hit_rate(requests(50_000, seed=13)[0], MEMO_SIZE, passes=1)
+    figures["memo_hit_rate_adversarial"] = stream_hit_rate(adversarial_singles, ADVERSARIAL_MEMO)
     if not args.quick:
         figures.update(handler_cost_curve(singles, seconds, (50.0, 100.0, 150.0)))
     emit(figures, args.json)
