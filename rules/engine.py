@@ -96,7 +96,7 @@ class CompiledRuleSet:
     def evaluate_many(self, batch: Sequence[OrderFacts]) -> list[Decision]:
         """Decisions for several orders: each case the memo has not seen goes to the engine, all of them in
         one call, once per distinct canonical key."""
-        if self._key is None:
+        if self._key is None or self.memo.resting(len(batch)):
             return self._evaluate_directly(batch)
         keys = [self._key(facts) for facts in batch]
         found = self.memo.get_many(keys)

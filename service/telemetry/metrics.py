@@ -110,6 +110,8 @@ class MemoFigures(Protocol):
     def misses(self) -> int: ...
     @property
     def evictions(self) -> int: ...
+    @property
+    def bypassed(self) -> int: ...
 
 
 MEMO_INSTRUMENTS: tuple[tuple[str, Callable[[MemoFigures], int], str, str], ...] = (
@@ -117,6 +119,7 @@ MEMO_INSTRUMENTS: tuple[tuple[str, Callable[[MemoFigures], int], str, str], ...]
     ("orderroute.memo.hits", lambda m: m.hits, "counter", "Orders decided from the memo, without the engine"),
     ("orderroute.memo.misses", lambda m: m.misses, "counter", "Orders whose case went to the engine"),
     ("orderroute.memo.evictions", lambda m: m.evictions, "counter", "Cases the full memo let go (oldest first)"),
+    ("orderroute.memo.bypassed", lambda m: m.bypassed, "counter", "Orders sent to the engine while the memo rested"),
 )
 """The memo's figures: its hit rate is hits / (hits + misses)."""
 

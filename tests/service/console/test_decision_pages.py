@@ -427,7 +427,7 @@ def test_only_authors_reviewers_and_admins_are_offered_the_pages(guarded) -> Non
 
 
 def test_an_amount_compared_on_a_single_report_has_no_interval_and_is_not_marked() -> None:
-    from service.console.decision_pages import insights_view
+    from service.console.insights_view import insights_view
     from service.console.i18n import Language
 
     one = pb.KpiEstimate(reports=1, mean=880.0, low=880.0, high=880.0)
