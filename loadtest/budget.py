@@ -3,8 +3,8 @@
     python -m loadtest.budget [--seconds 20] [--json PATH] [--raw DIR]
 
 Starts a real redis-server, the service (`orderroute serve`: the decision log with inputs on, its
-metrics endpoint on, an experiment on 10% of traffic) and the echo (loadtest/echo.py), and drives each
-in turn with the harness's realistic stream: Route at 16 calls in flight, then RouteBatch of 100 at 4.
+metrics endpoint on, an experiment on 10% of traffic), the same service with the input log off, and the
+echo (loadtest/echo.py), and drives each in turn with the harness's realistic stream: Route at 16 calls in flight, then RouteBatch of 100 at 4.
 While it runs, py-spy samples the thread that holds the GIL (`--gil --nonblocking`): every sample is
 Python work, attributed to the part of a call it belongs to by the innermost frame it recognises.
 What the process spent beside that (/proc: all its threads) is "outside the GIL": gRPC's C core moving
@@ -120,14 +120,15 @@ def profile(
     return per_call
 
 
-def table(service: dict[str, float], echo: dict[str, float]) -> str:
+def table(service: dict[str, float], without_log: dict[str, float], echo: dict[str, float]) -> str:
     names = [p for p, _ in PARTS] + [OTHER, OUTSIDE, "total"]
     rows = [
-        f"| {'part of a call':<46} | {'service µs':>10} | {'echo µs':>8} |",
-        f"|{'-' * 48}|{'-' * 12}:|{'-' * 10}:|",
+        f"| {'part of a call, µs of CPU':<46} | {'service':>8} | {'input log off':>13} | {'echo':>6} |",
+        f"|{'-' * 48}|{'-' * 9}:|{'-' * 14}:|{'-' * 7}:|",
     ]
     for name in names:
-        rows.append(f"| {name:<46} | {service.get(name, 0.0):>10.1f} | {echo.get(name, 0.0):>8.1f} |")
+        cells = (service.get(name, 0.0), without_log.get(name, 0.0), echo.get(name, 0.0))
+        rows.append(f"| {name:<46} | {cells[0]:>8.1f} | {cells[1]:>13.1f} | {cells[2]:>6.1f} |")
     return "\n".join(rows)
 
 
@@ -150,17 +151,19 @@ def main(argv: list[str] | None = None) -> int:
             # Shadow replays run every ten minutes, one soon after the start: not per call, so left out.
             service, _ = start_service(redis_url, Path(tmp) / "a", True, shadow_cadence_seconds=0)
             start_experiment(service.address)
+            quiet, _ = start_service(redis_url, Path(tmp) / "b", True, 1, False, False, shadow_cadence_seconds=0)
             echo = start_echo(1)
             try:
                 for workload, batch in (("route_16", False), ("batch_4", True)):
-                    mine = profile(service, batch, args.seconds, singles, batches, raw / f"service-{workload}.txt")
-                    theirs = profile(echo, batch, args.seconds, singles, batches, raw / f"echo-{workload}.txt")
-                    tables.append(f"{workload}:\n{table(mine, theirs)}")
-                    for side, parts in (("service", mine), ("echo", theirs)):
-                        for part, value in parts.items():
-                            figures[f"{workload}_{side}_{part}"] = value
+                    sides = {}
+                    for side, server in (("service", service), ("input_log_off", quiet), ("echo", echo)):
+                        out = raw / f"{side}-{workload}.txt"
+                        sides[side] = profile(server, batch, args.seconds, singles, batches, out)
+                        figures.update({f"{workload}_{side}_{part}": v for part, v in sides[side].items()})
+                    tables.append(f"{workload}:\n{table(sides['service'], sides['input_log_off'], sides['echo'])}")
             finally:
                 service.stop()
+                quiet.stop()
                 echo.stop()
         finally:
             redis_process.terminate()
