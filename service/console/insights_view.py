@@ -19,6 +19,8 @@ from service.console.replay_view import DEFAULT_LIMIT, Choice, limit_of, version
 
 INSIGHT_KPIS = ("exception", "on_time", "complaint", "logistics_cost_minor", "fulfilment_hours")
 """The outcomes rule insights compare, in the order the rules are ranked by (worst exception rate first)."""
+GLANCE_KPIS = ("exception", "on_time")
+"""The outcomes the overview table shows for every rule (the others are in each rule's section)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,19 @@ class KpiLine:
 
 
 @dataclass(frozen=True, slots=True)
+class GlanceCell:
+    """One outcome of a rule in the overview table: "12% vs 2%" and "+10 points"; the difference is ""
+    when either side has no report, both are "" when no order has one."""
+
+    compared: str
+    difference: str
+    tone: str
+
+
+NO_GLANCE = GlanceCell("", "", "unclear")
+
+
+@dataclass(frozen=True, slots=True)
 class RuleInsightView:
     rule_id: str
     priority: int
@@ -79,6 +94,12 @@ class RuleInsightView:
     kpis: tuple[KpiLine, ...]
     worse: tuple[str, ...]
     """The KPIs whose difference is surely worse than the rest's (their labels)."""
+    priority_shown: str
+    """The priority as a number of the page's language."""
+    exception: GlanceCell
+    on_time: GlanceCell
+    worse_elsewhere: tuple[str, ...]
+    """The surely worse KPIs the overview has no column for (their labels)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +129,7 @@ def _rule_insight(rule: pb.RuleInsight, lang: Language) -> RuleInsightView:
     fields = tuple(
         (lang.gettext(OUTPUT_LABELS.get(f.field, f.field)), f.field, lang.number(f.orders)) for f in rule.fields
     )
+    by_metric = {k.metric: k for k in kpis}
     return RuleInsightView(
         rule.rule_id,
         rule.priority,
@@ -117,7 +139,17 @@ def _rule_insight(rule: pb.RuleInsight, lang: Language) -> RuleInsightView:
         fields,
         kpis,
         tuple(k.label for k in kpis if k.tone == "worse"),
+        lang.number(rule.priority),
+        _glance(by_metric.get("exception"), lang),
+        _glance(by_metric.get("on_time"), lang),
+        tuple(k.label for k in kpis if k.tone == "worse" and k.metric not in GLANCE_KPIS),
     )
+
+
+def _glance(k: KpiLine | None, lang: Language) -> GlanceCell:
+    if k is None:
+        return NO_GLANCE
+    return GlanceCell(lang.gettext("%(decided)s vs %(rest)s", decided=k.decided, rest=k.rest), k.difference, k.tone)
 
 
 def _kpi_line(k: pb.KpiComparison, lang: Language) -> KpiLine:

@@ -396,6 +396,54 @@ def test_rule_insights_put_the_worst_rule_first_and_mark_a_surely_worse_differen
     assert 'href="/rule-sets/fulfilment/versions/1#rule-repeat-customer-express"' in body
 
 
+def overview_rows(body: str) -> list[tuple[str, list[str]]]:
+    """The overview table's rows: (the row's class, its cells as text), in the page's order."""
+    table = re.search(r'<table class="list insights-overview">.*?<tbody>(.*?)</tbody>', body, re.S)
+    assert table is not None, "no overview table"
+    return [
+        (kind, [text_of(c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)])
+        for kind, row in re.findall(r'<tr(?: class="([^"]*)")?>(.*?)</tr>', table.group(1), re.S)
+    ]
+
+
+def test_rule_insights_open_with_every_rule_at_a_glance_the_worst_first(open_console, target, app) -> None:
+    insights_data(target, app)
+    body = Browser(open_console.port).get("/rule-sets/fulfilment/insights").body
+    rows = overview_rows(body)
+    sections = re.findall(r'<section class="insight[^"]*" aria-labelledby="insight-([^"]+)">', body)
+    assert [cells[0] for _, cells in rows] == sections, "one row per rule, in the sections' order"
+    kind, cells = rows[0]
+    assert kind == "has-worse"
+    assert cells == [
+        "repeat-customer-express",
+        "30",
+        "50",
+        "50",
+        "50% vs 0%",
+        "+50 points worse",
+        "0% vs 100%",
+        "-100 points worse",
+        "",
+    ]
+    worst = re.search(r"<tbody>\s*<tr[^>]*>(.*?)</tr>", body.split('class="list insights-overview"')[1], re.S)
+    assert worst is not None and '<a href="#insight-repeat-customer-express">' in worst.group(1)
+    assert worst.group(1).count('<td class="number worse">') == 2, "both differences marked"
+    assert '<h2 id="insight-repeat-customer-express">' in body, "the link's anchor"
+    default = next(cells for _, cells in rows if cells[0] == "standard")
+    assert default[1:] == [
+        "the default",
+        "150",
+        "200",
+        "12.5% vs none reported",
+        "no comparison",
+        "75% vs none reported",
+        "no comparison",
+        "",
+    ], "it decided every order: no rest to compare with"
+    explained = "The orders this rule decided beside every other order"
+    assert body.count(explained) == 1 and body.index(explained) < body.index('<section class="insight')
+
+
 def test_rule_insights_in_chinese_and_without_logged_orders(open_console, target, app) -> None:
     browser = Browser(open_console.port, language="zh-CN")
     empty = text_of(browser.get("/rule-sets/fulfilment/insights").body)
@@ -403,6 +451,7 @@ def test_rule_insights_in_chinese_and_without_logged_orders(open_console, target
     insights_data(target, app)
     page = text_of(browser.get("/rule-sets/fulfilment/insights").body)
     assert "观察性的，不是因果" in page and "比其余订单差" in page and "+50 个百分点" in page
+    assert "repeat-customer-express 30 50 50 50% 对比 0% +50 个百分点 更差 0% 对比 100% -100 个百分点 更差" in page
     wrong = browser.get("/rule-sets/fulfilment/insights?limit=x")
     assert wrong.status == 400
 
@@ -427,8 +476,8 @@ def test_only_authors_reviewers_and_admins_are_offered_the_pages(guarded) -> Non
 
 
 def test_an_amount_compared_on_a_single_report_has_no_interval_and_is_not_marked() -> None:
-    from service.console.insights_view import insights_view
     from service.console.i18n import Language
+    from service.console.insights_view import insights_view
 
     one = pb.KpiEstimate(reports=1, mean=880.0, low=880.0, high=880.0)
     many = pb.KpiEstimate(reports=300, mean=839.5, low=836.6, high=842.4)
