@@ -4,11 +4,12 @@
 
 Starts a real redis-server, the service (`orderroute serve`: the decision log with inputs on, its
 metrics endpoint on, an experiment on 10% of traffic), the same service with the input log off, and the
-echo (loadtest/echo.py), and drives each in turn with the harness's realistic stream: Route at 16 calls in flight, then RouteBatch of 100 at 4.
+echo (loadtest/echo.py), and drives each in turn with the harness's realistic stream: Route at 16 calls
+in flight, then RouteBatch of 100 at 4.
 While it runs, py-spy samples the thread that holds the GIL (`--gil --nonblocking`): every sample is
 Python work, attributed to the part of a call it belongs to by the innermost frame it recognises.
 What the process spent beside that (/proc: all its threads) is "outside the GIL": gRPC's C core moving
-bytes, Redis's socket calls, the kernel. Reported per call, in µs of CPU, for both sides.
+bytes, Redis's socket calls, the kernel. Reported per call, in µs of CPU, for each of the three.
 """
 
 from __future__ import annotations

@@ -108,11 +108,14 @@ class CanonicalPlan:
                 line_code.append(f"    v = line.get({use.path!r})")
                 line_parts += _classes(use, f"l{number}", "v", namespace, line_code, "    ")
             line_code.append(f"    return ({''.join(p + ', ' for p in line_parts)})")
-            exec(compile("\n".join(line_code), "<canonical line key>", "exec"), namespace)  # our own code
+            exec(compile("\n".join(line_code), "<canonical line key>", "exec"), line_names := dict(namespace))
+            namespace["line_key"] = line_names.pop("line_key")  # (no cycle: see below)
             parts.append("frozenset(map(line_key, get('lines') or ()))")
         code.append(f"    return ({''.join(p + ', ' for p in parts)})")
         exec(compile("\n".join(code), "<canonical key>", "exec"), namespace)  # our own code
-        built: KeyFunction = namespace["key"]
+        # Taken out of its own globals, so no reference cycle keeps a retired version's key alive until
+        # the collector's next full pass (a server collects rarely: service.api.process).
+        built: KeyFunction = namespace.pop("key")
         return built
 
 

@@ -447,7 +447,8 @@ class DocumentPlan:
             code += [f"        if absent_{i}: line_missing.append({f'lines.{n}'!r})" for i, n in enumerate(fields)]
         code += ["    return dumps(out).decode(), missing + line_missing"]
         exec(compile("\n".join(code), f"<document plan {id(self):x}>", "exec"), namespace)  # our own code
-        built: Callable[[OrderFacts, int], tuple[str, list[str]]] = namespace["document"]
+        # Out of its own globals: no reference cycle outlives a retired version (see rules.canonical).
+        built: Callable[[OrderFacts, int], tuple[str, list[str]]] = namespace.pop("document")
         return built
 
 

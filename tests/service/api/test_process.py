@@ -4,6 +4,7 @@ deadline passed while it queued, before the handler runs)."""
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 import time
@@ -19,6 +20,7 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 from prometheus_client.parser import text_string_to_metric_families
 
 from loadtest.bench import requests
+from service.api.process import GC_THRESHOLD, settle_garbage_collection
 from service.api.server import create_server
 from service.api.settings import Settings
 from service.api.wiring import App
@@ -122,3 +124,13 @@ def test_a_call_whose_deadline_passed_while_queued_is_not_worked_on(app: App, re
     finally:
         gated.gate.set()
         server.stop(0).wait()
+
+
+def test_once_loaded_a_server_collects_young_garbage_rarely_and_leaves_what_it_loaded_alone() -> None:
+    before = gc.get_threshold()
+    try:
+        settle_garbage_collection()
+        assert gc.get_threshold() == GC_THRESHOLD and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
