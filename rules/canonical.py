@@ -28,7 +28,7 @@ from typing import Any
 
 from rules.compile import TEXT_TESTS
 from rules.facts import LINE_FACTS, FactSpec, FactType, OrderFacts, fact_spec
-from rules.model import AllOf, AnyOf, Compare, Condition, LineScope, Not, Op, RuleSet
+from rules.model import Compare, Op, RuleSet, comparisons
 
 KeyFunction = Callable[[OrderFacts], Hashable]
 ORDERED = frozenset({Op.GT, Op.GTE, Op.LT, Op.LTE, Op.BETWEEN})
@@ -72,23 +72,10 @@ class CanonicalPlan:
         order: dict[str, FactUse] = {}
         lines: dict[str, FactUse] = {}
 
-        def walk(condition: Condition, in_lines: bool) -> None:
-            match condition:
-                case Compare(fact=fact):
-                    uses = lines if in_lines else order
-                    spec = LINE_FACTS.get(fact) if in_lines else fact_spec(fact)
-                    uses.setdefault(fact, FactUse(fact)).add(condition, spec)
-                case AllOf(items) | AnyOf(items):
-                    for item in items:
-                        walk(item, in_lines)
-                case Not(item):
-                    walk(item, in_lines)
-                case LineScope(item=item):
-                    walk(item, True)
-
-        for rule in rule_set.rules:
-            if rule.when is not None:
-                walk(rule.when, False)
+        for condition, in_lines in comparisons(rule_set):
+            uses = lines if in_lines else order
+            spec = LINE_FACTS.get(condition.fact) if in_lines else fact_spec(condition.fact)
+            uses.setdefault(condition.fact, FactUse(condition.fact)).add(condition, spec)
         return CanonicalPlan(tuple(order.values()), tuple(lines.values()))
 
     def key_function(self) -> KeyFunction:

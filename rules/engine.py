@@ -44,7 +44,7 @@ from rules.combine import Combined, Decision, Provenance, combine_outputs, decid
 from rules.compile import LINE_MARK, TEXT_TESTS, reads_line_mark, text_test_key, to_durable, to_durable_shards
 from rules.facts import LINE_FACTS, FactType, OrderFacts, fact_spec, lookup
 from rules.memo import MEMO_SIZE, Answer, Memo
-from rules.model import AllOf, AnyOf, Compare, Condition, LineScope, Not, Op, Rule, RuleSet
+from rules.model import Op, Rule, RuleSet, comparisons
 
 _names = itertools.count(1)
 _PRIME_RULE = "prime"
@@ -263,27 +263,15 @@ class DocumentPlan:
 
         tests: dict[TextTest, bool] = {}
 
-        def walk(condition: Condition, in_lines: bool) -> None:
-            match condition:
-                case Compare(fact=fact, op=op, value=value):
-                    spec = LINE_FACTS.get(fact) if in_lines else fact_spec(fact)
-                    if op in TEXT_TESTS and isinstance(value, str) and spec is not None and spec.type is FactType.TEXT:
-                        tests[TextTest(text_test_key(op, fact, value), fact, op, value)] = in_lines
-                    if in_lines:
-                        line[fact] = None
-                    elif (spec := fact_spec(fact)) is not None:
-                        (lists if spec.type is FactType.TEXT_LIST else scalars)[fact] = None
-                case AllOf(items) | AnyOf(items):
-                    for c in items:
-                        walk(c, in_lines)
-                case Not(item):
-                    walk(item, in_lines)
-                case LineScope(item=item):
-                    walk(item, True)
-
-        for rule in rule_set.rules:
-            if rule.when is not None:
-                walk(rule.when, False)
+        for c, in_lines in comparisons(rule_set):
+            fact, op, value = c.fact, c.op, c.value
+            spec = LINE_FACTS.get(fact) if in_lines else fact_spec(fact)
+            if op in TEXT_TESTS and isinstance(value, str) and spec is not None and spec.type is FactType.TEXT:
+                tests[TextTest(text_test_key(op, fact, value), fact, op, value)] = in_lines
+            if in_lines:
+                line[fact] = None
+            elif spec is not None:
+                (lists if spec.type is FactType.TEXT_LIST else scalars)[fact] = None
         nested: dict[str, list[str]] = {}
         for path in scalars:
             head, _, tail = path.partition(".")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -151,3 +151,23 @@ class RuleSet:
     description: str = ""
     file: str = "<source>"
     rule_lines: Mapping[str, int] = field(default_factory=dict)
+
+
+def comparisons(rule_set: RuleSet) -> Iterator[tuple[Compare, bool]]:
+    """Every comparison of every rule, in rule order, with whether it reads a line (inside a line scope)."""
+
+    def walk(condition: Condition, in_lines: bool) -> Iterator[tuple[Compare, bool]]:
+        match condition:
+            case Compare():
+                yield condition, in_lines
+            case AllOf(items) | AnyOf(items):
+                for item in items:
+                    yield from walk(item, in_lines)
+            case Not(item):
+                yield from walk(item, in_lines)
+            case LineScope(item=item):
+                yield from walk(item, True)
+
+    for rule in rule_set.rules:
+        if rule.when is not None:
+            yield from walk(rule.when, False)
