@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import sys
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -32,6 +31,7 @@ from rules.facts import (
     check_text,
     check_texts,
 )
+from rules.per_decision import PerDecision
 from service.app import RoutedBatch
 
 
@@ -269,19 +269,8 @@ class DecisionMessages:
                     message.arm = ARM[routed.arm]
 
     def __init__(self, capacity: int = 16_384) -> None:
-        self._capacity = capacity
-        self._by_id: dict[int, tuple[weakref.ref[Decision], pb.Decision]] = {}
-
-    def template(self, decision: Decision) -> pb.Decision:
-        entry = self._by_id.get(id(decision))
-        if entry is None or entry[0]() is not decision:  # an id can be reused once a decision is gone
-            if len(self._by_id) >= self._capacity:
-                self._by_id.clear()
-            key, by_id = id(decision), self._by_id
-            # While the decision lives no other one has its id, so its entry is the one to drop.
-            entry = (weakref.ref(decision, lambda _: by_id.pop(key, None)), decision_to_proto(decision))
-            by_id[key] = entry
-        return entry[1]
+        self.template = PerDecision(decision_to_proto, capacity)
+        """A decision's own fields as a message, made once per shared Decision."""
 
 
 def decision_to_proto(decision: Decision) -> pb.Decision:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from rules.per_decision import PerDecision
 from rules.replay import field_values
 from service.app.clock import Clock
 from service.app.masking import Mask, masked
@@ -53,6 +54,8 @@ class InputLog:
         self._threshold = round(settings.sample * 1_000_000)
         self.dropped = 0
         """Records whose inputs were not logged because storage refused them."""
+        self._fields = PerDecision(field_values)
+        """A shared decision's fields as logged, made once (the writer is their only reader)."""
 
     def write(self, records: Sequence[DecisionRecord]) -> None:
         """Logs the sampled records that carry their inputs. If Redis refuses, they are dropped and
@@ -92,7 +95,7 @@ class InputLog:
             r.arm,
             facts,
             done,
-            field_values(d),
+            self._fields(d),
             d.matched_rules,
             d.default_rule_used,
             d.missing_facts,

@@ -68,4 +68,4 @@ def test_a_decisions_message_is_built_once_and_kept_only_while_the_decision_live
     assert template.version == 3 and messages.template(decision) is template
     del engine, decision  # a retired version: its decisions go, and their messages with them
     gc.collect()
-    assert messages._by_id == {}
+    assert len(messages.template) == 0
