@@ -28,7 +28,7 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
     def Route(self, request: pb.RouteRequest, context: grpc.ServicerContext) -> pb.RouteResponse:
         target = self._router.target(request.rule_set)  # NOT_FOUND before any order check
         response = pb.RouteResponse()
-        routed = self._router.decide(target, [order_to_facts(request.order, "order")])
+        routed = self._router.decide(target, [order_to_facts(request.order, "order")], (request.order,))
         self._messages.fill(routed, [response.decision])
         return response
 
@@ -41,13 +41,15 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
         target = self._router.target(request.rule_set)
         response = pb.RouteBatchResponse()
         valid: list[dict[str, Any]] = []
+        sources: list[pb.Order] = []
         slots: list[pb.Decision] = []
         for index, order in enumerate(orders):
             result = response.results.add()
             try:
                 valid.append(order_to_facts(order, f"orders[{index}]"))
+                sources.append(order)
                 slots.append(result.decision)
             except InvalidOrder as exc:
                 result.error.CopyFrom(error_to_proto(exc))
-        self._messages.fill(self._router.decide(target, valid), slots)
+        self._messages.fill(self._router.decide(target, valid, sources), slots)
         return response

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+from orderroute.v1 import orderroute_pb2 as pb
+
+from service.api.orders import order_to_facts
 from service.api.settings import ConfigError, Settings
 from service.app import Services, assemble
 from service.app.isolated_check import shared_checker
@@ -94,6 +99,7 @@ def build_app(settings: Settings, load: bool = True) -> App:
         shadow_cadence=settings.shadow_cadence,
         shadow_orders=settings.shadow_orders,
         memo_size=settings.memo_entries,
+        read_order=logged_order_facts,
         metrics_port=settings.metrics_port,
         metrics_host=settings.host,
         check=shared_checker(),  # a rule set that hangs or crashes the engine costs a refused publish
@@ -114,3 +120,8 @@ def build_app(settings: Settings, load: bool = True) -> App:
         app.load()
         app.follow_changes()
     return app
+
+
+def logged_order_facts(raw: bytes) -> Mapping[str, Any]:
+    """The facts of an order the input log kept as its protobuf serialization."""
+    return order_to_facts(pb.Order.FromString(raw), "order")

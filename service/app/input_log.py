@@ -9,11 +9,13 @@ they are sampled, masked and encoded.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from rules.per_decision import PerDecision
 from rules.replay import field_values
@@ -47,10 +49,19 @@ class InputLogSettings:
 
 
 class InputLog:
-    def __init__(self, store: InputLogStore, settings: InputLogSettings, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: InputLogStore,
+        settings: InputLogSettings,
+        clock: Clock,
+        read_order: Callable[[bytes], Mapping[str, Any]] | None = None,
+    ) -> None:
         self._store = store
         self.settings = settings
         self._clock = clock
+        self._read_order = read_order
+        """The facts of an order logged as its protobuf serialization (the API's conversion); without
+        it orders are logged as their facts."""
         self._threshold = round(settings.sample * 1_000_000)
         self.dropped = 0
         """Records whose inputs were not logged because storage refused them."""
@@ -83,7 +94,13 @@ class InputLog:
     def entry(self, r: DecisionRecord) -> LoggedDecision:
         assert r.facts is not None and r.decision is not None
         d = r.decision
-        facts, done = masked(r.facts, self.settings.masks, self.settings.key)
+        facts: Mapping[str, Any] = {}
+        done: tuple[str, ...] = ()
+        order = b""
+        if self._read_order is not None and r.source is not None and not self.settings.masks:
+            order = r.source.SerializeToString()  # exact, and the cheapest form to make
+        else:
+            facts, done = masked(r.facts, self.settings.masks, self.settings.key)
         return LoggedDecision(
             r.decision_id,
             r.rule_set,
@@ -99,16 +116,25 @@ class InputLog:
             d.matched_rules,
             d.default_rule_used,
             d.missing_facts,
+            order,
         )
 
     # ------------------------------------------------------------ reading
 
     def get(self, rule_set: str, decision_ids: Sequence[str]) -> list[LoggedDecision | None]:
-        return self._store.get(rule_set, decision_ids)
+        return [self._with_facts(e) if e is not None else None for e in self._store.get(rule_set, decision_ids)]
 
     def between(self, rule_set: str, since_ms: int, until_ms: int, limit: int, offset: int = 0) -> list[LoggedDecision]:
         """Oldest first, from the `offset`-th on."""
-        return self._store.between(rule_set, since_ms, until_ms, limit, offset)
+        return [self._with_facts(e) for e in self._store.between(rule_set, since_ms, until_ms, limit, offset)]
+
+    def _with_facts(self, e: LoggedDecision) -> LoggedDecision:
+        """A record logged as its order's protobuf, with the facts read from it."""
+        if not e.order:
+            return e
+        if self._read_order is None:
+            raise StorageError("a logged order in protobuf form, and no way to read it here")
+        return dataclasses.replace(e, facts=self._read_order(e.order))
 
     def count(self, rule_set: str, since_ms: int = 0, until_ms: int = 2**62) -> int:
         return self._store.count(rule_set, since_ms, until_ms)

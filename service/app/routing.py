@@ -88,8 +88,11 @@ class Router:
             return Target(name, active)
         return Target(name, active, live.experiment, live.candidate)
 
-    def decide(self, target: Target, batch: Sequence[dict[str, Any]]) -> RoutedBatch:
-        """Decides every fact document of `batch`, one engine call per version."""
+    def decide(
+        self, target: Target, batch: Sequence[dict[str, Any]], sources: Sequence[object] | None = None
+    ) -> RoutedBatch:
+        """Decides every fact document of `batch`, one engine call per version; `sources`: the orders
+        as the request carried them, for the input log (service.storage.records.DecisionRecord.source)."""
         running = target.running
         assignments = _assign(batch, running)
         groups: dict[bool, list[int]] = {False: [], True: []}
@@ -130,6 +133,7 @@ class Router:
                         eval_ns,
                         batch[i],
                         decision,
+                        sources[i] if sources is not None else None,
                     )
                 )
                 if labels is not None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import rules
 from experiments.history import CADENCE
@@ -92,6 +93,7 @@ def assemble(
     shadow_cadence: timedelta = SHADOW_CADENCE,
     shadow_orders: int = SHADOW_ORDERS,
     memo_size: int = MEMO_SIZE,
+    read_order: Callable[[bytes], Mapping[str, Any]] | None = None,
 ) -> Services:
     webhooks = Webhooks(webhook_queue or MemoryWebhookQueue(), webhook_config, clock)
     catalog = RuleSetCatalog(rule_sets, clock, check, required_approvals, webhooks, memo_size)
@@ -106,7 +108,7 @@ def assemble(
         catalog.memos,
     )
     telemetry = Telemetry(metrics_port, metrics_host, gauges)
-    inputs = InputLog(input_store or MemoryInputLogStore(), input_settings or InputLogSettings(), clock)
+    inputs = InputLog(input_store or MemoryInputLogStore(), input_settings or InputLogSettings(), clock, read_order)
 
     def write(records: Sequence[DecisionRecord]) -> None:
         decision_store.write(records)

@@ -104,6 +104,9 @@ class DecisionRecord:
     """The order's facts as the engine read them, and below the decision: for the input log
     (service.app.input_log), written by it and not with the record."""
     decision: Decision | None = field(default=None, compare=False, repr=False)
+    source: Any = field(default=None, compare=False, repr=False)
+    """The order as the request carried it (an object with SerializeToString(): its protobuf message),
+    for the input log to keep exactly, when it has no masks to apply."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +130,9 @@ class LoggedDecision:
     matched_rules: tuple[str, ...]
     default_rule_used: bool
     missing_facts: tuple[str, ...]
+    order: bytes = b""
+    """The order's protobuf serialization, when it was logged so (no masks): `facts` is then read from it
+    (service.app.input_log) and is empty as stored."""
 
 
 DECIDED_FIELDS = FIELDS

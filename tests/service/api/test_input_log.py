@@ -14,9 +14,11 @@ from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 import service.cli as cli
+from service.api.orders import order_to_facts
 from service.api.server import create_server, set_serving
 from service.api.settings import ConfigError, Settings
 from service.api.wiring import App, build_app
+from service.storage import keys
 from service.storage.redis_inputs import RedisInputLogStore
 from tests.conftest import EXAMPLES
 
@@ -254,3 +256,20 @@ def test_publishing_says_what_the_new_version_changes_on_the_latest_logged_order
     assert "blast radius: Changes path for 25% of the last 300 logged orders." in out
     assert cli.main(["rules", "publish", str(edited), "--blast-orders", "0", "--server", target]) == 0
     assert "blast radius" not in capsys.readouterr().out, "unchanged content: nothing new to measure"
+
+
+def test_without_masks_an_order_is_kept_as_it_was_sent_and_read_back_as_its_facts(
+    app: App, target: str, redis_client: redis.Redis
+) -> None:
+    order = pb.Order(
+        order_id="SO-PB-1",
+        customer=pb.Customer(customer_id="c-pb", repeat_purchases=4, tier=pb.CUSTOMER_TIER_VIP),
+        lines=[pb.OrderLine(sku="SKU-1", qty=2, category="shoes")],
+    )
+    with grpc.insecure_channel(target) as channel:
+        decision = pb_grpc.RoutingServiceStub(channel).Route(pb.RouteRequest(order=order)).decision
+    assert app.decisions.flush()
+    raw = redis_client.hget(keys.inputs("fulfilment", "records"), decision.decision_id)
+    assert raw is not None and raw.endswith(b"\n" + order.SerializeToString()), "the bytes the client sent"
+    (entry,) = app.inputs.get("fulfilment", [decision.decision_id])
+    assert entry is not None and entry.facts == order_to_facts(order, "order")

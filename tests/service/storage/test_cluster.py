@@ -126,12 +126,13 @@ def test_arms_are_sticky_and_outcomes_all_counted_across_replicas(replicas, clus
     routed[first_seen[-1].arm] += 1
     assert {arm.arm: arm.decisions for arm in results.arms} == dict(routed)
 
-    # The decision log with inputs kept these decisions too, with their facts, on the cluster.
+    # The decision log with inputs kept these decisions too, each with its order as sent, on the cluster.
     with closing(connect(f"redis://127.0.0.1:{cluster[0]}/0", Path("."), cluster=True)) as store:
         inputs = RedisInputLogStore(store)
         until(lambda: inputs.get("fulfilment", [decisions[-1].decision_id])[0] is not None, 10)
         logged = inputs.get("fulfilment", [d.decision_id for d in decisions])
-        assert [e.facts["order_id"] if e is not None else None for e in logged] == [f"{c}-o" for c in customers[:600]]
+        kept = [pb.Order.FromString(e.order).order_id if e is not None else None for e in logged]
+        assert kept == [f"{c}-o" for c in customers[:600]]
         assert inputs.count("fulfilment") >= 600 and len(inputs.between("fulfilment", 0, 2**62, 50)) == 50
 
     # Decision records spread over every node of the cluster.

@@ -3,6 +3,7 @@ time, a record written again replaces itself, and the log lets go of the oldest 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import pytest
@@ -62,3 +63,13 @@ def test_the_log_lets_go_of_the_oldest_by_age_and_by_count(store: InputLogStore)
     kept = [e.decision_id for e in store.between("fulfilment", 0, T0 + 100, 100)]
     assert kept == ["d-0008", "d-0009", "d-0010", "d-0011"]
     assert store.get("fulfilment", ["d-0003"]) == [None], "its record went with it"
+
+
+def test_an_order_kept_as_its_protobuf_comes_back_byte_for_byte(store: InputLogStore) -> None:
+    # Any bytes at all: a newline (0x0a, the tag of a message's first string field) among them.
+    order = b"\x0a\x05SO-77\x12\x00\n\xff\x00 binary \xe4\xb8\xad"
+    kept = dataclasses.replace(logged(77), facts={}, masked=(), order=order)
+    store.append([kept, logged(78)], 0, 100)
+    back, json_one = store.get("fulfilment", ["d-0077", "d-0078"])
+    assert back == kept and back is not None and back.order == order and back.facts == {}
+    assert json_one == logged(78) and json_one is not None and json_one.order == b""
