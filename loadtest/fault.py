@@ -99,7 +99,7 @@ class Report:
 @dataclass
 class _Pending:
     outcome: pb.Outcome
-    first_refused: float = 0.0
+    first_not_found: float = 0.0
     not_before: float = 0.0
 
 
@@ -127,6 +127,8 @@ class Load:
         self.acknowledged: dict[str, tuple[str, dict[str, float]]] = {}
         self.not_found: set[str] = set()
         self._outbox: deque[_Pending] = deque()
+        self._sending = 0
+        """Outcomes a reporter has taken from the outbox and not settled yet."""
         self._stop_routing = threading.Event()
         self._stop_reporting = threading.Event()
         self._routers = [threading.Thread(target=self._route, args=(i,), daemon=True) for i in range(clients)]
@@ -143,19 +145,23 @@ class Load:
             thread.join(30)
 
     def drain(self, seconds: float) -> int:
-        """Lets the reporters empty the outbox; returns how many outcomes are still unsettled."""
+        """Lets the reporters settle every outcome; returns how many are still unsettled."""
         deadline = time.monotonic() + seconds
-        while self.outbox_depth and time.monotonic() < deadline:
+        while self.unsettled and time.monotonic() < deadline:
             time.sleep(0.05)
         self._stop_reporting.set()
         for thread in self._reporters:
             thread.join(30)
-        return self.outbox_depth
+        return self.unsettled
 
     @property
-    def outbox_depth(self) -> int:
+    def unsettled(self) -> int:
+        """Outcomes in the outbox and in flight. An empty outbox alone is not done: the last refused
+        outcomes (those of decisions lost with a killed replica) spend part of every retry in flight,
+        and ending the drain then left them neither acknowledged nor given up. One that a reporter
+        never settled (the thread died) stays counted here instead of vanishing."""
         with self._lock:
-            return len(self._outbox)
+            return len(self._outbox) + self._sending
 
     def _route(self, index: int) -> None:
         rng = random.Random(index)
@@ -188,7 +194,8 @@ class Load:
                 items = [self._outbox.popleft() for _ in range(min(size, len(self._outbox)))]
                 waiting = [i for i in items if i.not_before > now]
                 self._outbox.extend(waiting)
-            ready = [i for i in items if i.not_before <= now]
+                ready = [i for i in items if i.not_before <= now]
+                self._sending += len(ready)
             if not ready:
                 time.sleep(0.005)
                 continue
@@ -237,18 +244,23 @@ class Load:
         """Records an acknowledgement, or puts a refused outcome back to be sent again a little later."""
         now = time.monotonic()
         with self._lock:
+            self._sending -= 1
             if reply is not None:
                 values = {"on_time": float(item.outcome.on_time), "exception": float(item.outcome.exception)}
                 self.acknowledged[reply.decision_id] = (reply.experiment_id, values)
                 return
             code = refused or grpc.StatusCode.UNKNOWN
             self.refusals[code.name] += 1
-            item.first_refused = item.first_refused or now
             item.not_before = now + 0.1
-            if code is grpc.StatusCode.NOT_FOUND and now - item.first_refused > NOT_FOUND_PATIENCE:
-                self.not_found.add(item.outcome.decision_id)
-            else:
-                self._outbox.append(item)
+            if code is grpc.StatusCode.NOT_FOUND:
+                # Patience runs from the first NOT_FOUND, not the first refusal: an outcome refused UNAVAILABLE
+                # while Redis was down may meet NOT_FOUND just after it is back, until the replica holding its
+                # decision has written its backlog, and that decision is not lost.
+                item.first_not_found = item.first_not_found or now
+                if now - item.first_not_found > NOT_FOUND_PATIENCE:
+                    self.not_found.add(item.outcome.decision_id)
+                    return
+            self._outbox.append(item)
 
     def close(self) -> None:
         self._channel.close()

@@ -23,6 +23,10 @@ def test_routes_never_fail_and_acknowledged_outcomes_survive_redis_outage_and_re
     assert report.outcome_refusals.get("UNAVAILABLE", 0) > 0, "outcomes were refused, not faked, while Redis was down"
 
     assert report.outcomes_unresolved == 0
+    # Given up as NOT_FOUND: only outcomes of decisions the killed replica still held in its buffer (~20 ms
+    # of its routes, README "Reliability"); a store losing decision records at large would pass the checks
+    # on acknowledged outcomes but not this one.
+    assert report.outcomes_not_found < 50
     assert report.outcomes_acknowledged > 1_000
     assert report.outcomes_missing == 0 and report.outcomes_stored == report.outcomes_acknowledged
     assert report.experiment_outcomes_counted == report.experiment_outcomes_acknowledged, "each counted once"
