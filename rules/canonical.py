@@ -80,20 +80,20 @@ class CanonicalPlan:
 
     def key_function(self) -> KeyFunction:
         """The key, generated as straight-line code for this rule set (it runs for every order)."""
-        namespace: dict[str, Any] = {"EMPTY": _EMPTY, "NO_LIST": (False, frozenset()), "bisect_left": bisect_left}
+        namespace: dict[str, Any] = {"EMPTY": _EMPTY, **KEY_NAMES}
         code = ["def key(facts):", "    get = facts.get"]
         parts = []
         for number, use in enumerate(self.facts):
             head, _, tail = use.path.partition(".")
             read = f"(get({head!r}) or EMPTY).get({tail!r})" if tail else f"get({head!r})"
             code.append(f"    v = {read}")
-            parts += _classes(use, f"f{number}", "v", namespace, code, "    ")
+            parts += classify(use, f"f{number}", "v", namespace, code, "    ")
         if self.line_facts:
             line_code = ["def line_key(line):"]
             line_parts: list[str] = []
             for number, use in enumerate(self.line_facts):
                 line_code.append(f"    v = line.get({use.path!r})")
-                line_parts += _classes(use, f"l{number}", "v", namespace, line_code, "    ")
+                line_parts += classify(use, f"l{number}", "v", namespace, line_code, "    ")
             line_code.append(f"    return ({''.join(p + ', ' for p in line_parts)})")
             exec(compile("\n".join(line_code), "<canonical line key>", "exec"), line_names := dict(namespace))
             namespace["line_key"] = line_names.pop("line_key")  # (no cycle: see below)
@@ -106,8 +106,10 @@ class CanonicalPlan:
         return built
 
 
-def _classes(use: FactUse, name: str, value: str, namespace: dict[str, Any], code: list[str], indent: str) -> list[str]:
-    """Appends the statements that classify `value` for `use`; returns the names of the key's parts."""
+def classify(use: FactUse, name: str, value: str, namespace: dict[str, Any], code: list[str], indent: str) -> list[str]:
+    """Appends the statements that classify `value` (the name of a variable holding the fact's value as
+    the facts document has it, None when unknown) for `use`; returns the names of the key's parts. The
+    API's order reader (service.api.order_keys) calls it too, so both keys are one code."""
     if use.listed:
         namespace[f"{name}_C"] = frozenset(use.equal)
         code.append(f"{indent}{name} = (True, {name}_C.intersection({value})) if {value} else NO_LIST")
@@ -132,3 +134,5 @@ def _classes(use: FactUse, name: str, value: str, namespace: dict[str, Any], cod
 
 
 _EMPTY: Mapping[str, Any] = {}
+KEY_NAMES: Mapping[str, Any] = {"NO_LIST": (False, frozenset()), "bisect_left": bisect_left}
+"""What the classifying statements refer to: put them in the namespace they run in."""

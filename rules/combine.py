@@ -128,6 +128,8 @@ def resolve_warehouse(selector: str, avoid: Sequence[str], facts: OrderFacts) ->
     and is not of an avoided type; a node id names itself unless it is a
     candidate of an avoided type.
     """
+    if not selector:
+        return ""  # what the rest would answer too, without reading the candidates
     candidates: list[Mapping[str, Any]] = (facts.get("logistics") or {}).get("warehouses") or []
     if candidates and all("distance_km" in w for w in candidates):
         candidates = sorted(candidates, key=lambda w: w["distance_km"])

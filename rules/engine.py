@@ -65,7 +65,9 @@ class CompiledRuleSet:
         self._rules = rule_set.rules
         self._plan = DocumentPlan.of(rule_set)
         self._document = self._plan.builder()
-        self._key = CanonicalPlan.of(rule_set).key_function() if memo_size > 0 else None
+        self.canonical_plan = CanonicalPlan.of(rule_set) if memo_size > 0 else None
+        """What the memo's key reads (None: no memo); a caller may key orders itself (`evaluate_many`)."""
+        self._key = self.canonical_plan.key_function() if self.canonical_plan is not None else None
         self.memo = Memo(max(memo_size, 0))
         """Canonical key -> the engine's answer: the engine decides each distinct case once."""
         self._combined: dict[tuple[int, ...], Combined] = {}
@@ -93,12 +95,24 @@ class CompiledRuleSet:
         """The decision for one checked fact document."""
         return self.evaluate_many((facts,))[0]
 
-    def evaluate_many(self, batch: Sequence[OrderFacts]) -> list[Decision]:
+    @property
+    def memo_resting(self) -> bool:
+        """Whether the memo is off or resting: keys made now would go unused."""
+        return self._key is None or self.memo.is_resting
+
+    def evaluate_many(
+        self, batch: Sequence[OrderFacts], keys: Sequence[Hashable | None] | None = None
+    ) -> list[Decision]:
         """Decisions for several orders: each case the memo has not seen goes to the engine, all of them in
-        one call, once per distinct canonical key."""
+        one call, once per distinct canonical key. `keys`: the orders' keys when the caller made them from
+        `canonical_plan` as `key_function` would (service.api.order_keys: straight from the message)."""
         if self._key is None or self.memo.resting(len(batch)):
             return self._evaluate_directly(batch)
-        keys = [self._key(facts) for facts in batch]
+        key_of = self._key
+        if keys is None:
+            keys = [key_of(facts) for facts in batch]
+        elif None in keys:
+            keys = [k if k is not None else key_of(facts) for facts, k in zip(batch, keys, strict=True)]
         found = self.memo.get_many(keys)
         learned: dict[Hashable, Answer] = {}
         if None in found:

@@ -50,6 +50,10 @@ class Memo:
         self._resting = 0
         """Orders still to send straight to the engine."""
 
+    @property
+    def is_resting(self) -> bool:
+        return self._resting > 0
+
     def resting(self, orders: int) -> bool:
         """Whether these orders should skip the memo (and are counted as bypassed)."""
         if self._resting <= 0:  # read without the lock: a stale answer costs one batch either way

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import grpc
@@ -10,7 +11,8 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from rules import InvalidOrder
 from service.api.boundary import Edge, error_to_proto, handled
-from service.api.orders import DecisionMessages, order_to_facts
+from service.api.order_keys import OrderReaders
+from service.api.orders import DecisionMessages
 from service.app import Router
 from service.errors import InvalidArgument
 
@@ -22,13 +24,16 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
         self._router = router
         self._max_batch = max_batch
         self._messages = DecisionMessages()
+        self._readers = OrderReaders()
         self.edge = edge
 
     @handled
     def Route(self, request: pb.RouteRequest, context: grpc.ServicerContext) -> pb.RouteResponse:
         target = self._router.target(request.rule_set)  # NOT_FOUND before any order check
         response = pb.RouteResponse()
-        routed = self._router.decide(target, [order_to_facts(request.order, "order")], (request.order,))
+        order = request.order
+        facts, key = self._readers.read(target.active, order, "order")
+        routed = self._router.decide(target, (facts,), (order,), (key,))
         self._messages.fill(routed, [response.decision])
         return response
 
@@ -40,16 +45,21 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
             raise InvalidArgument("orders", f"at most {self._max_batch} orders per batch, got {len(orders)}")
         target = self._router.target(request.rule_set)
         response = pb.RouteBatchResponse()
-        valid: list[dict[str, Any]] = []
+        valid: list[Mapping[str, Any]] = []
+        keys: list[Hashable] = []
         sources: list[pb.Order] = []
         slots: list[pb.Decision] = []
+        read = self._readers.read
         for index, order in enumerate(orders):
             result = response.results.add()
             try:
-                valid.append(order_to_facts(order, f"orders[{index}]"))
-                sources.append(order)
-                slots.append(result.decision)
+                facts, key = read(target.active, order, f"orders[{index}]")
             except InvalidOrder as exc:
                 result.error.CopyFrom(error_to_proto(exc))
-        self._messages.fill(self._router.decide(target, valid, sources), slots)
+                continue
+            valid.append(facts)
+            keys.append(key)
+            sources.append(order)
+            slots.append(result.decision)
+        self._messages.fill(self._router.decide(target, valid, sources, keys), slots)
         return response

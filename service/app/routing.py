@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -89,10 +89,16 @@ class Router:
         return Target(name, active, live.experiment, live.candidate)
 
     def decide(
-        self, target: Target, batch: Sequence[dict[str, Any]], sources: Sequence[object] | None = None
+        self,
+        target: Target,
+        batch: Sequence[Mapping[str, Any]],
+        sources: Sequence[object] | None = None,
+        keys: Sequence[Hashable] | None = None,
     ) -> RoutedBatch:
         """Decides every fact document of `batch`, one engine call per version; `sources`: the orders
-        as the request carried them, for the input log (service.storage.records.DecisionRecord.source)."""
+        as the request carried them, for the input log (service.storage.records.DecisionRecord.source);
+        `keys`: their canonical keys for the active version, when the caller read them with the order
+        (rules.CompiledRuleSet.evaluate_many). The candidate's keys are its own, made here."""
         running = target.running
         assignments = _assign(batch, running)
         groups: dict[bool, list[int]] = {False: [], True: []}
@@ -108,8 +114,9 @@ class Router:
             if not members:
                 continue
             engine = target.candidate if is_candidate and target.candidate is not None else target.active
+            known = [keys[i] for i in members] if keys is not None and engine is target.active else None
             started = time.perf_counter_ns()
-            evaluated = engine.evaluate_many([batch[i] for i in members])
+            evaluated = engine.evaluate_many([batch[i] for i in members], known)
             eval_ns = (time.perf_counter_ns() - started) // len(members)
             micros = eval_ns // 1000
             for i, decision in zip(members, evaluated, strict=True):
@@ -145,7 +152,7 @@ class Router:
         return RoutedBatch([r for r in routed if r is not None], at_ns, experiment_id)
 
 
-def _assign(batch: Sequence[dict[str, Any]], running: Experiment | None) -> list[tuple[Arm | None, str]]:
+def _assign(batch: Sequence[Mapping[str, Any]], running: Experiment | None) -> list[tuple[Arm | None, str]]:
     """(arm, unit) per order: no arm outside a running experiment."""
     if running is None:
         return [(None, "")] * len(batch)
@@ -158,7 +165,7 @@ def _assign(batch: Sequence[dict[str, Any]], running: Experiment | None) -> list
     return out
 
 
-def _unit(facts: dict[str, Any], unit: Unit) -> str:
+def _unit(facts: Mapping[str, Any], unit: Unit) -> str:
     if unit is Unit.ORDER_ID:
         return str(facts.get("order_id", ""))
     customer = facts.get("customer")

@@ -8,7 +8,7 @@ A record is compact JSON (service.storage.inputs_codec); the decision id is its 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from service.storage import keys
@@ -38,11 +38,10 @@ READ_CHUNK = 1_000
 class RedisInputLogStore:
     def __init__(self, client: RedisClient) -> None:
         self._redis = client
-        self._trim: Callable[..., Any] = client.register_script(_TRIM)
 
     def append(self, entries: Sequence[LoggedDecision], cutoff_ms: int, kept: int) -> None:
-        """Per rule set the records and their times in one round trip, then the trim: two plain commands
-        for the batch, not a script command per record (this runs beside routing on the same cores)."""
+        """Per rule set the records, their times and the trim in one round trip: three commands for the
+        batch, not a script command per record (this runs beside routing on the same cores)."""
         by_rule_set: defaultdict[str, list[LoggedDecision]] = defaultdict(list)
         for e in entries:
             by_rule_set[e.rule_set].append(e)
@@ -58,8 +57,9 @@ class RedisInputLogStore:
             pipe = self._redis.pipeline(transaction=False)  # one slot; writing a record again is harmless
             pipe.hset(records, mapping=bodies)  # type: ignore[arg-type]
             pipe.zadd(log, times)
+            # EVAL, not the registered script: a cluster pipeline cannot load one (Redis caches it by digest).
+            pipe.execute_command("EVAL", _TRIM, 2, log, records, cutoff_ms, kept)
             pipe.execute()
-            self._trim(keys=[log, records], args=[cutoff_ms, kept])
 
         run(self._redis, write)
 

@@ -79,7 +79,7 @@ THRESHOLD = RuleSet("t", (Rule("r-0", 0, Compare("total_minor", Op.GTE, 10), Out
 @contextmanager
 def key_without_equality(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A wrong canonicalisation: where a value falls among the constants, but not whether it equals one."""
-    original = canonical._classes
+    original = canonical.classify
 
     def sabotaged(use: canonical.FactUse, name: str, value: str, *rest: Any) -> list[str]:
         code: list[str] = rest[1]
@@ -89,7 +89,7 @@ def key_without_equality(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         return parts
 
     with monkeypatch.context() as patch:
-        patch.setattr(canonical, "_classes", sabotaged)
+        patch.setattr(canonical, "classify", sabotaged)
         yield
 
 

@@ -56,6 +56,15 @@ def order_strategy(
         is_cross_border=optional(st.booleans()),
         promised_hours=optional(ints),
         payment_method=optional(texts),
+        ship_to=optional(
+            st.builds(
+                build,
+                st.just(pb.Address),
+                country=optional(st.one_of(st.just("CN"), texts)),
+                province=optional(texts),
+                city=optional(texts),
+            )
+        ),
         tags=optional(st.lists(texts, max_size=3)),
         customer=optional(
             st.builds(
