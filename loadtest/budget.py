@@ -35,7 +35,17 @@ RATE = 500
 PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # (part, frame markers): the innermost frame carrying a marker decides.
     ("memo and engine", ("rules/engine.py", "rules/memo.py", "rules/combine.py", "<document plan", "durable")),
-    ("order reading and key", ("service/api/orders.py", "rules/facts.py", "<canonical ")),
+    (
+        "order reading and key",
+        (
+            "service/api/orders.py",
+            "service/api/order_keys.py",
+            "<order reader",
+            "<converter ",
+            "rules/facts.py",
+            "<canonical ",
+        ),
+    ),
     (
         "decision record and input log",
         (
@@ -49,7 +59,7 @@ PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("telemetry", ("service/telemetry/", "(opentelemetry/", "prometheus")),
     ("auth and admission", ("service/api/auth.py", "service/api/admission.py")),
-    ("response", ("service/api/messages.py", "_serialize_response", "SerializeToString")),
+    ("response", ("service/api/messages.py", "service/api/decisions.py", "_serialize_response", "SerializeToString")),
     ("arm and routing", ("service/app/routing.py", "service/app/gray.py", "(experiments/")),
     ("service edge", ("service/api/",)),
     ("request parsing", ("_deserialize_request", "FromString", "ParseFromString")),

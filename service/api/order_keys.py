@@ -224,6 +224,7 @@ def _fact_readers() -> dict[str, Callable[[pb.Order], Any]]:
 
 
 def _fact_reader(number: int, name: str) -> Callable[[pb.Order], Any]:
+    """Straight-line code for one field: its fact, or _MISSING when absent (no checks: it was read)."""
     shared = _SHARED.get(name)
     if shared is not None:
 
@@ -231,12 +232,14 @@ def _fact_reader(number: int, name: str) -> Callable[[pb.Order], Any]:
             return shared(getattr(message, name)) if message.HasField(name) else _MISSING
 
         return read_shared
-    convert = ORDER_CONVERTER.fast(only=number)
-
-    def read(message: pb.Order) -> Any:
-        return convert(message).get(name, _MISSING)
-
-    return read
+    kind, _, extra = ORDER_CONVERTER.handlers[number]
+    namespace: dict[str, Any] = {"MISSING": _MISSING}
+    if kind in ("message", "messages"):
+        namespace[f"NESTED_{number}"] = extra[0].fast()
+    _, fact = ORDER_CONVERTER.checks(number, f"_{number}", namespace)
+    code = ["def fact(message):", *ORDER_CONVERTER.present(number, "message", "    ")]
+    code += [f"        return {fact}", "    return MISSING"]
+    return _compiled(code, namespace, "fact")
 
 
 _MISSING: Any = object()

@@ -11,8 +11,8 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 
 from rules import InvalidOrder
 from service.api.boundary import Edge, error_to_proto, handled
+from service.api.decisions import DecisionMessages
 from service.api.order_keys import OrderReaders
-from service.api.orders import DecisionMessages
 from service.app import Router
 from service.errors import InvalidArgument
 

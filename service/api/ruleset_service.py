@@ -13,6 +13,7 @@ from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 from rules import CheckResult
 from service.api.auth import bypass_for
 from service.api.boundary import Edge, actor, handled, request_id, require
+from service.api.decisions import decision_to_proto
 from service.api.messages import (
     activation_to_proto,
     audit_to_proto,
@@ -22,7 +23,7 @@ from service.api.messages import (
     version_to_proto,
     warnings_of,
 )
-from service.api.orders import decision_to_proto, order_to_facts
+from service.api.orders import order_to_facts
 from service.api.paging import page
 from service.app import RuleSetCatalog
 from service.errors import InvalidArgument

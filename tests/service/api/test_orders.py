@@ -10,7 +10,8 @@ from orderroute.v1 import orderroute_pb2 as pb
 
 import rules
 from rules import InvalidOrder
-from service.api.orders import ORDER_CONVERTER, DecisionMessages, fast_order_to_facts, order_to_facts
+from service.api.decisions import DecisionMessages
+from service.api.orders import ORDER_CONVERTER, fast_order_to_facts, order_to_facts
 from tests.conftest import EXAMPLES
 from tests.fuzzing import fuzz_settings
 from tests.service.api.order_strategies import orders
