@@ -94,12 +94,12 @@ class Process:
     """A server (one process, or a parent with worker processes), started and waited for until its
     health check says SERVING on fresh connections (so on every worker, whichever answers)."""
 
-    def __init__(self, command: list[str], address: str, workers: int = 1) -> None:
+    def __init__(self, command: list[str], address: str, workers: int = 1, env: dict[str, str] | None = None) -> None:
         self.address = address
         self.workers = workers
         self.connections = 1
         """How many client connections drive it (set by `fastest`)."""
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         deadline = time.monotonic() + 60
         serving_in_a_row = 0
         while serving_in_a_row < 4 * workers:

@@ -40,6 +40,7 @@ from loadtest.zen_peer import ZenPeer, check_equivalent, zen_batch_us
 from loadtest.zen_peer import available as zen_available
 from rules import reference
 from rules.combine import combine
+from service.api.order_keys import OrderReaders
 from service.api.orders import order_to_facts
 from service.api.server import create_server
 from service.api.settings import Settings
@@ -113,7 +114,8 @@ def bench_engine(seconds: float) -> dict[str, float]:
 
 def bench_breakdown(seconds: float) -> dict[str, float]:
     """Where an order's time goes in process, on the harness's synthetic orders (batches of 100):
-    reading and checking it out of protobuf, its fact document, durable_rules' calls (assert,
+    reading and checking it out of protobuf into its facts, reading it as Route does (one pass that
+    checks and keys it, then the warehouse candidates), its fact document, durable_rules' calls (assert,
     fired rules, retract), and the whole evaluation (document + engine + decision)."""
     from loadtest.bench import requests
 
@@ -127,12 +129,20 @@ def bench_breakdown(seconds: float) -> dict[str, float]:
         for order in orders[:100]:
             order_to_facts(order)
 
+    readers = OrderReaders()
+
+    def read() -> None:  # as Route reads an order: checked and keyed in one pass, then the warehouses
+        for order in orders[:100]:
+            facts, _ = readers.read(compiled, order, "order")
+            facts.get("logistics")
+
     def each(work: Callable[[Any], Any], items: list[Any]) -> Callable[[], None]:
         cycle = itertools.cycle(items)
         return lambda: work(next(cycle))
 
     figures = {
         "convert_us": per_call_us(convert, seconds) / 100,
+        "read_us": per_call_us(read, seconds) / 100,
         "document_us": per_call_us(each(compiled._documents, batches), seconds) / 100,
         "durable_rules_us": per_call_us(each(compiled._match, documents), seconds) / 100,
         "evaluate_us": per_call_us(each(compiled.evaluate_many, batches), seconds) / 100,

@@ -22,6 +22,7 @@ def test_quick_run_reports_ratios(tmp_path: Path, redis_client) -> None:
         "engine_vs_reference",
         "engine_batch_vs_zen",
         "convert_us",
+        "read_us",
         "document_us",
         "durable_rules_us",
         "evaluate_us",

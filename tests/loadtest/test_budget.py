@@ -17,10 +17,15 @@ def test_a_sample_belongs_to_the_innermost_frame_it_recognises() -> None:
             "_run (service/app/decision_log.py:90);execute (redis/client.py:2234) 3",
             "_serve (grpc/_server.py:1314) 5",
             "<module> (somewhere.py:1) 1",
+            "_serve (grpc/_server.py:1314);RouteBatch (service/api/routing_service.py:58);"
+            "read (service/api/order_keys.py:80);read (<order reader read>:12) 4",
+            "_serve (grpc/_server.py:1314);RouteBatch (service/api/routing_service.py:70);"
+            "fill (service/api/decisions.py:30);__call__ (rules/per_decision.py:25) 6",
         ]
     )
     assert budget.parse_raw(raw) == {
-        "order reading and key": 7,
+        "order reading and key": 7 + 4,
+        "response": 6,
         "service edge": 2,
         "decision record and input log": 3,
         "gRPC (Python side)": 5,
