@@ -41,6 +41,8 @@ class DecisionLog:
         self._stop = threading.Event()
         self.dropped = 0
         self.written = 0
+        self._refusing = False
+        """The last write was refused: the writer is backing off."""
         self._thread = threading.Thread(target=self._run, name="decision-log", daemon=True)
         self._thread.start()
 
@@ -53,7 +55,9 @@ class DecisionLog:
                 for _ in range(overflow):
                     self._buffer.popleft()
                 self.dropped += overflow
-            if len(self._buffer) >= self._batch:
+            # A full batch is written at once, unless storage is refusing: then the writer's backoff holds
+            # (waking it per call would retry, and warn, every few milliseconds all through an outage).
+            if len(self._buffer) >= self._batch and not self._refusing:
                 self._wake.set()
 
     @property
@@ -86,7 +90,9 @@ class DecisionLog:
         while not self._stop.is_set():
             self._wake.wait(backoff)
             self._wake.clear()
-            backoff = self._interval if self.flush() else min(backoff * 2, 1.0)
+            written = self.flush()
+            self._refusing = not written
+            backoff = self._interval if written else min(backoff * 2, 1.0)
 
     def close(self) -> None:
         self._stop.set()
