@@ -20,7 +20,7 @@ from orderroute.v1 import orderroute_pb2 as pb
 from rules import CompiledRuleSet, InvalidOrder
 from rules.canonical import KEY_NAMES, CanonicalPlan, FactUse, classify
 from rules.facts import MAX_ENTRIES, MAX_TEXT
-from service.api.orders import ORDER_CONVERTER, _Converter
+from service.api.orders import ORDER_CONVERTER, MessageConverter
 
 KeyReader = Callable[[pb.Order], Hashable]
 """Checks an order and returns its key (None: no key, the memo is not used); a bare ValueError or KeyError
@@ -31,7 +31,7 @@ class MessageFacts(Mapping[str, Any]):
     """An order's facts, read out of its (checked) message one top-level field at a time, when asked.
 
     Equal to `order_to_facts(message)` as a mapping; what is read is kept, so a field is converted at most
-    once. Only for a message the order reader accepted: its conversions do not check again."""
+    once. Only for a message the order reader accepted (its conversions assume a valid message)."""
 
     __slots__ = ("_read", "message")
 
@@ -130,7 +130,7 @@ def _line_reader(line_facts: tuple[FactUse, ...]) -> Callable[[pb.OrderLine], Ha
     return _compiled(code, namespace, "line")
 
 
-def _item_checker(converter: _Converter) -> Callable[[Any], None]:
+def _item_checker(converter: MessageConverter) -> Callable[[Any], None]:
     """Checks one item of a repeated message field (a warehouse, an unkeyed line)."""
     namespace: dict[str, Any] = {"MAX_TEXT": MAX_TEXT, "MAX_ENTRIES": MAX_ENTRIES}
     code = ["def check(item):"]
@@ -147,7 +147,7 @@ def _compiled(code: list[str], namespace: dict[str, Any], name: str) -> Callable
 
 
 def _read_fields(
-    converter: _Converter,
+    converter: MessageConverter,
     message: str,
     prefix: str,
     uses: Mapping[str, str],
@@ -191,19 +191,22 @@ def _read_fields(
             code.append(f"{inner}{uses[path]} = {'value' if kind == 'list' else fact}")
         elif kind == "enum":
             code.append(f"{inner}{fact}")  # refuses an unknown number
-        if not code[-1].startswith(inner):
-            code.append(f"{inner}pass")
 
 
 class SharedFacts:
-    """The facts of a sub-message that repeats from order to order (the candidate warehouses: a handful
-    per region), kept by its serialization, so equal content is checked and converted once. Exact: equal
-    bytes are equal fields. The facts are shared between orders, read-only like every fact document."""
+    """The facts of a sub-message that repeats from order to order (the candidate warehouses, when an
+    OMS sends the same few lists per region), kept by its serialization, so equal content is checked and
+    converted once. Exact: equal bytes are equal fields (unknown ones too). Bounded in bytes, not only in
+    entries: content over MAX_BYTES is converted every time, so the cache holds at most CAPACITY small
+    messages (~8 MiB with their facts) however large a request may be. The facts are shared between
+    orders and threads: read-only, like every fact document (tests/service/api/test_order_keys.py routes
+    and masks them and checks they are unchanged)."""
 
-    def __init__(self, field: str, capacity: int = 4_096) -> None:
-        number = ORDER_CONVERTER.descriptor.fields_by_name[field].number
-        self._convert: Callable[[Any], dict[str, Any]] = ORDER_CONVERTER.handlers[number][2][0].fast()
-        self._capacity = capacity
+    MAX_BYTES = 2_048
+    CAPACITY = 4_096
+
+    def __init__(self, field: str) -> None:
+        self._convert = ORDER_CONVERTER.nested(field).fast()
         self._facts: dict[bytes, dict[str, Any]] = {}
 
     def __call__(self, message: Any) -> dict[str, Any]:
@@ -212,10 +215,14 @@ class SharedFacts:
         facts = self._facts.get(raw)
         if facts is None:
             facts = self._convert(message)
-            if len(self._facts) >= self._capacity:
-                self._facts.clear()  # a stream of distinct content: start again rather than grow
-            self._facts[raw] = facts
+            if len(raw) <= self.MAX_BYTES:
+                if len(self._facts) >= self.CAPACITY:
+                    self._facts.clear()  # a stream of distinct content: start again rather than grow
+                self._facts[raw] = facts
         return facts
+
+    def __len__(self) -> int:
+        return len(self._facts)
 
 
 def _fact_readers() -> dict[str, Callable[[pb.Order], Any]]:
@@ -232,10 +239,10 @@ def _fact_reader(number: int, name: str) -> Callable[[pb.Order], Any]:
             return shared(getattr(message, name)) if message.HasField(name) else _MISSING
 
         return read_shared
-    kind, _, extra = ORDER_CONVERTER.handlers[number]
+    kind, _, _ = ORDER_CONVERTER.handlers[number]
     namespace: dict[str, Any] = {"MISSING": _MISSING}
     if kind in ("message", "messages"):
-        namespace[f"NESTED_{number}"] = extra[0].fast()
+        namespace[f"NESTED_{number}"] = ORDER_CONVERTER.nested(name).fast()
     _, fact = ORDER_CONVERTER.checks(number, f"_{number}", namespace)
     code = ["def fact(message):", *ORDER_CONVERTER.present(number, "message", "    ")]
     code += [f"        return {fact}", "    return MISSING"]
@@ -244,6 +251,6 @@ def _fact_reader(number: int, name: str) -> Callable[[pb.Order], Any]:
 
 _MISSING: Any = object()
 _SHARED = {"logistics": SharedFacts("logistics")}
-_LINES = next(extra[0] for kind, name, extra in ORDER_CONVERTER.handlers.values() if name == "lines")
+_LINES = ORDER_CONVERTER.nested("lines")
 _FACT = _fact_readers()
 _CHECK = key_reader(None)

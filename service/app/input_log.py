@@ -100,8 +100,7 @@ class InputLog:
         if self._read_order is not None and r.source is not None and not self.settings.masks:
             order = r.source.SerializeToString()  # exact, and the cheapest form to make
         else:
-            # dict(): the facts may be read from the message when asked (service.api.order_keys).
-            facts, done = masked(dict(r.facts), self.settings.masks, self.settings.key)
+            facts, done = masked(r.facts, self.settings.masks, self.settings.key)
         return LoggedDecision(
             r.decision_id,
             r.rule_set,

@@ -47,8 +47,8 @@ def _known(path: str) -> bool:
 def masked(facts: Mapping[str, Any], masks: Sequence[Mask], key: bytes) -> tuple[Mapping[str, Any], tuple[str, ...]]:
     """The facts with every mask applied (the original is not changed), and the paths that were there to
     mask."""
-    if not masks:
-        return facts, ()  # nothing to copy: the writer only reads them
+    if not masks:  # a dict as it is (the writer only reads it); facts read lazily as one
+        return (facts if isinstance(facts, dict) else dict(facts)), ()
     out: dict[str, Any] = dict(facts)
     done: list[str] = []
     for mask in masks:

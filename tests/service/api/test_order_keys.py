@@ -4,6 +4,8 @@ converter refuses (with the converter's error), and the facts it reads when aske
 
 from __future__ import annotations
 
+import copy
+import itertools
 from dataclasses import replace
 from typing import Any
 
@@ -12,12 +14,17 @@ from hypothesis import find, given
 from hypothesis import strategies as st
 from orderroute.v1 import orderroute_pb2 as pb
 
+import rules
+from loadtest.bench import requests
 from rules import CompiledRuleSet, InvalidOrder
 from rules.canonical import CanonicalPlan
+from rules.memo import TRIAL
 from rules.model import AllOf, Compare, LineScope, Op, Outputs, Rule, RuleSet, Scope
-from service.api.order_keys import MessageFacts, OrderReaders, key_reader
+from service.api.order_keys import MessageFacts, OrderReaders, SharedFacts, key_reader
 from service.api.orders import ORDER_CONVERTER, order_to_facts
+from service.app.masking import masked, parse_masks
 from service.client.documents import order_from_document
+from tests.conftest import EXAMPLES
 from tests.fuzzing import fuzz_settings
 from tests.rules.strategies import DEFAULT, rule_sets
 from tests.rules.strategies import orders as fact_documents
@@ -104,3 +111,51 @@ def test_a_refused_order_gets_the_converters_error_naming_the_field() -> None:
         order_to_facts(bad, "orders[2]")
     assert refused.value.field == converter.value.field == "orders[2].logistics.warehouses[0].distance_km"
     engine.close()
+
+
+def example_engine() -> CompiledRuleSet:
+    check = rules.check((EXAMPLES / "fulfilment.yaml").read_text())
+    assert check.rule_set is not None
+    return CompiledRuleSet(check.rule_set, 1)
+
+
+def test_keys_read_with_the_order_decide_as_the_engines_own_and_none_while_the_memo_rests() -> None:
+    engine = example_engine()
+    orders = [request.order for request in requests(300)[0]]
+    readers = OrderReaders()
+    read = [readers.read(engine, order, "order") for order in orders]
+    facts = [order_to_facts(order) for order in orders]
+    assert engine.evaluate_many([f for f, _ in read], [k for _, k in read]) == example_engine().evaluate_many(facts)
+    engine.close()
+    resting = example_engine()
+    resting.memo.count(TRIAL, TRIAL)  # a trial without a hit: the memo rests, and the reader only checks
+    assert resting.memo_resting and readers.read(resting, orders[0], "order")[1] is None
+    resting.close()
+
+
+def test_shared_warehouse_facts_stay_as_they_were_through_routing_and_masking() -> None:
+    """The candidate warehouses' facts are one dict for every order sending the same list: nothing on the
+    path may change them (the engine's document, the warehouse resolution, the input log's masks)."""
+    engine = example_engine()
+    readers = OrderReaders()
+    orders = [request.order for request in requests(200)[0]]
+    read = [readers.read(engine, order, "order") for order in orders]
+    shared = [facts.get("logistics") for facts, _ in read]
+    before = copy.deepcopy(shared)
+    engine.evaluate_many([f for f, _ in read], [k for _, k in read])  # hits, misses, warehouse nodes
+    engine.evaluate_many([f for f, _ in read])  # the engine's own keys and documents
+    masks = parse_masks(["logistics.nearest_warehouse", "customer.customer_id=hash"])
+    for facts, _ in read:
+        masked(facts, masks, b"key")
+    assert shared == before and any(a is b for a, b in itertools.pairwise(shared))  # shared, and unchanged
+    engine.close()
+
+
+def test_large_warehouse_lists_are_not_kept() -> None:
+    """Only small content is kept, so a client sending large or ever-different lists cannot grow it."""
+    shared = SharedFacts("logistics")
+    many = pb.Logistics(warehouses=[pb.Warehouse(id=f"W-{i:03}-" + "x" * 40, in_stock=True) for i in range(60)])
+    small = pb.Logistics(warehouses=[pb.Warehouse(id="DC-SH", in_stock=True)])
+    assert many.ByteSize() > SharedFacts.MAX_BYTES
+    assert shared(many) == shared(many) and len(shared) == 0
+    assert shared(small) is shared(small) and len(shared) == 1
