@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from experiments import Arm
 from rules import Decision
@@ -83,8 +83,12 @@ class Claim:
     """The same start request did so before: `holder` is the experiment it created."""
 
 
-@dataclass(frozen=True, slots=True)
-class DecisionRecord:
+class DecisionRecord(NamedTuple):
+    """One decision as the decision store keeps it (and, below the decision, what the input log needs).
+
+    A tuple, immutable like the other records: one is made per routed order, and a frozen 15-field
+    dataclass costs five times as much to build (its fields set one by one through object.__setattr__)."""
+
     decision_id: str
     rule_set: str
     version: int
@@ -100,13 +104,16 @@ class DecisionRecord:
     eval_ns: int = 0
     """Engine time per order of the group it was evaluated in. Path, default rule and time are counted for
     order health (service.storage.health) and not stored with the record."""
-    facts: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    facts: Mapping[str, Any] | None = None
     """The order's facts as the engine read them, and below the decision: for the input log
     (service.app.input_log), written by it and not with the record."""
-    decision: Decision | None = field(default=None, compare=False, repr=False)
-    source: Any = field(default=None, compare=False, repr=False)
+    decision: Decision | None = None
+    source: Any = None
     """The order as the request carried it (an object with SerializeToString(): its protobuf message),
     for the input log to keep exactly, when it has no masks to apply."""
+
+    def __repr__(self) -> str:  # the order's facts and decision would drown the rest
+        return f"DecisionRecord({self.decision_id!r}, {self.rule_set!r}, {self.version}, {self.at_ms}, ...)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ import signal
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,12 @@ from service.storage.keys import decision as decision_key
 from service.storage.local_redis import free_port
 from tests.servers import Replica
 
+BATCHES = 4
+"""Batches in flight, each on a connection and a thread of its own: they arrive together (a batch of
+1,000 orders is ~300 KB, which one connection's flow control would let in one after another, so the
+last would arrive as the first finished) and all run at once, so "being handled" counts every call
+the server holds and they are still running when a scrape sees them all."""
+
 
 def calls(metrics_port: int, rpc: str) -> tuple[float, float]:
     """(being handled, finished) calls of `rpc`, from one scrape."""
@@ -45,10 +52,10 @@ def all_received_and_some_running(metrics_port: int, rpc: str, count: int) -> bo
     return running + finished == count and running > 0
 
 
-def wait_until(condition: Any, seconds: float, what: str) -> None:
+def wait_until(condition: Any, seconds: float, what: str | Callable[[], str]) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
-        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
+        assert time.monotonic() < deadline, f"not within {seconds} s: {what() if callable(what) else what}"
         time.sleep(0.01)
 
 
@@ -56,21 +63,32 @@ def test_sigterm_drains_in_flight_calls_and_flushes_decision_records(
     redis_client: redis.Redis, redis_url: str, tmp_path: Path
 ) -> None:
     metrics_port = free_port()
-    replica = Replica(redis_url, tmp_path, "--metrics-port", str(metrics_port))
+    replica = Replica(redis_url, tmp_path, "--metrics-port", str(metrics_port), "--threads", str(BATCHES))
     routing = pb_grpc.RoutingServiceStub(replica.channel)
     orders = [request.order for request in requests(1_000)[0]]  # realistic orders: a batch takes a while
+    options = [("grpc.use_local_subchannel_pool", 1)]  # a connection of its own
+    channels = [grpc.insecure_channel(replica.address, options=options) for _ in range(BATCHES)]
     try:
-        in_flight = [routing.RouteBatch.future(pb.RouteBatchRequest(orders=orders), timeout=60) for _ in range(4)]
-        wait_until(lambda: all_received_and_some_running(metrics_port, "RouteBatch", 4), 30, "batches in flight")
+        in_flight = [
+            pb_grpc.RoutingServiceStub(channel).RouteBatch.future(pb.RouteBatchRequest(orders=orders), timeout=60)
+            for channel in channels
+        ]
+        wait_until(
+            lambda: all_received_and_some_running(metrics_port, "RouteBatch", BATCHES),
+            30,
+            lambda: f"batches in flight (being handled, finished): {calls(metrics_port, 'RouteBatch')}",
+        )
         replica.process.send_signal(signal.SIGTERM)
         replies = [call.result() for call in in_flight]  # drained, not cut off
         assert replica.process.wait(30) == 0
     finally:
+        for channel in channels:
+            channel.close()
         if replica.process.poll() is None:
             replica.process.kill()
             replica.process.wait(10)
     decision_ids = [r.decision.decision_id for reply in replies for r in reply.results]
-    assert len(decision_ids) == 4_000
+    assert len(decision_ids) == BATCHES * len(orders)
     stored = redis_client.mget([decision_key(i) for i in decision_ids])
     assert all(value is not None for value in stored), "every decision answered was written before exit"
 
