@@ -20,7 +20,7 @@ from orderroute.v1 import orderroute_pb2 as pb
 from orderroute.v1 import orderroute_pb2_grpc as pb_grpc
 from prometheus_client.parser import text_string_to_metric_families
 
-from loadtest.bench import requests
+from loadtest.bench import adversarial_requests
 from service.api.process import GC_THRESHOLD, settle_garbage_collection
 from service.api.server import create_server
 from service.api.settings import Settings
@@ -63,9 +63,12 @@ def test_sigterm_drains_in_flight_calls_and_flushes_decision_records(
     redis_client: redis.Redis, redis_url: str, tmp_path: Path
 ) -> None:
     metrics_port = free_port()
-    replica = Replica(redis_url, tmp_path, "--metrics-port", str(metrics_port), "--threads", str(BATCHES))
+    # Every order a case of its own and no memo: each goes to the engine, so a batch takes a while (with the
+    # memo, four batches could all finish within one scrape of the metrics, which waits for the GIL).
+    extra = ("--metrics-port", str(metrics_port), "--threads", str(BATCHES), "--memo-size", "0")
+    replica = Replica(redis_url, tmp_path, *extra)
     routing = pb_grpc.RoutingServiceStub(replica.channel)
-    orders = [request.order for request in requests(1_000)[0]]  # realistic orders: a batch takes a while
+    orders = [request.order for request in adversarial_requests(1_000)[0]]
     options = [("grpc.use_local_subchannel_pool", 1)]  # a connection of its own
     channels = [grpc.insecure_channel(replica.address, options=options) for _ in range(BATCHES)]
     try:
